@@ -1,0 +1,57 @@
+/**
+ * Seeded pseudo-random generator (mulberry32 for uniforms, Box–Muller for normals).
+ * Every random choice in fleximodal that is not a tf op goes through one of these.
+ */
+export class Rng {
+  private state: number;
+  private spareNormal: number | null = null;
+
+  constructor(seed: number) {
+    this.state = (seed >>> 0) ^ 0x9e3779b9;
+    if (this.state === 0) this.state = 0x6d2b79f5;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** Standard normal draw. */
+  normal(): number {
+    if (this.spareNormal !== null) {
+      const s = this.spareNormal;
+      this.spareNormal = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = this.next();
+    const v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Fisher–Yates shuffle in place; returns the array. */
+  shuffle<T>(a: T[]): T[] {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = a[i]!;
+      a[i] = a[j]!;
+      a[j] = tmp;
+    }
+    return a;
+  }
+
+  /** A fresh integer seed for a tf random op or a child generator. */
+  seed(): number {
+    return Math.floor(this.next() * 2147483647);
+  }
+}
