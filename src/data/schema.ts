@@ -99,6 +99,12 @@ export interface Dataset {
   spec: DatasetSpec;
   samples: Sample[];
   report: DataReport;
+  /**
+   * sha256 (hex) of the input files, keyed by the path as given to the reader (for the run
+   * manifest). A directory of record files is keyed by its path and hashed as the sha256 of its
+   * `sha256sum`-style listing (see docs/DATA.md). Absent for generated data.
+   */
+  hashes?: Record<string, string>;
 }
 
 /**
