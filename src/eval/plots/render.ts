@@ -1,0 +1,45 @@
+/**
+ * Headless SVG rendering of a Vega-Lite spec (no canvas, no browser): compile to Vega, run a
+ * View with renderer "none", serialise to SVG. Shared by every plot helper in this folder.
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { FlexiModalError } from '../../errors.js';
+
+/** Renders a Vega-Lite spec to an SVG string (starts with "<svg"). */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Common options of the plot helpers. */
+export interface PlotOptions {
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  /** Plot area size in pixels (default 400 × 300). */
+  width?: number;
+  height?: number;
+}
+
+/** Throws unless every value is finite and > 0 (needed on a log axis). */
+export function checkPositive(values: ArrayLike<number>, what: string, where: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!(v > 0) || !Number.isFinite(v)) {
+      throw new FlexiModalError(`${what}[${i}] is ${v}; a log axis needs finite values > 0`, {
+        where,
+        hint: 'drop or shift non-positive values, or use a linear axis',
+      });
+    }
+  }
+}
+
+/** A finite number, or null (Vega-Lite leaves a gap / skips the point). */
+export function finiteOrNull(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
