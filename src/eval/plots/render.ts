@@ -6,9 +6,13 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { FlexiModalError } from '../../errors.js';
 
-/** Renders a Vega-Lite spec to an SVG string (starts with "<svg"). */
+/**
+ * Renders a Vega-Lite spec to an SVG string (starts with "<svg"). Legend labels are never truncated
+ * (config legend.labelLimit 0 unless the spec sets its own).
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  const withDefaults = { ...spec, config: { ...spec.config, legend: { labelLimit: 0, ...spec.config?.legend } } } as TopLevelSpec;
+  const view = new vega.View(vega.parse(compile(withDefaults).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {
