@@ -94,7 +94,8 @@ export function aggregateSeeds(perSeed: readonly SeedResult[]): MetricsJson {
   if (perSeed.length === 0) {
     throw new FlexiModalError('no seed results to aggregate', { where: 'aggregateSeeds', hint: 'pass at least one seed' });
   }
-  const out: MetricsJson = { groups: {} };
+  const out = {} as MetricsJson; // splits first, "groups" last (key order of the written file)
+  const allGroups: MetricsJson['groups'] = {};
   perSeed.forEach((r, s) => {
     Object.keys(r.splits).forEach((k) => checkSplit(k, s));
     Object.keys(r.groups ?? {}).forEach((k) => checkSplit(k, s));
@@ -122,8 +123,9 @@ export function aggregateSeeds(perSeed: readonly SeedResult[]): MetricsJson {
       }
       groups[key] = g;
     }
-    out.groups[split] = groups;
+    allGroups[split] = groups;
   }
+  out.groups = allGroups;
   return out;
 }
 
