@@ -1,0 +1,67 @@
+/**
+ * The common modality-encoder interface: a batch of one modality (plain typed arrays) in,
+ * `numTokens` tokens of width d per sample out. Samples that have no data for the modality get
+ * all-zero tokens and `empty = 1`, so the model can substitute its missing-modality embedding.
+ */
+import { tf } from '../engine/tf.js';
+import type { ModalityBatch } from '../data/batchTypes.js';
+import type { ModalityKind } from '../data/schema.js';
+import type { ActivationName } from '../nn/activations.js';
+
+/** What an encoder returns. */
+export interface EncoderOutput {
+  /** [B, L, d] (L = numTokens); all-zero rows where `empty` is 1. */
+  tokens: tf.Tensor3D;
+  /** [B] 1 where the sample has no observation of this modality, else 0 (constant). */
+  empty: tf.Tensor1D;
+}
+
+/** A per-modality encoder. */
+export interface ModalityEncoder {
+  readonly name: string;
+  /** The modality kind it consumes. */
+  readonly kind: ModalityKind;
+  /** L, the number of tokens per sample. */
+  readonly numTokens: number;
+  /** d, the token width. */
+  readonly dim: number;
+  apply(batch: ModalityBatch, training: boolean): EncoderOutput;
+  variables(): tf.Variable[];
+}
+
+/** Time-series encoder choices. */
+export type TimeSeriesEncoderKind = 'mtand' | 'utde' | 'mean-pool-mlp';
+
+/** Encoder hyper-parameters (one object for all modality kinds; each reads its own keys). */
+export interface EncoderConfig {
+  /** Token width d. Paper: 128. */
+  d: number;
+  /** Time-series encoder. Default 'utde' (FuseMoE's vitals/labs encoder). */
+  kind?: TimeSeriesEncoderKind;
+  /** Number of reference points γ for time series. Default 48. */
+  gamma?: number;
+  /** Attention heads h of mTAND. Default 8. */
+  heads?: number;
+  /** Time-embedding width d_t. Default 64 (must be divisible by heads). */
+  dt?: number;
+  /** Half-width of the uniform init of the time-embedding frequencies. Default 10. */
+  freqInit?: number;
+  /** UTDE: causal convolution kernel size. Default 1 (paper Table 6). */
+  kernelSize?: number;
+  /** UTDE: add a "time since last observation" channel per variable (extra). Default false. */
+  timeSinceLast?: boolean;
+  /** UTDE: hidden width of the gate MLP; 0 = one linear layer (paper). Default 0. */
+  gateHidden?: number;
+  /** Timed embeddings: number of reference points γ'. Default 8. */
+  embeddingGamma?: number;
+  /** Timed embeddings: keep only the last k vectors per sample (paper: 5 notes); 0 = all. Default 0. */
+  keepLast?: number;
+  /** Static vectors: number of output tokens. Default 1. */
+  staticTokens?: number;
+  /** Hidden width of the static / mean-pool MLPs. Default d. */
+  hidden?: number;
+  /** Activation of the MLPs. Default 'gelu'. */
+  activation?: ActivationName;
+  /** Dropout inside the MLPs (training only). Default 0. */
+  dropout?: number;
+}
