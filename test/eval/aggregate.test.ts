@@ -85,3 +85,15 @@ test('formatMeanStd', () => {
   assert.equal(formatMeanStd({ mean: null, std: null, seeds: [null] }), '—');
   assert.equal(formatMeanStd(undefined), '—');
 });
+
+test('the metrics.json example in docs/METRICS.md satisfies the contract', async () => {
+  const { readFile } = await import('node:fs/promises');
+  // dist/test/eval/ → repo root
+  const md = await readFile(new URL('../../../docs/METRICS.md', import.meta.url), 'utf8');
+  const block = /```json\n([\s\S]*?)```/.exec(md);
+  assert.ok(block, 'no json example in docs/METRICS.md');
+  const m = validateMetricsJson(JSON.parse(block[1]!));
+  for (const k of ['auroc', 'auprc', 'f1', 'accuracy', 'brier']) assert.ok(metricOf(m.test, k), k);
+  assert.deepEqual(metricOf(m.groups.test!['static'], 'auroc'), { mean: null, std: null, seeds: [null, null] });
+  assert.deepEqual(Object.keys(aggregateSeeds([{ splits: { test: { ...base, auroc: 1, n: 2 } } }])), ['test', 'groups']);
+});
