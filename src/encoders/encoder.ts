@@ -5,8 +5,15 @@
  */
 import { tf } from '../engine/tf.js';
 import type { ModalityBatch } from '../data/batchTypes.js';
-import type { ModalityKind } from '../data/schema.js';
+import type { ModalityKind, ModalitySpec } from '../data/schema.js';
 import type { ActivationName } from '../nn/activations.js';
+import { Rng } from '../engine/rng.js';
+import { FlexiModalError } from '../errors.js';
+import { MTandEncoder } from './mtand.js';
+import { UtdeEncoder } from './utde.js';
+import { MeanPoolEncoder } from './meanPoolEncoder.js';
+import { TimedEmbeddingEncoder } from './timedEmbedding.js';
+import { StaticEncoder } from './staticEncoder.js';
 
 /** What an encoder returns. */
 export interface EncoderOutput {
@@ -64,4 +71,71 @@ export interface EncoderConfig {
   activation?: ActivationName;
   /** Dropout inside the MLPs (training only). Default 0. */
   dropout?: number;
+}
+
+/**
+ * Build the encoder for one modality. Variable names are prefixed by `name`
+ * (e.g. "enc.vitals" → "enc.vitals.mtand.q.w"):
+ *  - timeseries: kind 'utde' (default) → UtdeEncoder(name) [γ tokens]; 'mtand' →
+ *    MTandEncoder(`${name}.mtand`) [γ tokens]; 'mean-pool-mlp' → MeanPoolEncoder(name) [1 token]
+ *  - embedding: TimedEmbeddingEncoder(`${name}.mtand`) [γ' tokens]
+ *  - static: StaticEncoder(name) [staticTokens tokens]
+ */
+export function makeEncoder(name: string, spec: ModalitySpec, cfg: EncoderConfig, rng: Rng): ModalityEncoder {
+  const common = { d: cfg.d, heads: cfg.heads, dt: cfg.dt, freqInit: cfg.freqInit };
+  switch (spec.kind) {
+    case 'timeseries': {
+      const V = spec.variables.length;
+      const kind = cfg.kind ?? 'utde';
+      switch (kind) {
+        case 'mtand':
+          return new MTandEncoder(`${name}.mtand`, { ...common, inputDim: V, gamma: cfg.gamma }, rng);
+        case 'utde':
+          return new UtdeEncoder(
+            name,
+            {
+              ...common,
+              inputDim: V,
+              gamma: cfg.gamma,
+              kernelSize: cfg.kernelSize,
+              timeSinceLast: cfg.timeSinceLast,
+              gateHidden: cfg.gateHidden,
+              activation: cfg.activation,
+            },
+            rng,
+          );
+        case 'mean-pool-mlp':
+          return new MeanPoolEncoder(name, { inputDim: V, d: cfg.d, hidden: cfg.hidden, activation: cfg.activation, dropout: cfg.dropout }, rng);
+        default:
+          throw new FlexiModalError(`unknown time-series encoder kind '${String(kind)}'`, {
+            where: `config key kind (modality ${spec.name})`,
+            hint: "use 'utde', 'mtand' or 'mean-pool-mlp'",
+          });
+      }
+    }
+    case 'embedding':
+      return new TimedEmbeddingEncoder(
+        `${name}.mtand`,
+        { ...common, inputDim: spec.dim, gamma: cfg.embeddingGamma, keepLast: cfg.keepLast },
+        rng,
+      );
+    case 'static':
+      return new StaticEncoder(
+        name,
+        {
+          inputDim: spec.features.length,
+          d: cfg.d,
+          numTokens: cfg.staticTokens,
+          hidden: cfg.hidden,
+          activation: cfg.activation,
+          dropout: cfg.dropout,
+        },
+        rng,
+      );
+    default:
+      throw new FlexiModalError(`unknown modality kind '${String((spec as { kind: unknown }).kind)}'`, {
+        where: `modality ${(spec as { name?: string }).name ?? '?'}`,
+        hint: 'modality kinds are timeseries, embedding and static',
+      });
+  }
 }
