@@ -11,7 +11,8 @@
  *
  * The per-variable masked softmax is computed with two batched matmuls over the shared scores:
  * E = exp(S − max_t S) (the max over the sample's real times, a constant per (b, h, γ) that
- * cancels in the ratio), numerator E·(mask ⊙ value) and denominator E·mask. A variable never
+ * cancels in the ratio), numerator E·(mask ⊙ value) and denominator E·mask (which is also the
+ * numerator of the mask channels, so one matmul over [mask ⊙ x, mask] gives both). A variable never
  * observed in a sample has numerator = denominator = 0 and yields 0 (no NaN); a sample with no
  * observation at all yields all-zero tokens and empty = 1. See docs/ENCODERS.md.
  */
@@ -21,7 +22,7 @@ import { FlexiModalError } from '../errors.js';
 import type { ModalityBatch, TimeSeriesBatch } from '../data/batchTypes.js';
 import { Linear } from '../nn/linear.js';
 import { TimeEmbedding } from '../nn/timeEmbedding.js';
-import { stopGradient } from '../nn/stopGradient.js';
+import { subtractMaxNoGrad } from '../nn/stopGradient.js';
 import { batchSizeOf, expectKind, referencePoints } from './batchArrays.js';
 import type { EncoderOutput, ModalityEncoder } from './encoder.js';
 
@@ -170,10 +171,14 @@ export class MTand {
       const S = this.scores(times); // [B, h, γ, T]
       // padding → −1e9 (exp → 0); stabilise with the max over real times (cancels in the ratio)
       const Sm = tf.add(S, tf.mul(tf.sub(tm, 1), 1e9)); // [B, h, γ, T]
-      const mx = stopGradient(tf.max(Sm, -1, true)); // [B, h, γ, 1]
-      const E = tf.exp(tf.sub(Sm, mx)).reshape([B, h * g, T]) as tf.Tensor3D; // [B, hγ, T]
+      const E = tf.exp(subtractMaxNoGrad(Sm)).reshape([B, h * g, T]) as tf.Tensor3D; // [B, hγ, T]
       const num = tf.matMul(E, tf.tensor3d(vx, [B, T, C])); // [B, hγ, C]
-      let den = tf.matMul(E, tf.tensor3d(dm, [B, T, Vd])); // [B, hγ, V|1]
+      // with mask channels (per-variable) the numerator of mask channel v is Σ_t E·m_v, which is
+      // exactly the denominator of variable v: reuse it instead of a second matmul
+      let den =
+        this.maskChannels && perVar
+          ? tf.slice(num, [0, 0, V], [B, h * g, V]) // [B, hγ, V]
+          : tf.matMul(E, tf.tensor3d(dm, [B, T, Vd])); // [B, hγ, V|1]
       // never-observed variables: 0/0 → 0/1; 1e-30 guards an underflowed denominator
       den = tf.add(den, tf.add(tf.sub(1, tf.tensor3d(has, [B, 1, Vd])), 1e-30));
       if (this.maskChannels && perVar) den = tf.concat([den, den], -1); // [B, hγ, 2V]

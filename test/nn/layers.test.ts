@@ -7,7 +7,7 @@ import { LayerNorm } from '../../src/nn/layerNorm.js';
 import { TimeEmbedding } from '../../src/nn/timeEmbedding.js';
 import { maskedMeanPool } from '../../src/nn/pooling.js';
 import { Dropout } from '../../src/nn/dropout.js';
-import { stopGradient } from '../../src/nn/stopGradient.js';
+import { stopGradient, subtractMaxNoGrad } from '../../src/nn/stopGradient.js';
 import { assertClose, setVar, checkVariableGrads } from './helpers.js';
 
 before(async () => {
@@ -74,4 +74,12 @@ test('stopGradient: value passes, gradient is zero', () => {
   const g = tf.grad((v: tf.Tensor) => tf.sum(tf.add(tf.mul(v, 3), tf.square(stopGradient(v)))))(x);
   assertClose(g.dataSync(), [3, 3]);
   assertClose(stopGradient(x).dataSync(), [1, 2]);
+});
+
+test('subtractMaxNoGrad: x − max(x) over the last axis with the max as a constant', () => {
+  const x = tf.tensor2d([1, 3, 2, -1, -5, 0], [2, 3]);
+  assertClose(subtractMaxNoGrad(x).dataSync(), [-2, 0, -1, -1, -5, 0]);
+  const w = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+  const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(subtractMaxNoGrad(v), w)))(x);
+  assertClose(g.dataSync(), [1, 2, 3, 4, 5, 6]);
 });
