@@ -1,0 +1,229 @@
+/**
+ * Empirical convergence-rate study (seed 002 App. D; FuseMoE §4 analogue): for each sample size n
+ * (log-spaced between nMin and nMax) run `reps` independent fits, average the Voronoi loss, and
+ * regress log(mean loss) on log n. Units (n, rep) are seeded from the base seed alone, so the
+ * result is the same for any number of workers. Each finished size is cached as
+ * `<outDir>/cache/size-<n>.json`, so an interrupted study resumes where it stopped.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { FlexiModalError } from '../errors.js';
+import { olsSlope } from './linalg.js';
+import { runUnit, type StudyConfig, type UnitResult } from './rateUnit.js';
+
+/** Per-size summary. */
+export interface SizeSummary {
+  n: number;
+  meanLoss: number;
+  sdLoss: number;
+  meanIterations: number;
+  convergedFraction: number;
+  /** Seconds of compute summed over the units of this size. */
+  cpuSeconds: number;
+  units: UnitResult[];
+}
+
+/** Result of a study (`result.json`). */
+export interface StudyResult {
+  slope: number;
+  slopeStderr: number;
+  intercept: number;
+  r2: number;
+  sizes: number[];
+  meanLoss: number[];
+  config: StudyConfig & { sizes: number[]; reps: number };
+  perSize: Omit<SizeSummary, 'units'>[];
+  wallSeconds: number;
+  workers: number;
+  /** Sizes taken from the cache instead of being computed. */
+  cachedSizes: number[];
+}
+
+/** Options of {@link runRateStudy}. */
+export interface StudyOptions {
+  sizes: number[];
+  reps: number;
+  /** 0 or 1 runs in this thread; ≥ 2 uses a worker_threads pool. */
+  workers: number;
+  /** Cache directory root (the study writes `<outDir>/cache/size-<n>.json`). */
+  outDir?: string;
+  /** Called after every finished unit. */
+  onProgress?: (done: number, total: number, last: UnitResult | null) => void;
+}
+
+/** `count` sample sizes log-spaced from nMin to nMax (rounded, distinct, increasing). */
+export function logSpacedSizes(nMin: number, nMax: number, count: number): number[] {
+  if (!(nMin >= 2 && nMax >= nMin && count >= 1)) {
+    throw new FlexiModalError(`bad size range n-min=${nMin}, n-max=${nMax}, sizes=${count}`, { where: '--n-min/--n-max/--sizes', hint: 'need 2 ≤ n-min ≤ n-max and sizes ≥ 1' });
+  }
+  if (count === 1) return [Math.round(nMax)];
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = Math.round(Math.exp(Math.log(nMin) + ((Math.log(nMax) - Math.log(nMin)) * i) / (count - 1)));
+    if (out.length === 0 || n > out[out.length - 1]!) out.push(n);
+  }
+  return out;
+}
+
+function configKey(cfg: StudyConfig): string {
+  const sorted = Object.fromEntries(Object.entries(cfg).sort(([a], [b]) => a.localeCompare(b)));
+  return JSON.stringify(sorted);
+}
+
+function summarize(n: number, units: UnitResult[]): SizeSummary {
+  const losses = units.map((u) => u.loss);
+  const mean = losses.reduce((a, b) => a + b, 0) / losses.length;
+  const sd = Math.sqrt(losses.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, losses.length - 1));
+  return {
+    n,
+    meanLoss: mean,
+    sdLoss: sd,
+    meanIterations: units.reduce((a, u) => a + u.iterations, 0) / units.length,
+    convergedFraction: units.filter((u) => u.converged).length / units.length,
+    cpuSeconds: units.reduce((a, u) => a + u.ms, 0) / 1000,
+    units,
+  };
+}
+
+function cachePath(outDir: string, n: number): string {
+  return join(outDir, 'cache', `size-${n}.json`);
+}
+
+function readCache(outDir: string, n: number, key: string, reps: number): UnitResult[] | null {
+  const p = cachePath(outDir, n);
+  if (!existsSync(p)) return null;
+  try {
+    const c = JSON.parse(readFileSync(p, 'utf8')) as { key: string; units: UnitResult[] };
+    if (c.key !== key) return null;
+    const units = c.units.filter((u) => u.rep < reps).sort((a, b) => a.rep - b.rep);
+    return units.length === reps ? units : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeCache(outDir: string, n: number, key: string, units: UnitResult[]): void {
+  mkdirSync(join(outDir, 'cache'), { recursive: true });
+  const p = cachePath(outDir, n);
+  writeFileSync(`${p}.tmp`, JSON.stringify({ key, n, units }));
+  renameSync(`${p}.tmp`, p);
+}
+
+/** Run (or resume) a rate study. */
+export async function runRateStudy(cfg: StudyConfig, opts: StudyOptions): Promise<StudyResult> {
+  const t0 = performance.now();
+  const key = configKey(cfg);
+  const { sizes, reps } = opts;
+  if (!(reps >= 1)) throw new FlexiModalError(`reps = ${reps}`, { where: '--reps', hint: 'use at least 1 replication' });
+  const bySize = new Map<number, UnitResult[]>();
+  const cachedSizes: number[] = [];
+  const tasks: { n: number; rep: number }[] = [];
+  for (const n of sizes) {
+    const cached = opts.outDir ? readCache(opts.outDir, n, key, reps) : null;
+    if (cached) {
+      bySize.set(n, cached);
+      cachedSizes.push(n);
+    } else {
+      bySize.set(n, []);
+      for (let rep = 0; rep < reps; rep++) tasks.push({ n, rep });
+    }
+  }
+  const total = sizes.length * reps;
+  let done = total - tasks.length;
+  opts.onProgress?.(done, total, null);
+  const onResult = (res: UnitResult): void => {
+    const list = bySize.get(res.n)!;
+    list.push(res);
+    done++;
+    if (list.length === reps && opts.outDir) writeCache(opts.outDir, res.n, key, [...list].sort((a, b) => a.rep - b.rep));
+    opts.onProgress?.(done, total, res);
+  };
+  // largest sizes first: better load balance at the end
+  tasks.sort((a, b) => b.n - a.n || a.rep - b.rep);
+  if (opts.workers <= 1) {
+    for (const t of tasks) onResult(runUnit(cfg, t.n, t.rep));
+  } else {
+    await runPool(cfg, tasks, opts.workers, onResult);
+  }
+  const summaries = sizes.map((n) => summarize(n, [...bySize.get(n)!].sort((a, b) => a.rep - b.rep)));
+  const fit = olsSlope(
+    summaries.map((s) => Math.log(s.n)),
+    summaries.map((s) => Math.log(s.meanLoss)),
+  );
+  return {
+    slope: fit.slope,
+    slopeStderr: fit.slopeStderr,
+    intercept: fit.intercept,
+    r2: fit.r2,
+    sizes: summaries.map((s) => s.n),
+    meanLoss: summaries.map((s) => s.meanLoss),
+    config: { ...cfg, sizes, reps },
+    perSize: summaries.map(({ units: _u, ...rest }) => rest),
+    wallSeconds: (performance.now() - t0) / 1000,
+    workers: Math.max(1, opts.workers),
+    cachedSizes,
+  };
+}
+
+function runPool(cfg: StudyConfig, tasks: { n: number; rep: number }[], workers: number, onResult: (r: UnitResult) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const url = new URL('./rateWorker.js', import.meta.url);
+    const pool: Worker[] = [];
+    let next = 0;
+    let active = 0;
+    let failed = false;
+    const finish = (err?: Error): void => {
+      for (const w of pool) void w.terminate();
+      if (err) reject(err);
+      else resolve();
+    };
+    const feed = (w: Worker): void => {
+      if (failed) return;
+      if (next >= tasks.length) {
+        if (active === 0) finish();
+        return;
+      }
+      const t = tasks[next]!;
+      w.postMessage({ id: next, cfg, n: t.n, rep: t.rep });
+      next++;
+      active++;
+    };
+    const count = Math.min(workers, Math.max(1, tasks.length));
+    if (tasks.length === 0) {
+      resolve();
+      return;
+    }
+    for (let i = 0; i < count; i++) {
+      const w = new Worker(url);
+      pool.push(w);
+      w.on('message', (msg: { ok: boolean; res?: UnitResult; error?: string }) => {
+        active--;
+        if (!msg.ok) {
+          failed = true;
+          finish(new FlexiModalError(`a study unit failed: ${msg.error}`, { where: 'rate study worker' }));
+          return;
+        }
+        onResult(msg.res!);
+        feed(w);
+      });
+      w.on('error', (e) => {
+        failed = true;
+        finish(e);
+      });
+    }
+    for (const w of pool) feed(w);
+  });
+}
+
+/** A plain-text table of a study result. */
+export function formatStudyTable(res: StudyResult, lossName = 'D2'): string {
+  const lines = [`${'n'.padStart(8)}  ${('mean ' + lossName).padStart(12)}  ${'sd'.padStart(10)}  ${'EM iters'.padStart(9)}  ${'conv'.padStart(5)}  ${'cpu s'.padStart(7)}`];
+  for (const s of res.perSize) {
+    lines.push(
+      `${String(s.n).padStart(8)}  ${s.meanLoss.toPrecision(5).padStart(12)}  ${s.sdLoss.toPrecision(4).padStart(10)}  ${s.meanIterations.toFixed(1).padStart(9)}  ${s.convergedFraction.toFixed(2).padStart(5)}  ${s.cpuSeconds.toFixed(1).padStart(7)}`,
+    );
+  }
+  lines.push(`slope of log mean ${lossName} on log n: ${res.slope.toFixed(4)} ± ${res.slopeStderr.toFixed(4)} (R² ${res.r2.toFixed(3)}); wall ${res.wallSeconds.toFixed(1)} s on ${res.workers} worker(s)`);
+  return lines.join('\n');
+}

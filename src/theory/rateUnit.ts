@@ -1,0 +1,68 @@
+/**
+ * One unit of a rate study: sample a data set of size n from the true model, fit by EM from the
+ * App. D (or random) initialisation and return the Voronoi loss. Pure function of (config, n, rep),
+ * so results do not depend on how units are spread over workers.
+ */
+import { Rng } from '../engine/rng.js';
+import { parseGateTransform } from './gateTransform.js';
+import { fitMlogitEm, initFromTruth, initRandom } from './mlogitEm.js';
+import { sampleMlogitMoe } from './mlogitMoe.js';
+import { regimeTruth } from './regimes.js';
+import { unitSeed } from './seeds.js';
+import { voronoiLoss } from './voronoi.js';
+import { runGaussianUnit, type GaussianStudyConfig } from './gaussianStudy.js';
+
+/** Configuration of a multinomial-logistic MoE rate study (seed 002 App. D). */
+export interface MlogitStudyConfig {
+  kind: 'mlogit-moe';
+  regime: 1 | 2;
+  /** Fitted number of experts k (> k* = 2). */
+  k: number;
+  /** Gate name (parseGateTransform); the data are generated with the same gate (eq. 43/44). */
+  gate: string;
+  seed: number;
+  init: 'truth' | 'random';
+  /** Standard deviation of the Gaussian perturbation of the truth (init = truth). */
+  initSd: number;
+  tol: number;
+  maxIter: number;
+  newtonSteps: number;
+  /** EM acceleration ('none' = plain EM as in the paper). */
+  accelerate: 'none' | 'squarem';
+  /** Order r of the Voronoi loss D_r. */
+  r: number;
+}
+
+/** Any study configuration. */
+export type StudyConfig = MlogitStudyConfig | GaussianStudyConfig;
+
+/** What one unit returns. */
+export interface UnitResult {
+  n: number;
+  rep: number;
+  loss: number;
+  /** Extra losses (e.g. gating-only loss of the Gaussian study). */
+  extra?: Record<string, number>;
+  iterations: number;
+  converged: boolean;
+  logLik: number;
+  ms: number;
+}
+
+/** Run one (n, rep) unit of a multinomial-logistic study. */
+export function runMlogitUnit(cfg: MlogitStudyConfig, n: number, rep: number): UnitResult {
+  const t0 = performance.now();
+  const gate = parseGateTransform(cfg.gate);
+  const truth = regimeTruth(cfg.regime, gate);
+  const rng = new Rng(unitSeed(cfg.seed, n, rep));
+  const data = sampleMlogitMoe(truth, n, rng);
+  const init = cfg.init === 'truth' ? initFromTruth(truth, cfg.k, rng, cfg.initSd) : initRandom(truth, cfg.k, rng, 1);
+  const res = fitMlogitEm(data, init, { tol: cfg.tol, maxIter: cfg.maxIter, newtonSteps: cfg.newtonSteps, accelerate: cfg.accelerate });
+  const loss = voronoiLoss(res.params, truth, cfg.r);
+  return { n, rep, loss, iterations: res.iterations, converged: res.converged, logLik: res.logLik, ms: performance.now() - t0 };
+}
+
+/** Run one unit of any study. */
+export function runUnit(cfg: StudyConfig, n: number, rep: number): UnitResult {
+  return cfg.kind === 'mlogit-moe' ? runMlogitUnit(cfg, n, rep) : runGaussianUnit(cfg, n, rep);
+}
