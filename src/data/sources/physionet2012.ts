@@ -305,7 +305,7 @@ async function readRecordTar(
 }
 
 /** Parse one record file's text. `where` is the display path (file:line is appended). */
-export function parseRecord(text: string, where: string, fileName: string, ctx: Context): ParsedRecord {
+function parseRecord(text: string, where: string, fileName: string, ctx: Context): ParsedRecord {
   const { slots, tsModalities, ranges, report } = ctx;
   const lines = text.split('\n');
   let nLines = lines.length;
