@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * The `fleximodal` command line: wires the commands (one file each) with commander.
+ */
+import { Command } from 'commander';
+import { FlexiModalError } from '../errors.js';
+import { registerTrainCommand } from './train.js';
+import { registerEvaluateCommand } from './evaluate.js';
+import { registerPredictCommand } from './predict.js';
+import { registerSimulateCommands } from './simulate.js';
+import { packageVersion } from '../run/versions.js';
+
+const program = new Command();
+program
+  .name('fleximodal')
+  .description('Mixture-of-experts fusion for incomplete, irregular multimodal data (FuseMoE, MoE-Retriever, REMIND)')
+  .version(packageVersion())
+  .showHelpAfterError();
+
+registerTrainCommand(program);
+registerEvaluateCommand(program);
+registerPredictCommand(program);
+registerSimulateCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof FlexiModalError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

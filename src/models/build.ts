@@ -1,0 +1,18 @@
+/**
+ * Model factory: config section + dataset spec + seed → a FusionModel.
+ */
+import type { DatasetSpec } from '../data/schema.js';
+import type { ModelConfig } from '../config/schema.js';
+import type { FusionModel } from './model.js';
+import { LateFusionBaseline } from './lateFusionBaseline.js';
+import { FuseMoEModel } from './fusemoe.js';
+
+/** Build the model a config describes, initialised from `seed`. */
+export function buildModel(cfg: ModelConfig, spec: DatasetSpec, seed: number): FusionModel {
+  switch (cfg.type) {
+    case 'baseline':
+      return new LateFusionBaseline(spec, cfg, seed);
+    case 'fusemoe':
+      return new FuseMoEModel(spec, cfg, seed);
+  }
+}

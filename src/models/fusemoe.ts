@@ -1,0 +1,207 @@
+/**
+ * FuseMoE (Han et al. 2024): per-modality encoders → tokens (a learnable per-modality missing
+ * embedding replaces the tokens of an absent modality) → L transformer blocks whose feed-forward
+ * is a sparse MoE behind one of three router designs (self-attention runs across all modality
+ * tokens) → masked mean pooling → layer norm → head.
+ */
+import { tf } from '../engine/tf.js';
+import { Rng } from '../engine/rng.js';
+import type { Batch } from '../data/batchTypes.js';
+import type { DatasetSpec } from '../data/schema.js';
+import type { FuseMoEModelConfig } from '../config/schema.js';
+import { makeEncoder } from '../encoders/encoder.js';
+import type { ModalityEncoder } from '../encoders/encoder.js';
+import { LayerNorm } from '../nn/layerNorm.js';
+import { MultiHeadAttention } from '../nn/multiHeadAttention.js';
+import { Dropout } from '../nn/dropout.js';
+import { Linear } from '../nn/linear.js';
+import { createRouter, routerLosses, type MoEFusionRouter, type RouterStats } from '../moe/routers.js';
+import type { ExpertUsageAccumulator } from '../moe/usage-stats.js';
+import { outputUnits } from '../train/taskLoss.js';
+import { encoderConfigOf } from './encoderConfig.js';
+import type { FusionModel, ForwardOutput, SampleExplanation } from './model.js';
+import { explainRouting } from './explainRouting.js';
+
+/** One FuseMoE block: x + MHA(LN(x)); x + MoE(LN(x)) with the MoE routed per modality. */
+class FuseMoEBlock {
+  readonly ln1: LayerNorm;
+  readonly attn: MultiHeadAttention;
+  readonly ln2: LayerNorm;
+  readonly router: MoEFusionRouter;
+  private readonly drop: Dropout;
+
+  constructor(name: string, cfg: FuseMoEModelConfig, seqLens: number[], rng: Rng) {
+    this.ln1 = new LayerNorm(`${name}.ln1`, { dim: cfg.d });
+    this.attn = new MultiHeadAttention(`${name}.attn`, { dim: cfg.d, heads: cfg.heads }, rng);
+    this.ln2 = new LayerNorm(`${name}.ln2`, { dim: cfg.d });
+    this.router = createRouter(
+      `${name}.moe`,
+      {
+        design: cfg.moe.router,
+        numModalities: seqLens.length,
+        dim: cfg.d,
+        hidden: cfg.moe.hidden,
+        numExperts: cfg.moe.numExperts,
+        topK: cfg.moe.topK,
+        gating: cfg.moe.gating,
+        modifiedGateFn: cfg.moe.modifiedGateFn,
+        noisyGating: cfg.moe.noisyGating,
+        noiseAtInference: cfg.referenceCode.noiseAtInference,
+        routingUnit: cfg.referenceCode.flattenedSequenceRouting ? 'sample' : 'token',
+        seqLens,
+      },
+      rng,
+    );
+    this.drop = new Dropout(`${name}.drop`, { rate: cfg.dropout }, rng);
+  }
+
+  /** x [B, ΣL, d] → [B, ΣL, d] and the router statistics. */
+  apply(x: tf.Tensor3D, seqLens: number[], present: Float32Array, training: boolean, seed: number | undefined): { y: tf.Tensor3D; stats: RouterStats } {
+    const [B, L, d] = x.shape;
+    const n1 = this.ln1.apply(x) as tf.Tensor3D;
+    const a = this.attn.apply(n1, n1, { training });
+    const x1 = tf.add(x, this.drop.apply(a, training)) as tf.Tensor3D;
+    const n2 = this.ln2.apply(x1) as tf.Tensor3D; // [B, ΣL, d]
+    const parts = tf.split(n2, seqLens, 1) as tf.Tensor3D[]; // per modality [B, L_j, d]
+    const out = this.router.apply({ tokens: parts, present }, { training, seed });
+    const f = tf.concat(out.tokens, 1).reshape([B, L, d]); // [B, ΣL, d]
+    return { y: tf.add(x1, this.drop.apply(f, training)) as tf.Tensor3D, stats: out.stats };
+  }
+
+  variables(): tf.Variable[] {
+    return [...this.ln1.variables(), ...this.attn.variables(), ...this.ln2.variables(), ...this.router.variables()];
+  }
+}
+
+export class FuseMoEModel implements FusionModel {
+  readonly type = 'fusemoe';
+  private readonly encoders: ModalityEncoder[];
+  /** Per modality: learnable missing-modality tokens [L_j, d] (config missing = 'learned'). */
+  private readonly missing: (tf.Variable | null)[];
+  /** Per modality: a learned modality-type embedding added to its tokens [d]. */
+  private readonly modalityEmbedding: tf.Variable;
+  private readonly blocks: FuseMoEBlock[];
+  private readonly norm: LayerNorm;
+  private readonly head: Linear;
+  readonly seqLens: number[];
+
+  constructor(
+    private readonly spec: DatasetSpec,
+    private readonly cfg: FuseMoEModelConfig,
+    seed: number,
+  ) {
+    const rng = new Rng(seed);
+    const enc = encoderConfigOf(cfg.encoder, cfg.d, cfg.dropout);
+    if (cfg.moe.router === 'joint' && !cfg.referenceCode.flattenedSequenceRouting) {
+      // joint routing concatenates the modalities position by position: one length for all
+      enc.staticTokens = enc.gamma;
+      enc.embeddingGamma = enc.gamma;
+    }
+    this.encoders = spec.modalities.map((m) => makeEncoder(`enc.${m.name}`, m, enc, rng));
+    this.seqLens = this.encoders.map((e) => e.numTokens);
+    this.missing = this.encoders.map((e, j) =>
+      cfg.missing === 'learned'
+        ? tf.variable(tf.randomNormal([e.numTokens, cfg.d], 0, 0.02, 'float32', rng.seed()), true, `missing.${spec.modalities[j]!.name}`)
+        : null,
+    );
+    this.modalityEmbedding = tf.variable(tf.randomNormal([spec.modalities.length, cfg.d], 0, 0.02, 'float32', rng.seed()), true, 'fusion.modalityEmbedding');
+    this.blocks = Array.from({ length: cfg.blocks }, (_, i) => new FuseMoEBlock(`fusion.block${i}`, cfg, this.seqLens, rng));
+    this.norm = new LayerNorm('fusion.norm', { dim: cfg.d });
+    this.head = new Linear('head', { inDim: cfg.d, outDim: outputUnits(spec.task) }, rng);
+  }
+
+  /** Tokens of every modality with missing ones replaced: [B, ΣL, d] and the effective presence [B·M]. */
+  private tokens(batch: Batch, training: boolean): { x: tf.Tensor3D; present: Float32Array } {
+    const B = batch.size;
+    const M = this.spec.modalities.length;
+    const present = new Float32Array(B * M);
+    const parts = this.encoders.map((enc, j) => {
+      const { tokens, empty } = enc.apply(batch.modalities[this.spec.modalities[j]!.name]!, training); // [B, L_j, d], [B]
+      const emptyData = empty.dataSync();
+      for (let b = 0; b < B; b++) present[b * M + j] = batch.present[b * M + j]! > 0 && emptyData[b]! === 0 ? 1 : 0;
+      const keep = tf.tensor3d(Array.from({ length: B }, (_, b) => present[b * M + j]!), [B, 1, 1]); // [B, 1, 1]
+      let t = tf.mul(tokens, keep);
+      const miss = this.missing[j];
+      if (miss) t = tf.add(t, tf.mul(tf.sub(1, keep), miss.expandDims(0))); // learned tokens where absent
+      return tf.add(t, this.modalityEmbedding.slice([j, 0], [1, this.cfg.d]).reshape([1, 1, this.cfg.d])) as tf.Tensor3D;
+    });
+    return { x: tf.concat(parts, 1) as tf.Tensor3D, present };
+  }
+
+  forward(batch: Batch, opts: { training: boolean; seed?: number }): ForwardOutput {
+    return tf.tidy(() => {
+      const { x: x0, present } = this.tokens(batch, opts.training);
+      let x = x0;
+      const entropy: tf.Scalar[] = [];
+      const balance: tf.Scalar[] = [];
+      const aux: tf.Scalar[] = [];
+      this.blocks.forEach((block, i) => {
+        const r = block.apply(x, this.seqLens, present, opts.training, opts.seed === undefined ? undefined : opts.seed + 7919 * i);
+        x = r.y;
+        const losses = routerLosses(r.stats, { entropy: this.cfg.moe.entropyWeight, balance: this.cfg.moe.loadWeight });
+        entropy.push(losses.entropy);
+        balance.push(losses.balance);
+        aux.push(losses.total);
+      });
+      const pooled = tf.mean(this.norm.apply(x), 1); // [B, d]
+      const logits = this.head.apply(pooled) as tf.Tensor2D; // [B, C]
+      const nb = this.blocks.length;
+      return {
+        logits,
+        auxLoss: tf.div(tf.addN(aux), nb) as tf.Scalar,
+        auxTerms: { entropy: tf.div(tf.addN(entropy), nb) as tf.Scalar, load: tf.div(tf.addN(balance), nb) as tf.Scalar },
+      };
+    });
+  }
+
+  /** Run the blocks in inference mode and hand each block's router statistics to `visit`. */
+  private route(batch: Batch, visit: (stats: RouterStats[]) => void): void {
+    tf.tidy(() => {
+      const { x: x0, present } = this.tokens(batch, false);
+      let x = x0;
+      const stats: RouterStats[] = [];
+      for (const block of this.blocks) {
+        const r = block.apply(x, this.seqLens, present, false, undefined);
+        x = r.y;
+        stats.push(r.stats);
+      }
+      visit(stats);
+    });
+  }
+
+  /** Routing of every sample of a batch (inference mode): top experts and modality shares. */
+  explain(batch: Batch): SampleExplanation[] {
+    let out: SampleExplanation[] = [];
+    const names = this.spec.modalities.map((m) => m.name);
+    this.route(batch, (stats) => {
+      out = explainRouting(batch, stats, names);
+    });
+    return out;
+  }
+
+  /** Add this batch's gate-weighted expert × modality usage to one accumulator per block. */
+  accumulateExpertUsage(batch: Batch, accumulators: ExpertUsageAccumulator[]): void {
+    this.route(batch, (stats) => stats.forEach((s, l) => accumulators[l]!.addRouterStats(s)));
+  }
+
+  /** Number of blocks and the size of each block's global expert numbering. */
+  expertLayout(): { blocks: number; totalExperts: number } {
+    const S = this.cfg.moe.numExperts;
+    return { blocks: this.blocks.length, totalExperts: this.cfg.moe.router === 'disjoint' ? S * this.spec.modalities.length : S };
+  }
+
+  variables(): tf.Variable[] {
+    return [
+      ...this.encoders.flatMap((e) => e.variables()),
+      ...this.missing.filter((v): v is tf.Variable => v !== null),
+      this.modalityEmbedding,
+      ...this.blocks.flatMap((b) => b.variables()),
+      ...this.norm.variables(),
+      ...this.head.variables(),
+    ];
+  }
+
+  dispose(): void {
+    for (const v of this.variables()) v.dispose();
+  }
+}

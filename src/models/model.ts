@@ -1,0 +1,37 @@
+/**
+ * What every fusion model exposes to the trainer, the evaluator and the serving API.
+ */
+import type { tf } from '../engine/tf.js';
+import type { Batch } from '../data/batchTypes.js';
+
+/** The result of one forward pass. */
+export interface ForwardOutput {
+  /** Task logits: binary [B, 1], multilabel [B, L], multiclass [B, C]. */
+  logits: tf.Tensor2D;
+  /** Weighted sum of auxiliary (router) losses, already multiplied by their weights. */
+  auxLoss?: tf.Scalar;
+  /** Named auxiliary terms (unweighted) for the training log, e.g. { entropy, load }. */
+  auxTerms?: Record<string, tf.Scalar>;
+}
+
+/** Per-sample routing explanation (models with experts). */
+export interface SampleExplanation {
+  id: string;
+  /** Share of gate weight each modality received, summed over layers (sums to 1). */
+  modalityShares: Record<string, number>;
+  /** Experts ranked by total gate weight for this sample; `weight` is its share of all gate weight. */
+  topExperts: { layer: number; expert: number; weight: number; modalityShares: Record<string, number> }[];
+}
+
+export interface FusionModel {
+  /** Model type name as in the config (`baseline`, `fusemoe`, ...). */
+  readonly type: string;
+  /** Forward pass. `training` enables dropout / noisy gating; `seed` makes them repeatable. */
+  forward(batch: Batch, opts: { training: boolean; seed?: number }): ForwardOutput;
+  /** All trainable variables, with unique stable names. */
+  variables(): tf.Variable[];
+  /** Free every variable (names can then be reused by a new model in the same process). */
+  dispose(): void;
+  /** Optional: routing explanation for each sample of a batch (inference mode). */
+  explain?(batch: Batch): SampleExplanation[];
+}

@@ -1,0 +1,99 @@
+/**
+ * Saving and loading a trained model: a directory with `model.json` (config, dataset spec,
+ * normaliser, decision threshold, seed) and `weights.safetensors` (every variable by name).
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf } from '../engine/tf.js';
+import { saveWeights, loadWeights } from '../engine/weights.js';
+import { FlexiModalError } from '../errors.js';
+import type { DatasetSpec } from '../data/schema.js';
+import { normalizerFromJson, normalizerToJson, type Normalizer } from '../data/normalize.js';
+import { modelSchema, type ModelConfig } from '../config/schema.js';
+import { formatIssues } from '../config/parse.js';
+import { buildModel } from './build.js';
+import type { FusionModel } from './model.js';
+import { packageVersion } from '../run/versions.js';
+
+export const MODEL_FORMAT = 'fleximodal-model';
+
+/** Everything besides the weights that is needed to use a trained model. */
+export interface ModelMeta {
+  format: typeof MODEL_FORMAT;
+  version: 1;
+  fleximodal: string;
+  model: ModelConfig;
+  spec: DatasetSpec;
+  normalizer: Normalizer;
+  /** Latest-times cap used when batching (train.maxTimesteps). */
+  maxTimesteps: number;
+  /** Decision threshold chosen on validation (binary: one number; multilabel: one per label). */
+  threshold?: number | number[];
+  seed: number;
+  createdAt: string;
+}
+
+/** A loaded model ready for inference. */
+export interface LoadedModel {
+  model: FusionModel;
+  meta: ModelMeta;
+}
+
+/** Write `model.json` and `weights.safetensors` into `dir` (created if needed). */
+export function saveModel(dir: string, model: FusionModel, meta: Omit<ModelMeta, 'format' | 'version' | 'fleximodal' | 'createdAt'>): void {
+  mkdirSync(dir, { recursive: true });
+  const full: ModelMeta = {
+    format: MODEL_FORMAT,
+    version: 1,
+    fleximodal: packageVersion(),
+    createdAt: new Date().toISOString(),
+    ...meta,
+    normalizer: normalizerToJson(meta.normalizer),
+  };
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(full, null, 2) + '\n');
+  saveWeights(join(dir, 'weights.safetensors'), new Map(model.variables().map((v) => [v.name, v as tf.Tensor] as const)));
+}
+
+/**
+ * Load a model directory. `dir` may also be a run directory (its `model/` is used).
+ * Errors name the file and what does not match.
+ */
+export function loadModel(dir: string): LoadedModel {
+  const modelDir = existsSync(join(dir, 'model.json')) ? dir : join(dir, 'model');
+  const metaPath = join(modelDir, 'model.json');
+  if (!existsSync(metaPath)) {
+    throw new FlexiModalError(`no model.json found`, { where: dir, hint: 'pass a run directory or its model/ directory written by `fleximodal train`' });
+  }
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(metaPath, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new FlexiModalError(`model.json is not valid JSON (${(e as Error).message})`, { where: metaPath });
+  }
+  if (raw.format !== MODEL_FORMAT) {
+    throw new FlexiModalError(`not a fleximodal model (format ${String(raw.format)})`, { where: metaPath });
+  }
+  const parsed = modelSchema.safeParse(raw.model);
+  if (!parsed.success) throw new FlexiModalError(`invalid model config: ${formatIssues(parsed.error.issues)}`, { where: metaPath });
+  const meta = { ...(raw as unknown as ModelMeta), model: parsed.data };
+  meta.normalizer = normalizerFromJson(raw.normalizer, meta.spec);
+  const model = buildModel(meta.model, meta.spec, meta.seed);
+  const weightsPath = join(modelDir, 'weights.safetensors');
+  const weights = loadWeights(weightsPath);
+  try {
+    for (const v of model.variables()) {
+      const w = weights.get(v.name);
+      if (!w) throw new FlexiModalError(`weight '${v.name}' is missing`, { where: weightsPath, hint: 'the weights do not belong to this model.json' });
+      if (w.shape.join('x') !== v.shape.join('x')) {
+        throw new FlexiModalError(`weight '${v.name}' has shape [${w.shape}] but the model expects [${v.shape}]`, { where: weightsPath });
+      }
+      v.assign(w);
+    }
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    weights.forEach((t) => t.dispose());
+  }
+  return { model, meta };
+}

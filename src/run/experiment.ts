@@ -1,0 +1,232 @@
+/**
+ * One experiment: load data → split → for each seed (fit normaliser on train, build, train,
+ * evaluate every split overall and per modality-combination group) → aggregate over seeds →
+ * write the run directory (metrics.json, summary.md, model/, split.json, manifest.json, plots).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { initEngine } from '../engine/backend.js';
+import type { Dataset, Sample, TaskSpec } from '../data/schema.js';
+import { loadDataset } from '../data/load.js';
+import { stratifiedSplit, readSplitFile, writeSplitFile, splitSamples, type Split } from '../data/split.js';
+import { fitNormalizer, type Normalizer } from '../data/normalize.js';
+import { makeBatch, newBatchCounters } from '../data/batch.js';
+import { groupIdOf, groupName } from '../data/groups.js';
+import { formatReport } from '../data/report.js';
+import { FlexiModalError } from '../errors.js';
+import type { RunConfig } from '../config/schema.js';
+import { buildModel } from '../models/build.js';
+import { saveModel } from '../models/persist.js';
+import type { FusionModel } from '../models/model.js';
+import { train, type TrainResult } from '../train/trainer.js';
+import { predict, labelsOf, type Predictions } from '../train/predict.js';
+import type { TrainerCallback } from '../train/callbacks.js';
+import { computeMetrics, evaluateByGroup, type GroupedMetrics } from '../eval/evaluate.js';
+import { aggregateSeeds, seedResultFromEvaluations, metricsJsonString, type MetricsJson, type SeedResult } from '../eval/aggregate.js';
+import { bestF1Threshold } from '../eval/metrics/f1.js';
+import type { Task, Split as EvalSplit } from '../eval/task.js';
+import { newManifest } from './manifest.js';
+import { writeRunReport } from './runReport.js';
+
+export interface ExperimentOptions {
+  /** Directory of the config file: data paths in the config are relative to it. */
+  baseDir: string;
+  outDir: string;
+  /** Overrides `config.seeds`. */
+  seeds?: number[];
+  progress?: boolean | 'auto';
+  log?: (line: string) => void;
+  /** Extra callbacks (e.g. a collapse detector). */
+  callbacks?: (seed: number) => TrainerCallback[];
+  /** Save the trained models (default true). */
+  saveModels?: boolean;
+}
+
+export interface SeedRun {
+  seed: number;
+  result: TrainResult;
+  evaluations: Partial<Record<EvalSplit, GroupedMetrics>>;
+  threshold?: number;
+  /** Test-split predictions and labels (for the ROC plot). */
+  test?: { probs: Float32Array; labels: Float32Array };
+}
+
+export interface ExperimentResult {
+  metrics: MetricsJson;
+  seeds: SeedRun[];
+  outDir: string;
+  wallSeconds: number;
+}
+
+/** The evaluation task of a dataset task. */
+export function evalTaskOf(task: TaskSpec): Task {
+  switch (task.kind) {
+    case 'binary':
+      return { kind: 'binary' };
+    case 'multiclass':
+      return { kind: 'multiclass', numClasses: task.classes.length };
+    case 'multilabel':
+      return { kind: 'multilabel', numLabels: task.labels.length };
+  }
+}
+
+/** Positive weight 'auto' = negatives / positives on the training split (binary only). */
+function resolvePosWeight(cfg: RunConfig, task: TaskSpec, trainSet: Sample[]): number {
+  const pw = cfg.train.loss.posWeight;
+  if (pw !== 'auto') return pw;
+  if (task.kind !== 'binary') {
+    throw new FlexiModalError(`posWeight 'auto' is defined for binary tasks only`, {
+      where: 'config key train.loss.posWeight',
+      hint: 'give a number, or use train.loss.type = "focal"',
+    });
+  }
+  const pos = trainSet.reduce((a, s) => a + (s.label as number), 0);
+  return pos > 0 ? (trainSet.length - pos) / pos : 1;
+}
+
+/** Evaluate `model` on `samples`: overall and per modality-combination group. */
+export function evaluateSamples(
+  model: FusionModel,
+  dataset: Pick<Dataset, 'spec'>,
+  samples: Sample[],
+  toBatch: (s: Sample[]) => import('../data/batchTypes.js').Batch,
+  threshold: number | undefined,
+): { grouped: GroupedMetrics; predictions: Predictions } {
+  const { spec } = dataset;
+  const predictions = predict(model, spec.task, samples, toBatch, 64);
+  const groups = samples.map((s) => groupName(spec, groupIdOf(spec, s)));
+  const grouped = evaluateByGroup(evalTaskOf(spec.task), predictions.probs, labelsOf(spec.task, samples), groups, { threshold });
+  return { grouped, predictions };
+}
+
+/** Run the experiment a config describes and write the run directory. */
+export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Promise<ExperimentResult> {
+  const started = Date.now();
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const outDir = resolve(opts.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const backend = await initEngine(cfg.engine);
+  log(`engine: ${backend}${cfg.engine.threads > 1 ? ` (${cfg.engine.threads} threads)` : ''}`);
+
+  const dataset = await loadDataset(cfg.data, opts.baseDir);
+  log(formatReport(dataset.report, 'text'));
+  const external = cfg.externalData ? await loadDataset(cfg.externalData, opts.baseDir) : undefined;
+  if (external) {
+    log(formatReport(external.report, 'text'));
+    checkCompatible(dataset, external);
+  }
+
+  const split: Split = cfg.split.file
+    ? await readSplitFile(resolve(opts.baseDir, cfg.split.file), dataset)
+    : stratifiedSplit(dataset, { seed: cfg.split.seed, fractions: cfg.split.fractions });
+  await writeSplitFile(join(outDir, 'split.json'), split);
+  const parts = splitSamples(dataset, split);
+  if (parts.train.length === 0 || parts.val.length === 0) {
+    throw new FlexiModalError(`the split has ${parts.train.length} training and ${parts.val.length} validation samples`, {
+      where: 'config key split',
+      hint: 'use more data or larger train/val fractions',
+    });
+  }
+  log(`split: train ${parts.train.length}, val ${parts.val.length}, test ${parts.test.length}${external ? `, external ${external.samples.length}` : ''}`);
+
+  const seeds = opts.seeds ?? cfg.seeds;
+  const evalTask = evalTaskOf(dataset.spec.task);
+  const perSeed: SeedResult[] = [];
+  const runs: SeedRun[] = [];
+  let bestVal = -Infinity;
+  for (const seed of seeds) {
+    const normalizer: Normalizer = fitNormalizer(dataset.spec, parts.train);
+    const counters = newBatchCounters();
+    const toBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps, counters });
+    const model = buildModel(cfg.model, dataset.spec, seed);
+    try {
+      const posWeight = resolvePosWeight(cfg, dataset.spec.task, parts.train);
+      const result = train(
+        {
+          model,
+          task: dataset.spec.task,
+          train: parts.train,
+          val: parts.val,
+          toBatch,
+          scoreValidation: (pred) => computeMetrics(evalTask, pred.probs, labelsOf(dataset.spec.task, parts.val)) as unknown as Record<string, number>,
+          callbacks: opts.callbacks?.(seed),
+          progress: opts.progress ?? 'auto',
+          log,
+          label: `seed ${seed}`,
+        },
+        { ...cfg.train, loss: { ...cfg.train.loss, posWeight }, seed },
+      );
+      // Threshold for F1 chosen on validation (binary).
+      const valEval = evaluateSamples(model, dataset, parts.val, toBatch, undefined);
+      let threshold: number | undefined;
+      if (evalTask.kind === 'binary') {
+        const t = bestF1Threshold(valEval.predictions.probs, labelsOf(dataset.spec.task, parts.val));
+        threshold = Number.isFinite(t.f1) ? t.threshold : 0.5;
+      }
+      const evaluations: Partial<Record<EvalSplit, GroupedMetrics>> = {};
+      evaluations.train = evaluateSamples(model, dataset, parts.train, toBatch, threshold).grouped;
+      evaluations.val = evaluateSamples(model, dataset, parts.val, toBatch, threshold).grouped;
+      let test: SeedRun['test'];
+      if (parts.test.length > 0) {
+        const t = evaluateSamples(model, dataset, parts.test, toBatch, threshold);
+        evaluations.test = t.grouped;
+        test = { probs: t.predictions.probs, labels: labelsOf(dataset.spec.task, parts.test) };
+      }
+      if (external) evaluations.external = evaluateSamples(model, external, external.samples, toBatch, threshold).grouped;
+      perSeed.push(seedResultFromEvaluations(evaluations));
+      runs.push({ seed, result, evaluations, threshold, test });
+      if (counters.truncatedTimesteps + counters.clippedValues > 0) {
+        log(
+          `seed ${seed}: batching truncated ${counters.truncatedTimesteps} time steps (${counters.truncatedObservations} observations) beyond train.maxTimesteps=${cfg.train.maxTimesteps}; clipped ${counters.clippedValues} values`,
+        );
+      }
+      const line = (['val', 'test', 'external'] as const)
+        .filter((s) => evaluations[s])
+        .map((s) => `${s} auroc ${fmt(evaluations[s]!.overall.auroc)}`)
+        .join(', ');
+      log(`seed ${seed}: best epoch ${result.bestEpoch} (${result.seconds.toFixed(1)} s) — ${line}`);
+      if (opts.saveModels !== false) {
+        const meta = { model: cfg.model, spec: dataset.spec, normalizer, maxTimesteps: cfg.train.maxTimesteps, threshold, seed };
+        saveModel(join(outDir, 'seeds', String(seed), 'model'), model, meta);
+        if (result.bestScore > bestVal) {
+          bestVal = result.bestScore;
+          saveModel(join(outDir, 'model'), model, meta);
+        }
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+
+  const metrics = aggregateSeeds(perSeed);
+  writeFileSync(join(outDir, 'metrics.json'), metricsJsonString(metrics));
+  const wallSeconds = (Date.now() - started) / 1000;
+  const manifest = newManifest({
+    config: cfg,
+    seeds,
+    splitSeed: split.seed,
+    dataHashes: { ...(dataset.hashes ?? {}), ...(external?.hashes ?? {}) },
+    engine: { backend, threads: cfg.engine.threads },
+  });
+  manifest.wallSeconds = wallSeconds;
+  writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writeFileSync(join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  await writeRunReport(outDir, { cfg, dataset, external, metrics, runs, wallSeconds });
+  return { metrics, seeds: runs, outDir, wallSeconds };
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(4) : 'n/a';
+}
+
+/** The external set must have the same modalities and task as the training data. */
+function checkCompatible(a: Dataset, b: Dataset): void {
+  const names = (d: Dataset) => d.spec.modalities.map((m) => `${m.name}:${m.kind}`).join(',');
+  if (names(a) !== names(b) || a.spec.task.kind !== b.spec.task.kind) {
+    throw new FlexiModalError(`external data has modalities [${names(b)}] / task ${b.spec.task.kind}, the training data [${names(a)}] / ${a.spec.task.kind}`, {
+      where: 'config key externalData',
+      hint: 'read the external set with the same grouping and task as the training data',
+    });
+  }
+}
+

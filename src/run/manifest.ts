@@ -1,0 +1,42 @@
+/**
+ * The run manifest: everything needed to reproduce a run (config, seeds, data hashes, versions,
+ * machine, timings), written as manifest.json beside the outputs.
+ */
+import { cpus, platform, arch } from 'node:os';
+import { dependencyVersions } from './versions.js';
+
+export interface Manifest {
+  createdAt: string;
+  command: string[];
+  config: unknown;
+  seeds: number[];
+  splitSeed: number;
+  /** Input file → sha256. */
+  dataHashes: Record<string, string>;
+  versions: Record<string, string>;
+  machine: { platform: string; arch: string; cpus: number; cpuModel: string };
+  engine: { backend: string; threads: number };
+  wallSeconds?: number;
+}
+
+/** A manifest for a run starting now. */
+export function newManifest(args: {
+  config: unknown;
+  seeds: number[];
+  splitSeed: number;
+  dataHashes: Record<string, string>;
+  engine: { backend: string; threads: number };
+}): Manifest {
+  const c = cpus();
+  return {
+    createdAt: new Date().toISOString(),
+    command: process.argv.slice(1),
+    config: args.config,
+    seeds: args.seeds,
+    splitSeed: args.splitSeed,
+    dataHashes: args.dataHashes,
+    versions: dependencyVersions(),
+    machine: { platform: platform(), arch: arch(), cpus: c.length, cpuModel: c[0]?.model ?? 'unknown' },
+    engine: args.engine,
+  };
+}

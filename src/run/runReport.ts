@@ -1,0 +1,94 @@
+/**
+ * The human-readable side of a run directory: summary.md (data report, metrics overall and per
+ * modality-combination group, training history) and SVG plots (learning curves, test ROC,
+ * test AUROC per group).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dataset } from '../data/schema.js';
+import { formatReport } from '../data/report.js';
+import type { RunConfig } from '../config/schema.js';
+import type { MetricsJson, GroupSummary } from '../eval/aggregate.js';
+import { metricsReport } from '../eval/report.js';
+import { lineChart } from '../eval/plots/lineChart.js';
+import { rocCurvePlot } from '../eval/plots/rocCurve.js';
+import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
+import type { SeedRun } from './experiment.js';
+
+export interface RunReportInput {
+  cfg: RunConfig;
+  dataset: Dataset;
+  external?: Dataset;
+  metrics: MetricsJson;
+  runs: SeedRun[];
+  wallSeconds: number;
+}
+
+/** Write summary.md and plots/*.svg into `outDir`; returns the Markdown. */
+export async function writeRunReport(outDir: string, r: RunReportInput): Promise<string> {
+  const plotsDir = join(outDir, 'plots');
+  mkdirSync(plotsDir, { recursive: true });
+  const plots: string[] = [];
+
+  const curves = r.runs.map((run) => ({
+    name: `seed ${run.seed}`,
+    x: run.result.history.map((h) => h.epoch),
+    y: run.result.history.map((h) => h.val[r.cfg.train.monitor] ?? NaN),
+  }));
+  if (curves.some((c) => c.x.length > 1)) {
+    writeFileSync(
+      join(plotsDir, 'learning-curves.svg'),
+      await lineChart(curves, { title: `validation ${r.cfg.train.monitor} per epoch`, xLabel: 'epoch', yLabel: r.cfg.train.monitor, mark: 'both' }),
+    );
+    plots.push('learning-curves.svg');
+  }
+  if (r.dataset.spec.task.kind === 'binary') {
+    const rocs = r.runs.filter((run) => run.test).map((run) => ({ name: `seed ${run.seed}`, scores: run.test!.probs, labels: run.test!.labels }));
+    const hasBoth = rocs.filter((c) => {
+      let pos = 0;
+      for (const y of c.labels) pos += y;
+      return pos > 0 && pos < c.labels.length;
+    });
+    if (hasBoth.length) {
+      writeFileSync(join(plotsDir, 'roc-test.svg'), await rocCurvePlot(hasBoth, { title: 'ROC on the test split' }));
+      plots.push('roc-test.svg');
+    }
+  }
+  const groupBars = Object.entries(r.metrics.groups.test ?? {})
+    .map(([name, g]) => ({ name, g: g as GroupSummary }))
+    .filter(({ g }) => typeof g.auroc === 'object' && (g.auroc as { mean: number | null }).mean !== null)
+    .sort((a, b) => b.g.n - a.g.n)
+    .slice(0, 20)
+    .map(({ name, g }) => {
+      const m = g.auroc as { mean: number; std: number | null };
+      return { label: `${name} (n=${Math.round(g.n)})`, mean: m.mean, std: m.std ?? undefined };
+    });
+  if (groupBars.length) {
+    writeFileSync(join(plotsDir, 'test-auroc-by-group.svg'), await barChartWithErrors(groupBars, { title: 'test AUROC per modality combination', yLabel: 'AUROC', yDomain: [0, 1] }));
+    plots.push('test-auroc-by-group.svg');
+  }
+
+  const lines: string[] = [];
+  lines.push(`# Run ${r.cfg.name}`, '');
+  lines.push(`Model \`${r.cfg.model.type}\`, seeds ${r.runs.map((x) => x.seed).join(', ')}, wall time ${r.wallSeconds.toFixed(1)} s.`, '');
+  lines.push(metricsReport(r.metrics, { title: 'Metrics (mean ± std over seeds)' }), '');
+  lines.push('## Training', '');
+  lines.push('| seed | best epoch | best val ' + r.cfg.train.monitor + ' | epochs run | early stop | seconds | val threshold |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const run of r.runs) {
+    lines.push(
+      `| ${run.seed} | ${run.result.bestEpoch} | ${run.result.bestScore.toFixed(4)} | ${run.result.history.length} | ${run.result.stoppedEarly ? 'yes' : 'no'} | ${run.result.seconds.toFixed(1)} | ${run.threshold?.toFixed(3) ?? '—'} |`,
+    );
+  }
+  lines.push('');
+  if (plots.length) {
+    lines.push('## Plots', '');
+    for (const p of plots) lines.push(`![${p}](plots/${p})`);
+    lines.push('');
+  }
+  lines.push('## Data', '', '```', formatReport(r.dataset.report, 'text'), '```', '');
+  if (r.external) lines.push('### External data', '', '```', formatReport(r.external.report, 'text'), '```', '');
+  const md = lines.join('\n');
+  writeFileSync(join(outDir, 'summary.md'), md);
+  return md;
+}
