@@ -8,6 +8,7 @@ import { registerTrainCommand } from './train.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerPredictCommand } from './predict.js';
 import { registerSimulateCommands } from './simulate.js';
+import { registerCompareCommand } from './compare.js';
 import { packageVersion } from '../run/versions.js';
 
 const program = new Command();
@@ -20,6 +21,7 @@ program
 registerTrainCommand(program);
 registerEvaluateCommand(program);
 registerPredictCommand(program);
+registerCompareCommand(program);
 registerSimulateCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

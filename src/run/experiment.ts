@@ -27,6 +27,8 @@ import { bestF1Threshold } from '../eval/metrics/f1.js';
 import type { Task, Split as EvalSplit } from '../eval/task.js';
 import { newManifest } from './manifest.js';
 import { writeRunReport } from './runReport.js';
+import { expertUsage, type ExpertUsage } from '../analysis/expertUsage.js';
+import { applyMissingness } from './missingnessProtocol.js';
 
 export interface ExperimentOptions {
   /** Directory of the config file: data paths in the config are relative to it. */
@@ -49,6 +51,8 @@ export interface SeedRun {
   threshold?: number;
   /** Test-split predictions and labels (for the ROC plot). */
   test?: { probs: Float32Array; labels: Float32Array };
+  /** Expert × modality usage on the test split (MoE models). */
+  usage?: ExpertUsage | null;
 }
 
 export interface ExperimentResult {
@@ -108,8 +112,9 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const backend = await initEngine(cfg.engine);
   log(`engine: ${backend}${cfg.engine.threads > 1 ? ` (${cfg.engine.threads} threads)` : ''}`);
 
-  const dataset = await loadDataset(cfg.data, opts.baseDir);
-  log(formatReport(dataset.report, 'text'));
+  const loaded = await loadDataset(cfg.data, opts.baseDir);
+  log(formatReport(loaded.report, 'text'));
+  const dataset = applyMissingness(loaded, cfg.missingness, log);
   const external = cfg.externalData ? await loadDataset(cfg.externalData, opts.baseDir) : undefined;
   if (external) {
     log(formatReport(external.report, 'text'));
@@ -174,7 +179,9 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
       }
       if (external) evaluations.external = evaluateSamples(model, external, external.samples, toBatch, threshold).grouped;
       perSeed.push(seedResultFromEvaluations(evaluations));
-      runs.push({ seed, result, evaluations, threshold, test });
+      const usageSet = parts.test.length > 0 ? parts.test : parts.val;
+      const usage = expertUsage(model, dataset.spec.modalities.map((m) => m.name), usageSet, toBatch);
+      runs.push({ seed, result, evaluations, threshold, test, usage });
       if (counters.truncatedTimesteps + counters.clippedValues > 0) {
         log(
           `seed ${seed}: batching truncated ${counters.truncatedTimesteps} time steps (${counters.truncatedObservations} observations) beyond train.maxTimesteps=${cfg.train.maxTimesteps}; clipped ${counters.clippedValues} values`,

@@ -14,6 +14,7 @@ import { lineChart } from '../eval/plots/lineChart.js';
 import { rocCurvePlot } from '../eval/plots/rocCurve.js';
 import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import type { SeedRun } from './experiment.js';
+import { expertUsageHeatmap, expertUsageMarkdown } from '../analysis/expertUsage.js';
 
 export interface RunReportInput {
   cfg: RunConfig;
@@ -68,6 +69,15 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     plots.push('test-auroc-by-group.svg');
   }
 
+  const usage = r.runs.find((x) => x.usage)?.usage;
+  const usageSeed = r.runs.find((x) => x.usage)?.seed;
+  if (usage) {
+    for (let l = 0; l < usage.shares.length; l++) {
+      writeFileSync(join(plotsDir, `expert-usage-block${l}.svg`), await expertUsageHeatmap(usage, l));
+      plots.push(`expert-usage-block${l}.svg`);
+    }
+  }
+
   const lines: string[] = [];
   lines.push(`# Run ${r.cfg.name}`, '');
   lines.push(`Model \`${r.cfg.model.type}\`, seeds ${r.runs.map((x) => x.seed).join(', ')}, wall time ${r.wallSeconds.toFixed(1)} s.`, '');
@@ -85,6 +95,11 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     lines.push('## Plots', '');
     for (const p of plots) lines.push(`![${p}](plots/${p})`);
     lines.push('');
+  }
+  if (usage) {
+    lines.push(`## Expert usage (seed ${usageSeed}, ${r.runs[0]!.test ? 'test' : 'validation'} split)`, '');
+    lines.push("Gate-weighted share of each modality among each expert's top-k assignments (FuseMoE Fig. 3c); load = the expert's share of all gate weight.", '');
+    lines.push(expertUsageMarkdown(usage), '');
   }
   lines.push('## Data', '', '```', formatReport(r.dataset.report, 'text'), '```', '');
   if (r.external) lines.push('### External data', '', '```', formatReport(r.external.report, 'text'), '```', '');

@@ -1,0 +1,117 @@
+/**
+ * `fleximodal compare --config <file> --vary gating=softmax,gaussian,laplace [--vary ...] [--seeds 1,2,3]`
+ * Trains every variant (the cartesian product of the --vary lists) with the same data, split and
+ * seeds, and writes compare.json (variant → metrics.json object), compare.md and a plot.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { readConfigFile, applyOverride, parseConfig } from '../config/parse.js';
+import { runExperiment } from '../run/experiment.js';
+import { compareTable } from '../eval/report.js';
+import type { MetricsJson, MetricSummary } from '../eval/aggregate.js';
+import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
+import { FlexiModalError } from '../errors.js';
+import { parseSeeds, collect } from './options.js';
+
+/** One variant: a name ("gating=laplace,router=joint") and its overrides. */
+export interface Variant {
+  name: string;
+  sets: string[];
+}
+
+/** Cartesian product of `key=v1,v2` specs (values are split on commas outside brackets). */
+export function variantsOf(vary: string[]): Variant[] {
+  if (!vary.length) throw new FlexiModalError('compare needs at least one --vary key=v1,v2', { hint: 'e.g. --vary gating=softmax,gaussian,laplace' });
+  let variants: Variant[] = [{ name: '', sets: [] }];
+  for (const spec of vary) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new FlexiModalError(`--vary '${spec}' is not key=v1,v2,...`, { hint: 'e.g. --vary gating=softmax,laplace' });
+    const key = spec.slice(0, eq);
+    const values = splitTopLevel(spec.slice(eq + 1));
+    if (!values.length) throw new FlexiModalError(`--vary '${spec}' lists no values`);
+    variants = variants.flatMap((v) =>
+      values.map((val) => ({ name: v.name ? `${v.name},${key}=${val}` : `${key}=${val}`, sets: [...v.sets, `${key}=${val}`] })),
+    );
+  }
+  return variants;
+}
+
+function splitTopLevel(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of text) {
+    if (ch === '[' || ch === '{') depth++;
+    if (ch === ']' || ch === '}') depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur) out.push(cur);
+  return out.map((s) => s.trim()).filter(Boolean);
+}
+
+/** Directory-safe variant name. */
+function slug(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.=-]+/g, '_');
+}
+
+export function registerCompareCommand(program: Command): void {
+  program
+    .command('compare')
+    .description('train config variants side by side (same data, split, seeds) and tabulate mean ± std overall and per group')
+    .requiredOption('-c, --config <file>', 'base run configuration (JSON)')
+    .requiredOption('--vary <key=v1,v2>', 'a config key and its values (repeatable; variants = cartesian product)', collect, [])
+    .option('--seeds <list>', 'comma-separated seeds, e.g. 1,2,3')
+    .option('-o, --out <dir>', 'output directory', 'runs/compare')
+    .option('--set <key=value>', 'override a config key for every variant (repeatable)', collect, [])
+    .option('--backend <name>', 'tensor backend: wasm (default) or cpu')
+    .option('--no-progress', 'plain log lines instead of a progress bar')
+    .action(async (o: { config: string; vary: string[]; seeds?: string; out: string; set: string[]; backend?: string; progress: boolean }) => {
+      const configPath = resolve(o.config);
+      const base = readConfigFile(configPath);
+      const variants = variantsOf(o.vary);
+      const seeds = o.seeds ? parseSeeds(o.seeds) : undefined;
+      // validate every variant before training any
+      const configs = variants.map((v) => {
+        let raw = base;
+        for (const s of [...o.set, ...v.sets]) raw = applyOverride(raw, s);
+        if (o.backend) raw = applyOverride(raw, `engine.backend=${o.backend}`);
+        return parseConfig(raw, `${configPath} with ${v.name}`);
+      });
+      const outDir = resolve(o.out);
+      mkdirSync(outDir, { recursive: true });
+      const results: Record<string, MetricsJson> = {};
+      for (let i = 0; i < variants.length; i++) {
+        const v = variants[i]!;
+        process.stderr.write(`\n=== variant ${i + 1}/${variants.length}: ${v.name} ===\n`);
+        const res = await runExperiment(configs[i]!, {
+          baseDir: dirname(configPath),
+          outDir: join(outDir, 'variants', slug(v.name)),
+          seeds,
+          progress: o.progress ? 'auto' : false,
+        });
+        results[v.name] = res.metrics;
+        writeFileSync(join(outDir, 'compare.json'), JSON.stringify(results, null, 2) + '\n');
+      }
+      const md = [
+        `# Comparison: ${o.vary.join(' × ')}`,
+        '',
+        `Base config \`${o.config}\`; seeds ${(seeds ?? configs[0]!.seeds).join(', ')}; mean ± std over seeds.`,
+        '',
+        compareTable(results, { split: 'test', groups: true }),
+        '',
+        ...(results[variants[0]!.name]!.external ? ['## External test set', '', compareTable(results, { split: 'external', groups: true }), ''] : []),
+      ].join('\n');
+      writeFileSync(join(outDir, 'compare.md'), md);
+      const bars = Object.entries(results)
+        .map(([name, m]) => ({ name, s: m.test?.auroc as MetricSummary | undefined }))
+        .filter((b) => b.s && b.s.mean !== null)
+        .map((b) => ({ label: b.name, mean: b.s!.mean!, std: b.s!.std ?? undefined }));
+      if (bars.length) writeFileSync(join(outDir, 'compare-test-auroc.svg'), await barChartWithErrors(bars, { title: 'test AUROC per variant', yLabel: 'AUROC' }));
+      process.stdout.write(md + '\n');
+      process.stdout.write(`\nwrote ${join(outDir, 'compare.json')}, compare.md and compare-test-auroc.svg\n`);
+    });
+}
