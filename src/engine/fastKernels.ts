@@ -10,6 +10,7 @@ import { batchMatMulConfig } from './kernels/batchMatMul.js';
 import { concatConfig, packConfig } from './kernels/concat.js';
 import { conv2DBackpropFilterConfig } from './kernels/conv2dBackpropFilter.js';
 import { gatherV2Config } from './kernels/gather.js';
+import { identityConfig } from './kernels/identity.js';
 import { sliceConfig, splitVConfig, stridedSliceConfig, unpackConfig } from './kernels/slice.js';
 import { captureStock } from './kernels/stock.js';
 import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum.js';
@@ -26,6 +27,7 @@ export const FAST_KERNELS: readonly KernelConfig[] = [
   concatConfig,
   packConfig,
   conv2DBackpropFilterConfig,
+  identityConfig,
 ];
 
 /** Kernels that stock wasm lacks entirely (registered even when fast kernels are off, if asked). */
