@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { FlexiModalError } from '../errors.js';
 import { configSchema, type RunConfig } from './schema.js';
 
@@ -31,7 +32,7 @@ export function parseConfig(raw: unknown, where: string): RunConfig {
   return r.data;
 }
 
-/** Read a JSON config file (errors say file and key). */
+/** Read a JSON config file (// comments allowed; syntax errors say file:line). */
 export function readConfigFile(path: string): unknown {
   let text: string;
   try {
@@ -39,18 +40,14 @@ export function readConfigFile(path: string): unknown {
   } catch (e) {
     throw new FlexiModalError(`cannot read config file (${(e as Error).message})`, { where: path, hint: 'check the --config path' });
   }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    let where = path;
-    if (m) {
-      const pos = Number(m[1]);
-      const line = text.slice(0, pos).split('\n').length;
-      where = `${path}:${line}`;
-    }
-    throw new FlexiModalError(`config is not valid JSON (${(e as Error).message})`, { where, hint: 'fix the JSON syntax' });
+  const errors: ParseError[] = [];
+  const value: unknown = parseJsonc(text, errors, { allowTrailingComma: false, disallowComments: false });
+  if (errors.length) {
+    const e = errors[0]!;
+    const line = text.slice(0, e.offset).split('\n').length;
+    throw new FlexiModalError(`config is not valid JSON (${printParseErrorCode(e.error)})`, { where: `${path}:${line}`, hint: 'fix the JSON syntax at that line' });
   }
+  return value;
 }
 
 /** Parse a CLI override value: JSON when it parses (numbers, booleans, arrays), else a string. */

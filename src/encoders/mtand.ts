@@ -82,7 +82,7 @@ export class MTand {
   readonly q: Linear;
   readonly k: Linear;
   readonly out: Linear;
-  private readonly refs: tf.Tensor1D; // [γ]
+  private readonly refs: Float32Array; // [γ] (a tensor is made per call, so models hold no constants)
 
   constructor(name: string, cfg: MTandConfig, rng: Rng) {
     this.name = name;
@@ -105,7 +105,7 @@ export class MTand {
     this.q = new Linear(`${name}.q`, { inDim: this.dt, outDim: this.dt }, rng);
     this.k = new Linear(`${name}.k`, { inDim: this.dt, outDim: this.dt }, rng);
     this.out = new Linear(`${name}.out`, { inDim: this.heads * this.channels, outDim: this.d }, rng);
-    this.refs = tf.keep(tf.tensor1d(referencePoints(this.gamma)));
+    this.refs = Float32Array.from(referencePoints(this.gamma));
   }
 
   /** Scores S = Q_h K_hᵀ/√(d_t/h).  times [B, T] → [B, h, γ, T]. */
@@ -115,7 +115,7 @@ export class MTand {
       const h = this.heads;
       const dk = this.dt / h;
       const g = this.gamma;
-      const Q = this.q.apply(this.time.apply(this.refs)); // [γ, d_t]
+      const Q = this.q.apply(this.time.apply(tf.tensor1d(this.refs))); // [γ, d_t]
       const K = this.k.apply(this.time.apply(times)); // [B, T, d_t]
       // Per-head batched matmul with no broadcasting: [h, γ, dk] × [h, dk, B·T]
       const Qh = Q.reshape([g, h, dk]).transpose([1, 0, 2]); // [h, γ, dk]

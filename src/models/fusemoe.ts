@@ -101,10 +101,10 @@ export class FuseMoEModel implements FusionModel {
     this.seqLens = this.encoders.map((e) => e.numTokens);
     this.missing = this.encoders.map((e, j) =>
       cfg.missing === 'learned'
-        ? tf.variable(tf.randomNormal([e.numTokens, cfg.d], 0, 0.02, 'float32', rng.seed()), true, `missing.${spec.modalities[j]!.name}`)
+        ? tf.tidy(() => tf.variable(tf.randomNormal([e.numTokens, cfg.d], 0, 0.02, 'float32', rng.seed()), true, `missing.${spec.modalities[j]!.name}`))
         : null,
     );
-    this.modalityEmbedding = tf.variable(tf.randomNormal([spec.modalities.length, cfg.d], 0, 0.02, 'float32', rng.seed()), true, 'fusion.modalityEmbedding');
+    this.modalityEmbedding = tf.tidy(() => tf.variable(tf.randomNormal([spec.modalities.length, cfg.d], 0, 0.02, 'float32', rng.seed()), true, 'fusion.modalityEmbedding'));
     this.blocks = Array.from({ length: cfg.blocks }, (_, i) => new FuseMoEBlock(`fusion.block${i}`, cfg, this.seqLens, rng));
     this.norm = new LayerNorm('fusion.norm', { dim: cfg.d });
     this.head = new Linear('head', { inDim: cfg.d, outDim: outputUnits(spec.task) }, rng);

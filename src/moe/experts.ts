@@ -92,10 +92,10 @@ export class ExpertPool {
     for (let i = 0; i < cfg.numExperts; i++) {
       const p = `${name}.expert${i}`;
       this.experts.push({
-        w1: tf.variable(glorot(rng, dim, hidden), true, `${p}.w1`),
-        b1: tf.variable(tf.zeros([hidden]), true, `${p}.b1`),
-        w2: tf.variable(glorot(rng, hidden, dim), true, `${p}.w2`),
-        b2: tf.variable(tf.zeros([dim]), true, `${p}.b2`),
+        w1: tf.tidy(() => tf.variable(glorot(rng, dim, hidden), true, `${p}.w1`)),
+        b1: tf.tidy(() => tf.variable(tf.zeros([hidden]), true, `${p}.b1`)),
+        w2: tf.tidy(() => tf.variable(glorot(rng, hidden, dim), true, `${p}.w2`)),
+        b2: tf.tidy(() => tf.variable(tf.zeros([dim]), true, `${p}.b2`)),
       });
     }
   }

@@ -118,11 +118,11 @@ export class Gate {
     const { dim, numExperts, initStd } = this.cfg;
     const init = new Float32Array(dim * numExperts);
     for (let i = 0; i < init.length; i++) init[i] = rng.normal() * initStd;
-    this.w = tf.variable(tf.tensor2d(init, [dim, numExperts]), true, `${name}.w`);
+    this.w = tf.tidy(() => tf.variable(tf.tensor2d(init, [dim, numExperts]), true, `${name}.w`));
     const hasBias = cfg.gating === 'softmax' || cfg.gating === 'modified-softmax';
-    this.b = hasBias ? tf.variable(tf.zeros([numExperts]), true, `${name}.b`) : null;
+    this.b = hasBias ? tf.tidy(() => tf.variable(tf.zeros([numExperts]), true, `${name}.b`)) : null;
     this.noiseW = this.cfg.noisyGating
-      ? tf.variable(tf.zeros([dim, numExperts]), true, `${name}.noise.w`)
+      ? tf.tidy(() => tf.variable(tf.zeros([dim, numExperts]), true, `${name}.noise.w`))
       : null;
   }
 

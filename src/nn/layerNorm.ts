@@ -24,8 +24,8 @@ export class LayerNorm {
     this.name = name;
     this.dim = cfg.dim;
     this.eps = cfg.eps ?? 1e-5;
-    this.g = tf.variable(tf.ones([cfg.dim]), true, `${name}.g`);
-    this.b = tf.variable(tf.zeros([cfg.dim]), true, `${name}.b`);
+    this.g = tf.tidy(() => tf.variable(tf.ones([cfg.dim]), true, `${name}.g`));
+    this.b = tf.tidy(() => tf.variable(tf.zeros([cfg.dim]), true, `${name}.b`));
   }
 
   /** x [..., dim] → [..., dim]. */

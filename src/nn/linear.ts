@@ -39,8 +39,8 @@ export class Linear {
     this.outDim = cfg.outDim;
     const r = initRng(rng, cfg.seed);
     const w = glorotUniform(r, cfg.inDim, cfg.outDim, cfg.inDim * cfg.outDim);
-    this.w = tf.variable(tf.tensor2d(w, [cfg.inDim, cfg.outDim]), true, `${name}.w`);
-    this.b = cfg.bias === false ? null : tf.variable(tf.zeros([cfg.outDim]), true, `${name}.b`);
+    this.w = tf.tidy(() => tf.variable(tf.tensor2d(w, [cfg.inDim, cfg.outDim]), true, `${name}.w`));
+    this.b = cfg.bias === false ? null : tf.tidy(() => tf.variable(tf.zeros([cfg.outDim]), true, `${name}.b`));
   }
 
   /** x [..., in] → [..., out]. */

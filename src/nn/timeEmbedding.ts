@@ -27,8 +27,7 @@ export class TimeEmbedding {
   readonly dim: number;
   readonly w: tf.Variable; // [d_t]
   readonly b: tf.Variable; // [d_t]
-  private readonly linSel: tf.Tensor1D; // [d_t] one-hot at 0
-  private readonly sinSel: tf.Tensor1D; // [d_t] 1 − linSel
+  private readonly linSel: Float32Array; // [d_t] one-hot at 0 (tensors made per call: no constants held)
 
   constructor(name: string, cfg: TimeEmbeddingConfig, rng: Rng) {
     this.name = name;
@@ -39,19 +38,19 @@ export class TimeEmbedding {
     const b = uniform(r, -Math.PI, Math.PI, cfg.dim);
     w[0] = -1 + 2 * r.next();
     b[0] = -1 + 2 * r.next();
-    this.w = tf.variable(tf.tensor1d(w), true, `${name}.w`);
-    this.b = tf.variable(tf.tensor1d(b), true, `${name}.b`);
+    this.w = tf.tidy(() => tf.variable(tf.tensor1d(w), true, `${name}.w`));
+    this.b = tf.tidy(() => tf.variable(tf.tensor1d(b), true, `${name}.b`));
     const sel = new Float32Array(cfg.dim);
     sel[0] = 1;
-    this.linSel = tf.keep(tf.tensor1d(sel));
-    this.sinSel = tf.keep(tf.sub(1, this.linSel) as tf.Tensor1D);
+    this.linSel = Float32Array.from(sel);
   }
 
   /** τ [...] → φ(τ) [..., d_t]. */
   apply(t: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const lin = tf.add(tf.mul(tf.expandDims(t, -1), this.w), this.b); // [..., d_t]
-      return tf.add(tf.mul(lin, this.linSel), tf.mul(tf.sin(lin), this.sinSel));
+      const linSel = tf.tensor1d(this.linSel);
+      return tf.add(tf.mul(lin, linSel), tf.mul(tf.sin(lin), tf.sub(1, linSel)));
     });
   }
 

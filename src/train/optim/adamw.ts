@@ -48,8 +48,8 @@ export class AdamW {
         let slot = this.slots.get(variable.name);
         if (!slot) {
           slot = {
-            m: tf.variable(tf.zerosLike(variable), false, `${variable.name}/adam_m`),
-            v: tf.variable(tf.zerosLike(variable), false, `${variable.name}/adam_v`),
+            m: tf.tidy(() => tf.variable(tf.zerosLike(variable), false, `${variable.name}/adam_m`)),
+            v: tf.tidy(() => tf.variable(tf.zerosLike(variable), false, `${variable.name}/adam_v`)),
           };
           this.slots.set(variable.name, slot);
         }

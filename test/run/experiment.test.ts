@@ -1,0 +1,131 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { initEngine } from '../../src/engine/backend.js';
+import { tf } from '../../src/engine/tf.js';
+import { parseConfig } from '../../src/config/parse.js';
+import { runExperiment } from '../../src/run/experiment.js';
+import { validateMetricsJson } from '../../src/eval/aggregate.js';
+import { Predictor } from '../../src/serve/predictor.js';
+import { generateSynthetic } from '../../src/data/synthetic.js';
+import { sampleToJson } from '../../src/data/sources/jsonl.js';
+
+before(async () => {
+  await initEngine({ backend: 'wasm' });
+});
+
+const quiet = () => {};
+
+function config(model: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return parseConfig(
+    {
+      name: 'test',
+      seeds: [1],
+      data: { type: 'synthetic', n: 160, seed: 2, missingness: 'long-tail' },
+      model,
+      train: { epochs: 2, batchSize: 16, patience: 0 },
+      ...extra,
+    },
+    'test config',
+  );
+}
+
+const baseline = { type: 'baseline', d: 16, encoder: { kind: 'mean-pool-mlp' }, hidden: [16], dropout: 0.1 };
+
+test('a run writes the documented directory and a valid metrics.json with per-group results', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'fm-run-'));
+  const res = await runExperiment(config(baseline), { baseDir: '.', outDir: out, log: quiet, progress: false });
+  for (const f of ['metrics.json', 'summary.md', 'manifest.json', 'split.json', 'config.json', 'model/model.json', 'model/weights.safetensors', 'seeds/1/model/model.json']) {
+    assert.ok(existsSync(join(out, f)), `${f} exists`);
+  }
+  const metrics = validateMetricsJson(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')));
+  for (const split of ['train', 'val', 'test'] as const) {
+    for (const m of ['auroc', 'auprc', 'f1', 'accuracy', 'brier']) {
+      const s = metrics[split]![m]!;
+      assert.equal(s.seeds.length, 1);
+      assert.ok(s.mean === null || Number.isFinite(s.mean), `${split}.${m}`);
+    }
+  }
+  const groups = metrics.groups.test!;
+  const total = Object.values(groups).reduce((a, g) => a + g.n, 0);
+  assert.equal(total, res.seeds[0]!.evaluations.test!.overall.n, 'groups partition the test split');
+  assert.ok(Object.keys(groups).length > 1, 'long-tailed data has several modality combinations');
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  assert.deepEqual(manifest.seeds, [1]);
+  assert.ok(manifest.versions['@tensorflow/tfjs'] && manifest.config.model.type === 'baseline');
+  assert.match(readFileSync(join(out, 'summary.md'), 'utf8'), /auroc/i);
+});
+
+test('same seed → identical metrics; a different seed → different metrics', async () => {
+  const cfg = config(baseline);
+  const a = await runExperiment(cfg, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), 'fm-a-')), log: quiet, progress: false, saveModels: false });
+  const b = await runExperiment(cfg, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), 'fm-b-')), log: quiet, progress: false, saveModels: false });
+  assert.deepEqual(a.metrics, b.metrics);
+  const c = await runExperiment(cfg, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), 'fm-c-')), seeds: [2], log: quiet, progress: false, saveModels: false });
+  assert.notDeepEqual(a.metrics.test, c.metrics.test);
+});
+
+test('FuseMoE run: expert-usage heat map, saved model reloads and predicts the same risks with explanations', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'fm-fuse-'));
+  const cfg = config({
+    type: 'fusemoe',
+    d: 16,
+    blocks: 1,
+    heads: 2,
+    encoder: { kind: 'utde', gamma: 4, dt: 8, heads: 2, embeddingGamma: 2 },
+    moe: { numExperts: 4, topK: 2, hidden: 16 },
+  });
+  const res = await runExperiment(cfg, { baseDir: '.', outDir: out, log: quiet, progress: false });
+  assert.ok(existsSync(join(out, 'plots', 'expert-usage-block0.svg')));
+  assert.match(readFileSync(join(out, 'summary.md'), 'utf8'), /Expert usage/);
+  const usage = res.seeds[0]!.usage!;
+  for (const row of usage.shares[0]!) {
+    const tot = row.reduce((x, y) => x + y, 0);
+    assert.ok(tot === 0 || Math.abs(tot - 1) < 1e-9);
+  }
+  const data = generateSynthetic({ n: 160, seed: 2, missingness: 'long-tail' });
+  const predictor = await Predictor.load(out);
+  const some = data.samples.slice(0, 5);
+  const viaObjects = predictor.predict(some.map((s) => sampleToJson(data.spec, s)), { explain: true });
+  const viaSamples = predictor.predict(some);
+  viaObjects.forEach((p, i) => {
+    assert.equal(p.id, some[i]!.id);
+    assert.ok(p.risk! > 0 && p.risk! < 1);
+    assert.ok(Math.abs(p.risk! - viaSamples[i]!.risk!) < 1e-6);
+    assert.ok(p.explanation && p.explanation.topExperts.length > 0);
+  });
+  predictor.dispose();
+});
+
+test('training keeps the tensor count flat (no leaks across steps and runs)', async () => {
+  const cfg = config(baseline);
+  await runExperiment(cfg, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), 'fm-m1-')), log: quiet, progress: false, saveModels: false });
+  const before = tf.memory().numTensors;
+  await runExperiment({ ...cfg, train: { ...cfg.train, epochs: 4 } }, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), 'fm-m2-')), log: quiet, progress: false, saveModels: false });
+  assert.equal(tf.memory().numTensors, before);
+});
+
+const p12 = resolve('../shared/data/physionet2012');
+test('end to end on real PhysioNet 2012 records (51-record sample)', async (t) => {
+  if (!existsSync(join(p12, 'sample', 'set-a'))) {
+    t.skip(`PhysioNet sample not found at ${p12}/sample (../shared/data absent)`);
+    return;
+  }
+  const cfg = parseConfig(
+    {
+      seeds: [1],
+      data: { type: 'physionet2012', records: join(p12, 'sample', 'set-a'), outcomes: join(p12, 'sample', 'Outcomes-sample.txt') },
+      split: { fractions: [0.6, 0.2, 0.2] },
+      model: { type: 'fusemoe', d: 16, blocks: 1, heads: 2, encoder: { kind: 'utde', gamma: 8, dt: 8, heads: 2 }, moe: { numExperts: 4, topK: 2, hidden: 16 } },
+      train: { epochs: 2, batchSize: 8, patience: 0 },
+    },
+    'p12 test',
+  );
+  const res = await runExperiment(cfg, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), 'fm-p12-')), log: quiet, progress: false, saveModels: false });
+  const test = res.metrics.test!;
+  assert.ok(test.auroc!.mean === null || (test.auroc!.mean >= 0 && test.auroc!.mean <= 1));
+  assert.ok(Number.isFinite(test.brier!.mean!));
+  assert.ok(Object.keys(res.metrics.groups.train!).some((g) => g.includes('static')));
+});
