@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { generateSynthetic } from '../../src/data/synthetic.js';
+import { writeJsonl } from '../../src/data/sources/jsonl.js';
+import { validateMetricsJson } from '../../src/eval/aggregate.js';
+
+const cli = resolve('dist/src/cli/main.js');
+const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+const dir = mkdtempSync(join(tmpdir(), 'fm-cli-'));
+const config = {
+  name: 'cli-test',
+  data: { type: 'synthetic', n: 120, seed: 4 },
+  model: { type: 'fusemoe', d: 16, blocks: 1, heads: 2, encoder: { kind: 'mtand', gamma: 4, dt: 8, heads: 2, embeddingGamma: 2 }, moe: { numExperts: 4, topK: 2, hidden: 16 } },
+  train: { epochs: 1, batchSize: 16 },
+};
+writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+
+test('train → predict --explain → evaluate through the CLI', async () => {
+  const out = join(dir, 'run');
+  const t = run(['train', '--config', join(dir, 'config.json'), '--out', out, '--no-progress']);
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /auroc/);
+  validateMetricsJson(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')));
+
+  const data = generateSynthetic({ n: 30, seed: 9 });
+  const input = join(dir, 'new.jsonl');
+  await writeJsonl(data, input);
+  const p = run(['predict', '--model', out, '--input', input, '--explain']);
+  assert.equal(p.status, 0, p.stderr);
+  const lines = p.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 30);
+  for (const l of lines) {
+    assert.ok(l.risk > 0 && l.risk < 1 && typeof l.predicted === 'boolean');
+    assert.ok(l.explanation.topExperts.length > 0);
+  }
+
+  const evalOut = join(dir, 'eval');
+  const e = run(['evaluate', '--model', out, '--data', input, '--out', evalOut]);
+  assert.equal(e.status, 0, e.stderr);
+  const m = validateMetricsJson(JSON.parse(readFileSync(join(evalOut, 'metrics.json'), 'utf8')));
+  assert.equal(m.external!.n!.mean, 30);
+  assert.ok(Object.keys(m.groups.external!).length >= 1);
+});
+
+test('bad config: exit code 2 and a message naming the key', () => {
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...config, model: { ...config.model, moe: { gating: 'lapalce' } } }));
+  const r = run(['train', '--config', join(dir, 'bad.json'), '--out', join(dir, 'bad')]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /bad\.json: invalid config: model\.moe\.gating/);
+  assert.ok(!existsSync(join(dir, 'bad', 'metrics.json')));
+});
+
+test('compare runs every variant and writes compare.json shaped like metrics.json', () => {
+  const out = join(dir, 'cmp');
+  const r = run(['compare', '--config', join(dir, 'config.json'), '--vary', 'gating=softmax,laplace', '--seeds', '1', '--out', out, '--no-progress']);
+  assert.equal(r.status, 0, r.stderr);
+  const cmp = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
+  assert.deepEqual(Object.keys(cmp), ['gating=softmax', 'gating=laplace']);
+  for (const v of Object.values(cmp)) validateMetricsJson(v);
+  assert.match(readFileSync(join(out, 'compare.md'), 'utf8'), /gating=laplace/);
+});
+
+test('predict rejects a malformed input line with file:line', () => {
+  const bad = join(dir, 'bad.jsonl');
+  const data = generateSynthetic({ n: 2, seed: 1 });
+  const spec = JSON.stringify({ fleximodal: 1, spec: data.spec });
+  writeFileSync(bad, `${spec}\n{"id": "x", "modalities": {"vitals": {"times": [1], "variables": ["HR"], "values": [NaN]}}}\n`);
+  const r = run(['predict', '--model', join(dir, 'run'), '--input', bad]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /bad\.jsonl:2/);
+});
