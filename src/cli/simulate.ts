@@ -30,6 +30,7 @@ const common = {
   seed: int(0).default(1),
   init: z.enum(['truth', 'random']).default('truth'),
   initSd: num.pipe(z.number().min(0)).default(0.01),
+  initSdExponent: num.default(0),
   tol: num.pipe(z.number().min(0)).default(1e-6),
   maxIter: int(1).default(2000),
   workers: int(1).default(2),
@@ -63,6 +64,7 @@ const traceSchema = z.object({
   seed: int(0).default(1),
   initSd: num.pipe(z.number().min(0)).default(0.01),
   newtonSteps: int(1).default(10),
+  dataGate: z.enum(['standard', 'own']).default('standard'),
   out: z.string().min(1).optional(),
   quiet: z.boolean().default(false),
 });
@@ -150,6 +152,7 @@ export async function runMlogitSimulation(o: MlogitSimOptions, log: (s: string) 
     seed: o.seed,
     init: o.init,
     initSd: o.initSd,
+    ...(o.initSdExponent ? { initSdExponent: o.initSdExponent } : {}),
     tol: o.tol,
     maxIter: o.maxIter,
     newtonSteps: o.newtonSteps,
@@ -168,7 +171,7 @@ export async function runMlogitSimulation(o: MlogitSimOptions, log: (s: string) 
 
 /** Run `simulate gaussian-moe` with validated options. */
 export async function runGaussianSimulation(o: GaussianSimOptions, log: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<StudyResult> {
-  const cfg: GaussianStudyConfig = { kind: 'gaussian-moe', gate: o.gate, k: o.k, seed: o.seed, init: o.init, initSd: o.initSd, tol: o.tol, maxIter: o.maxIter, loss: o.loss };
+  const cfg: GaussianStudyConfig = { kind: 'gaussian-moe', gate: o.gate, k: o.k, seed: o.seed, init: o.init, initSd: o.initSd, ...(o.initSdExponent ? { initSdExponent: o.initSdExponent } : {}), tol: o.tol, maxIter: o.maxIter, loss: o.loss };
   const sizes = logSpacedSizes(o.nMin, o.nMax, o.sizes);
   const bar = makeProgress(o.quiet, `gaussian-moe ${cfg.gate} k=${cfg.k}`);
   const res = await runRateStudy(cfg, { sizes, reps: o.reps, workers: o.workers, outDir: o.out, onProgress: (d, t) => bar.update(d, t) });
@@ -183,7 +186,7 @@ export async function runGaussianSimulation(o: GaussianSimOptions, log: (s: stri
 export async function runEmTrace(o: EmTraceOptions, log: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<EmTrace[]> {
   const gates = o.gates.split(',').map((g) => g.trim());
   const traces = emTraces(
-    { gates, regime: o.regime as 1 | 2, k: o.k, n: o.n, iterations: o.iterations, seed: o.seed, initSd: o.initSd, newtonSteps: o.newtonSteps },
+    { gates, regime: o.regime as 1 | 2, k: o.k, n: o.n, iterations: o.iterations, seed: o.seed, initSd: o.initSd, newtonSteps: o.newtonSteps, dataGate: o.dataGate },
     (t) => {
       if (!o.quiet) process.stderr.write(`em-trace: ${t.gate} done in ${t.seconds.toFixed(1)} s\n`);
     },
@@ -195,7 +198,10 @@ export async function runEmTrace(o: EmTraceOptions, log: (s: string) => void = (
   if (o.out) {
     mkdirSync(o.out, { recursive: true });
     writeFileSync(join(o.out, 'trace.json'), `${JSON.stringify({ config: o, traces }, null, 2)}\n`);
-    const svg = await traceSvg(`EM on Regime ${o.regime} data, k = ${o.k}, n = ${o.n}`, traces.map((t) => ({ name: t.gate, nll: t.nll })));
+    const svg = await traceSvg(
+      `EM on Regime ${o.regime} data (${o.dataGate === 'standard' ? 'one sample, standard-gate truth' : "each gate's own truth"}), k = ${o.k}, n = ${o.n}`,
+      traces.map((t) => ({ name: t.gate, nll: t.nll })),
+    );
     writeFileSync(join(o.out, 'trace.svg'), svg);
   }
   return traces;
@@ -210,6 +216,7 @@ function addStudyOptions(cmd: Command): Command {
     .option('--seed <int>', 'base seed (each (size, rep) gets its own stream)', '1')
     .option('--init <kind>', 'truth (App. D: random cell assignment + Gaussian perturbation) | random', 'truth')
     .option('--init-sd <sd>', 'standard deviation of the perturbation of the truth', '0.01')
+    .option('--init-sd-exponent <e>', 'perturbation sd at size n = init-sd · n^e (authors\' code: 0.005 · n^-0.083)', '0')
     .option('--tol <eps>', 'EM stops when the relative change of the log-likelihood is below this', '1e-6')
     .option('--max-iter <count>', 'at most this many EM iterations', '2000')
     .option('--workers <count>', 'worker threads (results do not depend on it)', '2')
@@ -254,6 +261,7 @@ export function registerSimulateCommands(program: Command): void {
     .option('--seed <int>', 'seed', '1')
     .option('--init-sd <sd>', 'perturbation of the truth at initialisation', '0.01')
     .option('--newton-steps <count>', 'Newton steps per M-step', '10')
+    .option('--data-gate <kind>', "standard: one sample from the standard-gate truth for all gates; own: each gate's own truth (eq. 44)", 'standard')
     .option('--out <dir>', 'write trace.json and trace.svg here')
     .option('--quiet', 'no progress lines', false)
     .action(async (opts: Record<string, unknown>) => {

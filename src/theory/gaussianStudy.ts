@@ -15,6 +15,8 @@ export interface GaussianStudyConfig {
   seed: number;
   init: 'truth' | 'random';
   initSd: number;
+  /** The perturbation sd at size n is initSd · n^initSdExponent (default 0). */
+  initSdExponent?: number;
   tol: number;
   maxIter: number;
   /** Which loss is the study's headline `loss`: the gating-only loss or FuseMoE's D₂. */
@@ -65,7 +67,7 @@ export function runGaussianUnit(cfg: GaussianStudyConfig, n: number, rep: number
   const rng = new Rng(unitSeed(cfg.seed, n, rep, 2));
   const data = sampleGaussianMoe(truth, n, rng);
   let init: GaussianMoeParams;
-  if (cfg.init === 'truth') init = gaussianInitFromTruth(truth, cfg.k, rng, cfg.initSd);
+  if (cfg.init === 'truth') init = gaussianInitFromTruth(truth, cfg.k, rng, cfg.initSd * n ** (cfg.initSdExponent ?? 0));
   else {
     init = gaussianInitFromTruth(truth, cfg.k, rng, 1);
   }

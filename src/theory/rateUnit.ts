@@ -24,6 +24,11 @@ export interface MlogitStudyConfig {
   init: 'truth' | 'random';
   /** Standard deviation of the Gaussian perturbation of the truth (init = truth). */
   initSd: number;
+  /**
+   * The perturbation sd at size n is initSd · n^initSdExponent (default 0). The authors' released
+   * code for the sibling Gaussian-MoE paper (CRPE-SGaME) uses 0.005 · n^−0.083.
+   */
+  initSdExponent?: number;
   tol: number;
   maxIter: number;
   newtonSteps: number;
@@ -56,7 +61,7 @@ export function runMlogitUnit(cfg: MlogitStudyConfig, n: number, rep: number): U
   const truth = regimeTruth(cfg.regime, gate);
   const rng = new Rng(unitSeed(cfg.seed, n, rep));
   const data = sampleMlogitMoe(truth, n, rng);
-  const init = cfg.init === 'truth' ? initFromTruth(truth, cfg.k, rng, cfg.initSd) : initRandom(truth, cfg.k, rng, 1);
+  const init = cfg.init === 'truth' ? initFromTruth(truth, cfg.k, rng, cfg.initSd * n ** (cfg.initSdExponent ?? 0)) : initRandom(truth, cfg.k, rng, 1);
   const res = fitMlogitEm(data, init, { tol: cfg.tol, maxIter: cfg.maxIter, newtonSteps: cfg.newtonSteps, accelerate: cfg.accelerate });
   const loss = voronoiLoss(res.params, truth, cfg.r);
   return { n, rep, loss, iterations: res.iterations, converged: res.converged, logLik: res.logLik, ms: performance.now() - t0 };
