@@ -141,7 +141,7 @@ export const configSchema = z
       .prefault({}),
     data: dataSourceSchema,
     /** A second test set (e.g. PhysioNet set-b), evaluated only, never used for selection. */
-    externalData: dataSourceSchema.optional(),
+    externalData: dataSourceSchema.nullable().optional(),
     split: z
       .object({
         /** train / val / test fractions. */
@@ -167,6 +167,16 @@ export const configSchema = z
       .strict()
       .optional(),
     model: modelSchema,
+    /** Normalisation fitted on the training split. */
+    normalize: z
+      .object({
+        /** Clip standardised time-series and static values to ±clip (null = no clipping); clipped values are counted. */
+        clip: z.number().positive().nullable().default(null),
+        /** log1p-transform non-negative variables whose training skewness exceeds this (e.g. 2); null = never. */
+        logSkewed: z.number().positive().nullable().default(null),
+      })
+      .strict()
+      .prefault({}),
     train: trainSchema.prefault({}),
   })
   .strict();

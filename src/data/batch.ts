@@ -8,7 +8,7 @@ import type { Rng } from '../engine/rng.js';
 import type { Batch, ModalityBatch } from './batchTypes.js';
 import type { DatasetSpec, ModalityData, Sample } from './schema.js';
 import { hasModality } from './schema.js';
-import type { Normalizer } from './normalize.js';
+import { transformValue, type Normalizer } from './normalize.js';
 
 /** Counts of what makeBatch truncated or clipped (accumulated across calls when reused). */
 export interface BatchCounters {
@@ -50,9 +50,9 @@ export function makeBatch(spec: DatasetSpec, samples: Sample[], normalizer: Norm
   const H = spec.horizonHours;
   const modalities: Record<string, ModalityBatch> = {};
   const clip = normalizer?.clip ?? null;
-  const norm = (stats: { mean: number[]; std: number[] } | undefined, j: number, x: number, doClip: boolean): number => {
+  const norm = (stats: { mean: number[]; std: number[]; log?: boolean[] } | undefined, j: number, x: number, doClip: boolean): number => {
     if (!stats) return x;
-    let z = (x - stats.mean[j]!) / stats.std[j]!;
+    let z = (transformValue(stats, j, x) - stats.mean[j]!) / stats.std[j]!;
     if (doClip && clip !== null) {
       if (z > clip) {
         z = clip;

@@ -17,6 +17,11 @@ export interface ModalityStats {
   std: number[];
   /** Number of training observations used. */
   count: number[];
+  /**
+   * Per variable: true when values are log1p-transformed before standardising (then mean/std are
+   * on the log1p scale). Absent = no transform.
+   */
+  log?: boolean[];
 }
 
 /** A fitted normaliser (plain JSON). */
@@ -34,6 +39,35 @@ export interface NormalizerOptions {
   clip?: number | null;
   /** Also standardise embedding dimensions (default false). */
   embeddings?: boolean;
+  /**
+   * log1p-transform time-series/static variables whose training values are all ≥ 0 and whose
+   * skewness exceeds this threshold (e.g. 2: urine output, liver enzymes, troponin). null = never.
+   */
+  logSkewed?: number | null;
+}
+
+/** Sample skewness of values (0 for fewer than 3 values or zero variance). */
+export function skewness(values: ArrayLike<number>): number {
+  const n = values.length;
+  if (n < 3) return 0;
+  let mu = 0;
+  for (let i = 0; i < n; i++) mu += values[i]!;
+  mu /= n;
+  let m2 = 0;
+  let m3 = 0;
+  for (let i = 0; i < n; i++) {
+    const d = values[i]! - mu;
+    m2 += d * d;
+    m3 += d * d * d;
+  }
+  m2 /= n;
+  m3 /= n;
+  return m2 > 0 ? m3 / Math.pow(m2, 1.5) : 0;
+}
+
+/** The value a variable is standardised from: x, or log1p(x) for log-transformed variables. */
+export function transformValue(stats: Pick<ModalityStats, 'log'>, j: number, x: number): number {
+  return stats.log?.[j] ? Math.log1p(Math.max(0, x)) : x;
 }
 
 const MIN_STD = 1e-8;
@@ -46,44 +80,40 @@ export function fitNormalizer(spec: DatasetSpec, trainSamples: Sample[], opts: N
     const names =
       m.kind === 'timeseries' ? m.variables : m.kind === 'static' ? m.features : Array.from({ length: m.dim }, (_, i) => String(i));
     const V = names.length;
-    const n = new Float64Array(V);
-    const s = new Float64Array(V);
-    const ss = new Float64Array(V);
-    // Two-pass would be more accurate; shifted sums keep precision for clinical magnitudes.
-    const shift = new Float64Array(V).fill(NaN);
-    const addv = (j: number, x: number) => {
-      if (Number.isNaN(shift[j]!)) shift[j] = x;
-      const d = x - shift[j]!;
-      n[j]!++;
-      s[j] += d;
-      ss[j] += d * d;
-    };
+    const values: number[][] = Array.from({ length: V }, () => []);
     for (const smp of trainSamples) {
       const d = smp.modalities[m.name];
       if (!d) continue;
       if (d.kind !== m.kind) {
         throw new FlexiModalError(`modality "${m.name}" has kind ${d.kind}, spec says ${m.kind}`, { where: `sample ${smp.id}` });
       }
-      if (d.kind === 'timeseries') for (let i = 0; i < d.values.length; i++) addv(d.variables[i]!, d.values[i]!);
-      else if (d.kind === 'static') d.values.forEach((x, j) => Number.isNaN(x) || addv(j, x));
-      else for (const vec of d.vectors) vec.forEach((x, j) => addv(j, x));
+      if (d.kind === 'timeseries') for (let i = 0; i < d.values.length; i++) values[d.variables[i]!]!.push(d.values[i]!);
+      else if (d.kind === 'static') d.values.forEach((x, j) => Number.isNaN(x) || values[j]!.push(x));
+      else for (const vec of d.vectors) vec.forEach((x, j) => values[j]!.push(x));
     }
+    const threshold = m.kind === 'embedding' ? null : (opts.logSkewed ?? null);
+    const log = values.map((v) => threshold !== null && v.length > 2 && v.every((x) => x >= 0) && skewness(v) > threshold);
     const mean: number[] = [];
     const std: number[] = [];
-    for (let j = 0; j < V; j++) {
-      const k = n[j]!;
+    const n = values.map((v) => v.length);
+    values.forEach((raw, j) => {
+      const v = log[j] ? raw.map((x) => Math.log1p(x)) : raw;
+      const k = v.length;
       if (k === 0) {
         mean.push(0);
         std.push(1);
-        continue;
+        return;
       }
-      const mu = s[j]! / k;
-      mean.push(shift[j]! + mu);
-      const varr = k > 1 ? Math.max(0, (ss[j]! - k * mu * mu) / (k - 1)) : 0;
-      const sd = Math.sqrt(varr);
+      let mu = 0;
+      for (const x of v) mu += x;
+      mu /= k;
+      let ss = 0;
+      for (const x of v) ss += (x - mu) * (x - mu);
+      const sd = k > 1 ? Math.sqrt(ss / (k - 1)) : 0;
+      mean.push(mu);
       std.push(sd < MIN_STD ? 1 : sd);
-    }
-    out[m.name] = { kind: m.kind, names: [...names], mean, std, count: Array.from(n) };
+    });
+    out[m.name] = { kind: m.kind, names: [...names], mean, std, count: n, ...(log.some(Boolean) ? { log } : {}) };
   }
   return { version: 1, modalities: out, clip: opts.clip ?? null };
 }
@@ -108,6 +138,7 @@ export function normalizerFromJson(json: unknown, spec?: DatasetSpec): Normalize
       throw bad(`modality "${name}": names/mean/std lengths differ`);
     }
     if (st.std.some((x) => !(x > 0))) throw bad(`modality "${name}": std must be > 0`);
+    if (st.log !== undefined && (!Array.isArray(st.log) || st.log.length !== V)) throw bad(`modality "${name}": log flags length differs`);
   }
   if (spec) {
     for (const m of spec.modalities) {
@@ -136,18 +167,19 @@ export function trainingMeans(n: Normalizer, modality: string, normalised = true
   return normalised ? st.mean.map(() => 0) : [...st.mean];
 }
 
-/** Standardise one value: (x − mean)/std, clipped to ±clip when set. */
+/** Standardise one value: (t(x) − mean)/std with t = log1p for log-transformed variables, clipped to ±clip when set. */
 export function normalizeValue(n: Normalizer, modality: string, j: number, x: number): number {
   const st = n.modalities[modality];
   if (!st) return x;
-  const z = (x - st.mean[j]!) / st.std[j]!;
+  const z = (transformValue(st, j, x) - st.mean[j]!) / st.std[j]!;
   if (n.clip !== null) return Math.max(-n.clip, Math.min(n.clip, z));
   return z;
 }
 
-/** Inverse of `normalizeValue` (ignoring clipping). */
+/** Inverse of `normalizeValue` (ignoring clipping; undoes the log1p transform). */
 export function denormalizeValue(n: Normalizer, modality: string, j: number, z: number): number {
   const st = n.modalities[modality];
   if (!st) return z;
-  return z * st.std[j]! + st.mean[j]!;
+  const y = z * st.std[j]! + st.mean[j]!;
+  return st.log?.[j] ? Math.expm1(y) : y;
 }

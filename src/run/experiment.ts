@@ -140,7 +140,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const runs: SeedRun[] = [];
   let bestVal = -Infinity;
   for (const seed of seeds) {
-    const normalizer: Normalizer = fitNormalizer(dataset.spec, parts.train);
+    const normalizer: Normalizer = fitNormalizer(dataset.spec, parts.train, { clip: cfg.normalize.clip, logSkewed: cfg.normalize.logSkewed });
     const counters = newBatchCounters();
     const toBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps, counters });
     const model = buildModel(cfg.model, dataset.spec, seed);
