@@ -1,5 +1,5 @@
 /**
- * `fleximodal compare --config <file> --vary gating=softmax,gaussian,laplace [--vary ...] [--seeds 1,2,3]`
+ * `fleximodal compare --config <file> --vary gating=softmax,gaussian,laplace [--vary ...] [--variant name:k=v;k=v] [--seeds 1,2,3]`
  * Trains every variant (the cartesian product of the --vary lists) with the same data, split and
  * seeds, and writes compare.json (variant → metrics.json object), compare.md and a plot.
  */
@@ -20,9 +20,23 @@ export interface Variant {
   sets: string[];
 }
 
+/**
+ * Explicit variants `name:key=value;key=value` (for settings that change together, e.g.
+ * "joint+load:router=joint;loadWeight=0.01;entropyWeight=0").
+ */
+export function explicitVariantsOf(specs: string[]): Variant[] {
+  return specs.map((spec) => {
+    const colon = spec.indexOf(':');
+    if (colon <= 0) throw new FlexiModalError(`--variant '${spec}' is not name:key=value;key=value`, { hint: 'e.g. --variant "joint:router=joint;loadWeight=0.01"' });
+    const sets = spec.slice(colon + 1).split(';').map((x) => x.trim()).filter(Boolean);
+    if (!sets.length) throw new FlexiModalError(`--variant '${spec}' sets no key`);
+    return { name: spec.slice(0, colon), sets };
+  });
+}
+
 /** Cartesian product of `key=v1,v2` specs (values are split on commas outside brackets). */
 export function variantsOf(vary: string[]): Variant[] {
-  if (!vary.length) throw new FlexiModalError('compare needs at least one --vary key=v1,v2', { hint: 'e.g. --vary gating=softmax,gaussian,laplace' });
+  if (!vary.length) throw new FlexiModalError('compare needs --vary key=v1,v2 or --variant name:key=value;...', { hint: 'e.g. --vary gating=softmax,gaussian,laplace' });
   let variants: Variant[] = [{ name: '', sets: [] }];
   for (const spec of vary) {
     const eq = spec.indexOf('=');
@@ -63,16 +77,17 @@ export function registerCompareCommand(program: Command): void {
     .command('compare')
     .description('train config variants side by side (same data, split, seeds) and tabulate mean ± std overall and per group')
     .requiredOption('-c, --config <file>', 'base run configuration (JSON)')
-    .requiredOption('--vary <key=v1,v2>', 'a config key and its values (repeatable; variants = cartesian product)', collect, [])
+    .option('--vary <key=v1,v2>', 'a config key and its values (repeatable; variants = cartesian product)', collect, [])
+    .option('--variant <name:k=v;k=v>', 'an explicit variant setting several keys together (repeatable)', collect, [])
     .option('--seeds <list>', 'comma-separated seeds, e.g. 1,2,3')
     .option('-o, --out <dir>', 'output directory', 'runs/compare')
     .option('--set <key=value>', 'override a config key for every variant (repeatable)', collect, [])
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu')
     .option('--no-progress', 'plain log lines instead of a progress bar')
-    .action(async (o: { config: string; vary: string[]; seeds?: string; out: string; set: string[]; backend?: string; progress: boolean }) => {
+    .action(async (o: { config: string; vary: string[]; variant: string[]; seeds?: string; out: string; set: string[]; backend?: string; progress: boolean }) => {
       const configPath = resolve(o.config);
       const base = readConfigFile(configPath);
-      const variants = variantsOf(o.vary);
+      const variants = [...(o.vary.length || !o.variant.length ? variantsOf(o.vary) : []), ...explicitVariantsOf(o.variant)];
       const seeds = o.seeds ? parseSeeds(o.seeds) : undefined;
       // validate every variant before training any
       const configs = variants.map((v) => {
@@ -97,7 +112,7 @@ export function registerCompareCommand(program: Command): void {
         writeFileSync(join(outDir, 'compare.json'), JSON.stringify(results, null, 2) + '\n');
       }
       const md = [
-        `# Comparison: ${o.vary.join(' × ')}`,
+        `# Comparison: ${[...o.vary, ...o.variant].join(' × ')}`,
         '',
         `Base config \`${o.config}\`; seeds ${(seeds ?? configs[0]!.seeds).join(', ')}; mean ± std over seeds.`,
         '',

@@ -74,3 +74,13 @@ test('predict rejects a malformed input line with file:line', () => {
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /bad\.jsonl:2/);
 });
+
+test('explicit variants set several keys together; bad specs are rejected', async () => {
+  const { explicitVariantsOf, variantsOf } = await import('../../src/cli/compare.js');
+  assert.deepEqual(explicitVariantsOf(['joint+load:router=joint;loadWeight=0.01']), [{ name: 'joint+load', sets: ['router=joint', 'loadWeight=0.01'] }]);
+  assert.throws(() => explicitVariantsOf(['nocolon']), /name:key=value/);
+  assert.deepEqual(
+    variantsOf(['gating=softmax,laplace', 'topK=[1,2],2']).map((v) => v.name),
+    ['gating=softmax,topK=[1,2]', 'gating=softmax,topK=2', 'gating=laplace,topK=[1,2]', 'gating=laplace,topK=2'],
+  );
+});
