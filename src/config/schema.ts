@@ -125,6 +125,8 @@ const trainSchema = z
       })
       .strict()
       .prefault({}),
+    /** Watch MoE expert parameters for collapse and warn (seed 002's practical implication). */
+    collapseDetector: z.boolean().default(true),
     /** Keep at most this many (latest) distinct observation times per time-series modality. */
     maxTimesteps: z.number().int().positive().default(256),
   })

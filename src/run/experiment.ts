@@ -21,6 +21,7 @@ import type { FusionModel } from '../models/model.js';
 import { train, type TrainResult } from '../train/trainer.js';
 import { predict, labelsOf, type Predictions } from '../train/predict.js';
 import type { TrainerCallback } from '../train/callbacks.js';
+import { CollapseDetector } from '../train/collapseDetector.js';
 import { computeMetrics, evaluateByGroup, type GroupedMetrics } from '../eval/evaluate.js';
 import { aggregateSeeds, seedResultFromEvaluations, metricsJsonString, type MetricsJson, type SeedResult } from '../eval/aggregate.js';
 import { bestF1Threshold } from '../eval/metrics/f1.js';
@@ -154,7 +155,10 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
           val: parts.val,
           toBatch,
           scoreValidation: (pred) => computeMetrics(evalTask, pred.probs, labelsOf(dataset.spec.task, parts.val)) as unknown as Record<string, number>,
-          callbacks: opts.callbacks?.(seed),
+          callbacks: [
+            ...(cfg.train.collapseDetector && model.variables().some((v) => /\.expert\d+\./.test(v.name)) ? [new CollapseDetector()] : []),
+            ...(opts.callbacks?.(seed) ?? []),
+          ],
           progress: opts.progress ?? 'auto',
           log,
           label: `seed ${seed}`,
