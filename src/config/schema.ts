@@ -125,6 +125,8 @@ const trainSchema = z
       })
       .strict()
       .prefault({}),
+    /** Exponential moving average of the weights (decay, e.g. 0.99) used for validation and the saved model; null = off. */
+    ema: z.number().min(0).max(0.99999).nullable().default(null),
     /** Watch MoE expert parameters for collapse and warn (seed 002's practical implication). */
     collapseDetector: z.boolean().default(true),
     /** Keep at most this many (latest) distinct observation times per time-series modality. */

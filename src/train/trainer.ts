@@ -15,6 +15,7 @@ import { taskLoss, type TaskLossOptions } from './taskLoss.js';
 import { predict, type Predictions } from './predict.js';
 import type { TrainerCallback } from './callbacks.js';
 import { ProgressReporter } from './progress.js';
+import { WeightAverage } from './ema.js';
 
 export interface TrainerConfig {
   epochs: number;
@@ -32,6 +33,8 @@ export interface TrainerConfig {
   monitor: string;
   loss: TaskLossOptions;
   seed: number;
+  /** Exponential moving average of the weights with this decay (e.g. 0.99), used for validation and kept as the result; null = off. */
+  ema?: number | null;
 }
 
 export interface EpochRecord {
@@ -83,6 +86,7 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
   const microPerEpoch = Math.ceil(trainSet.length / cfg.batchSize);
   const stepsPerEpoch = Math.ceil(microPerEpoch / cfg.accumulateSteps);
   const totalSteps = stepsPerEpoch * cfg.epochs;
+  const ema = cfg.ema ? new WeightAverage(variables, cfg.ema) : null;
   const progress = new ProgressReporter(inputs.progress ?? 'auto', inputs.label ?? 'train', log);
   const started = Date.now();
 
@@ -152,9 +156,11 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
       for (const g of Object.values(accumulated)) g.dispose();
       optimizer.apply(variables, clipped, lr);
       for (const g of Object.values(clipped)) g.dispose();
+      ema?.update();
     }
 
-    const valPred = predict(model, task, val, toBatch, Math.max(cfg.batchSize, 64));
+    const evalBatch = Math.max(cfg.batchSize, 64);
+    const valPred = ema ? ema.withAveraged(() => predict(model, task, val, toBatch, evalBatch)) : predict(model, task, val, toBatch, evalBatch);
     const valMetrics = scoreValidation(valPred, val);
     const trainLoss = lossSum / Math.max(1, lossCount);
     const aux = Object.fromEntries(Object.entries(auxSum).map(([k, v]) => [k, v / Math.max(1, lossCount)]));
@@ -168,7 +174,8 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
       bestEpoch = epoch;
       sinceBest = 0;
       bestWeights?.forEach((t) => t.dispose());
-      bestWeights = new Map(variables.map((v) => [v.name, tf.clone(v)] as const));
+      const snapshot = () => new Map(variables.map((v) => [v.name, tf.clone(v)] as const));
+      bestWeights = ema ? ema.withAveraged(snapshot) : snapshot();
     } else {
       sinceBest++;
     }
@@ -191,5 +198,6 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
     bestWeights.forEach((t) => t.dispose());
   }
   optimizer.dispose();
+  ema?.dispose();
   return { history, bestEpoch, bestScore: best, stoppedEarly, seconds: (Date.now() - started) / 1000 };
 }

@@ -62,3 +62,22 @@ test('clipByGlobalNorm scales all gradients by maxNorm/‖g‖ when above the li
   const { grads: same } = clipByGlobalNorm(grads, 10);
   assert.deepEqual(Array.from(same.a!.dataSync()), [3, 0]);
 });
+
+test('WeightAverage: bias-corrected EMA by hand, swap in and restore', async () => {
+  const { WeightAverage } = await import('../../src/train/ema.js');
+  const w = tf.variable(tf.tensor1d([0]), true, 'ema.w');
+  const ema = new WeightAverage([w], 0.9);
+  // after update t, β_t = min(0.9, (1+t)/(10+t))
+  let shadow = 0;
+  for (const [t, value] of [[1, 10], [2, 20]] as const) {
+    w.assign(tf.tensor1d([value]));
+    ema.update();
+    const beta = Math.min(0.9, (1 + t) / (10 + t));
+    shadow = beta * shadow + (1 - beta) * value;
+  }
+  const seen = ema.withAveraged(() => w.dataSync()[0]!);
+  assert.ok(Math.abs(seen - shadow) < 1e-5, `${seen} vs ${shadow}`);
+  assert.equal(w.dataSync()[0], 20, 'live weights restored');
+  ema.dispose();
+  w.dispose();
+});

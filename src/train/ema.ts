@@ -1,0 +1,46 @@
+/**
+ * Exponential moving average of the weights (Polyak averaging): shadow ← β·shadow + (1−β)·w after
+ * every optimizer step. Evaluation can swap the averaged weights in and back out.
+ */
+import { tf } from '../engine/tf.js';
+
+export class WeightAverage {
+  private readonly shadow: Map<string, tf.Variable>;
+  private updates = 0;
+
+  constructor(
+    private readonly variables: tf.Variable[],
+    private readonly decay: number,
+  ) {
+    this.shadow = new Map(variables.map((v) => [v.name, tf.tidy(() => tf.variable(tf.clone(v), false, `${v.name}/ema`))] as const));
+  }
+
+  /** Fold the current weights into the average (bias-corrected warm-up: β_t = min(β, (1+t)/(10+t))). */
+  update(): void {
+    this.updates++;
+    const beta = Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
+    tf.tidy(() => {
+      for (const v of this.variables) {
+        const s = this.shadow.get(v.name)!;
+        s.assign(tf.add(tf.mul(s, beta), tf.mul(v, 1 - beta)));
+      }
+    });
+  }
+
+  /** Run `fn` with the averaged weights in place of the live ones, then restore them. */
+  withAveraged<T>(fn: () => T): T {
+    const live = new Map(this.variables.map((v) => [v.name, tf.clone(v)] as const));
+    try {
+      for (const v of this.variables) v.assign(this.shadow.get(v.name)!);
+      return fn();
+    } finally {
+      for (const v of this.variables) v.assign(live.get(v.name)!);
+      live.forEach((t) => t.dispose());
+    }
+  }
+
+  dispose(): void {
+    this.shadow.forEach((s) => s.dispose());
+    this.shadow.clear();
+  }
+}
