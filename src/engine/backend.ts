@@ -5,6 +5,7 @@
  */
 import { tf } from './tf.js';
 import '@tensorflow/tfjs-backend-wasm';
+import { registerBatchMatMulGrad } from './kernels/batchMatMulGrad.js';
 import { registerFastKernels, registerMissingKernelsOnly, unregisterFastKernels } from './fastKernels.js';
 import { registerStockWasmFactory, registerThreadedWasmFactory, wasmBackendExists, wasmThreadsInUse } from './threads.js';
 
@@ -33,6 +34,8 @@ export async function initEngine(opts: EngineOptions = {}): Promise<BackendName>
     throw new Error(`engine: unknown backend '${String(backend)}'. Use 'wasm' or 'cpu'.`);
   }
   const threads = Math.max(1, Math.floor(opts.threads ?? 1));
+  // Backend-independent: a BatchMatMul gradient that handles broadcast batch dims.
+  registerBatchMatMulGrad();
   if (backend === 'wasm') {
     if (threads > 1 && !wasmBackendExists()) registerThreadedWasmFactory(threads);
     let ok = false;

@@ -22,10 +22,29 @@ import { tf } from './tf.js';
 
 const require = createRequire(import.meta.url);
 
+interface NodeWorkerLike {
+  ref(): unknown;
+  unref(): unknown;
+}
+
 interface ThreadedModule {
   cwrap: (name: string, ret: string | null, args: string[]) => (...a: unknown[]) => unknown;
   tfjs?: Record<string, unknown>;
-  PThread?: { terminateAllThreads(): void };
+  PThread?: { terminateAllThreads(): void; unusedWorkers: NodeWorkerLike[]; runningWorkers: NodeWorkerLike[] };
+}
+
+/**
+ * Emscripten `ref()`s a worker while it runs a pthread; XNNPACK's pool threads run for the
+ * life of the process, so a threaded process would never exit on its own. Keep every pool
+ * worker unref'd (they only ever work while the main thread waits for them).
+ */
+function keepWorkersUnrefd(module: ThreadedModule): void {
+  const pt = module.PThread;
+  if (!pt) return;
+  for (const w of [...pt.unusedWorkers, ...pt.runningWorkers]) {
+    w.ref = () => w;
+    w.unref();
+  }
 }
 
 /** Files of the threaded-SIMD build inside node_modules. */
@@ -87,6 +106,7 @@ async function instantiateThreaded(threads: number): Promise<ThreadedModule> {
   } finally {
     os.cpus = realCpus;
   }
+  keepWorkersUnrefd(module);
   module.tfjs = {
     init: module.cwrap('init', null, []),
     initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
@@ -129,7 +149,9 @@ export function registerThreadedWasmFactory(threads: number): boolean {
     async () => {
       const module = await instantiateThreaded(threads);
       wasmBackend.setThreadsCount(threads);
-      return new wasmBackend.BackendWasm(module as never);
+      const backend = new wasmBackend.BackendWasm(module as never);
+      keepWorkersUnrefd(module);
+      return backend;
     },
     2,
   );

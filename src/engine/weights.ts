@@ -1,82 +1,128 @@
 /**
- * Weight files in the safetensors format: 8-byte little-endian header length, a JSON header
- * { name: { dtype: "F32" | "I32", shape, data_offsets: [begin, end] } }, then the raw
- * little-endian data. Readable by numpy / PyTorch safetensors tools.
+ * Named weights as a safetensors file (https://github.com/huggingface/safetensors):
+ *   8 bytes little-endian u64 header length N, N bytes of UTF-8 JSON header
+ *   { name: { dtype: 'F32' | 'I32', shape: number[], data_offsets: [begin, end] }, ... ,
+ *     "__metadata__"?: { string: string } },
+ *   then the raw little-endian tensor bytes (offsets relative to the end of the header).
+ * Readable by the Python `safetensors` package (numpy/PyTorch).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { tf } from './tf.js';
 import { FlexiModalError } from '../errors.js';
+import { tf } from './tf.js';
 
 interface HeaderEntry {
-  dtype: 'F32' | 'I32';
+  dtype: string;
   shape: number[];
   data_offsets: [number, number];
 }
 
-/** Write named tensors (float32 or int32) to `path`. */
-export function saveWeights(path: string, tensors: Map<string, tf.Tensor>): void {
-  const header: Record<string, HeaderEntry> = {};
-  const chunks: Buffer[] = [];
-  let offset = 0;
-  for (const [name, t] of [...tensors.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    if (t.dtype !== 'float32' && t.dtype !== 'int32') {
-      throw new FlexiModalError(`cannot save tensor '${name}' of dtype ${t.dtype}`, { where: path, hint: 'only float32 and int32 are supported' });
-    }
-    const data = t.dataSync() as Float32Array | Int32Array;
-    const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    header[name] = { dtype: t.dtype === 'float32' ? 'F32' : 'I32', shape: t.shape, data_offsets: [offset, offset + buf.length] };
-    chunks.push(Buffer.from(buf)); // copy: the view may point into engine memory
-    offset += buf.length;
-  }
-  let json = JSON.stringify({ __metadata__: { format: 'fleximodal' }, ...header });
-  while ((8 + Buffer.byteLength(json)) % 8 !== 0) json += ' ';
-  const head = Buffer.alloc(8);
-  head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  writeFileSync(path, Buffer.concat([head, Buffer.from(json), ...chunks]));
-}
+const DTYPES: Record<string, { tf: 'float32' | 'int32'; bytes: number }> = {
+  F32: { tf: 'float32', bytes: 4 },
+  I32: { tf: 'int32', bytes: 4 },
+};
 
-/** Read a safetensors file written by `saveWeights` (or any F32/I32 safetensors file). */
-export function loadWeights(path: string): Map<string, tf.Tensor> {
-  let file: Buffer;
-  try {
-    file = readFileSync(path);
-  } catch (e) {
-    throw new FlexiModalError(`cannot read weights (${(e as Error).message})`, { where: path, hint: 'check the model directory' });
+/** Serialises named tensors (float32 or int32) to safetensors bytes; names sorted for stability. */
+export function encodeSafetensors(tensors: Map<string, tf.Tensor>, metadata?: Record<string, string>): Uint8Array {
+  const names = [...tensors.keys()].sort();
+  const header: Record<string, unknown> = {};
+  if (metadata) header['__metadata__'] = metadata;
+  let offset = 0;
+  const datas: Uint8Array[] = [];
+  for (const name of names) {
+    if (name === '__metadata__') throw new FlexiModalError(`tensor name '__metadata__' is reserved`, { where: 'saveWeights' });
+    const t = tensors.get(name)!;
+    const dtype = t.dtype === 'float32' ? 'F32' : t.dtype === 'int32' ? 'I32' : null;
+    if (dtype === null) {
+      throw new FlexiModalError(`tensor '${name}' has dtype ${t.dtype}; only float32 and int32 can be saved`, {
+        where: 'saveWeights',
+        hint: 'cast it to float32 or int32 first',
+      });
+    }
+    const vals = t.dataSync() as Float32Array | Int32Array;
+    const bytes = new Uint8Array(vals.buffer.slice(vals.byteOffset, vals.byteOffset + vals.byteLength));
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
+    datas.push(bytes);
+    offset += bytes.byteLength;
   }
-  const corrupt = (why: string) => new FlexiModalError(`not a valid safetensors file: ${why}`, { where: path, hint: 'the file is truncated or corrupt; save the model again' });
-  if (file.length < 8) throw corrupt('shorter than its 8-byte header length');
-  const n = Number(file.readBigUInt64LE(0));
-  if (8 + n > file.length) throw corrupt(`header length ${n} exceeds the file size ${file.length}`);
-  let header: Record<string, HeaderEntry | Record<string, string>>;
-  try {
-    header = JSON.parse(file.subarray(8, 8 + n).toString('utf8'));
-  } catch {
-    throw corrupt('header is not JSON');
-  }
-  const dataStart = 8 + n;
-  const out = new Map<string, tf.Tensor>();
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const e = entry as HeaderEntry;
-    const [begin, end] = e.data_offsets ?? [];
-    if (!(Number.isInteger(begin) && Number.isInteger(end) && begin! <= end! && dataStart + end! <= file.length)) {
-      out.forEach((t) => t.dispose());
-      throw corrupt(`tensor '${name}' points outside the file`);
-    }
-    const count = e.shape.reduce((a, b) => a * b, 1);
-    if (end! - begin! !== count * 4) {
-      out.forEach((t) => t.dispose());
-      throw corrupt(`tensor '${name}' has ${end! - begin!} bytes for shape [${e.shape}]`);
-    }
-    const bytes = file.subarray(dataStart + begin!, dataStart + end!);
-    const aligned = new Uint8Array(bytes.length);
-    aligned.set(bytes);
-    if (e.dtype === 'F32') out.set(name, tf.tensor(new Float32Array(aligned.buffer), e.shape, 'float32'));
-    else if (e.dtype === 'I32') out.set(name, tf.tensor(new Int32Array(aligned.buffer), e.shape, 'int32'));
-    else {
-      out.forEach((t) => t.dispose());
-      throw corrupt(`tensor '${name}' has unsupported dtype ${String(e.dtype)}`);
-    }
+  let json = JSON.stringify(header);
+  // Pad the header with spaces so the data starts 8-byte aligned (as the reference writer does).
+  const pad = (8 - ((8 + Buffer.byteLength(json)) % 8)) % 8;
+  json += ' '.repeat(pad);
+  const headerBytes = Buffer.from(json, 'utf8');
+  const out = new Uint8Array(8 + headerBytes.byteLength + offset);
+  const dv = new DataView(out.buffer);
+  dv.setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + headerBytes.byteLength;
+  for (const d of datas) {
+    out.set(d, pos);
+    pos += d.byteLength;
   }
   return out;
+}
+
+/** Parses safetensors bytes into named tensors; `where` names the source in error messages. */
+export function decodeSafetensors(bytes: Uint8Array, where = 'safetensors'): Map<string, tf.Tensor> {
+  const bad = (msg: string): FlexiModalError =>
+    new FlexiModalError(msg, { where, hint: 'the file is truncated or not a safetensors file; re-save the weights' });
+  if (bytes.byteLength < 8) throw bad(`file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = dv.getBigUint64(0, true);
+  if (n > BigInt(bytes.byteLength - 8)) throw bad(`header length ${n} exceeds the file size ${bytes.byteLength}`);
+  const headerLen = Number(n);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLen).toString('utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw bad(`header is not valid JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw bad('header is not a JSON object');
+  const dataStart = 8 + headerLen;
+  const dataLen = bytes.byteLength - dataStart;
+  const out = new Map<string, tf.Tensor>();
+  try {
+    for (const [name, raw] of Object.entries(header)) {
+      if (name === '__metadata__') continue;
+      const e = raw as HeaderEntry;
+      const dt = e && typeof e === 'object' ? DTYPES[e.dtype] : undefined;
+      if (dt === undefined) throw bad(`tensor '${name}': unsupported or missing dtype ${JSON.stringify(e?.dtype)}`);
+      if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0)) {
+        throw bad(`tensor '${name}': invalid shape ${JSON.stringify(e.shape)}`);
+      }
+      const [b, end] = e.data_offsets ?? [];
+      if (!Number.isInteger(b) || !Number.isInteger(end) || b! < 0 || end! < b!) {
+        throw bad(`tensor '${name}': invalid data_offsets ${JSON.stringify(e.data_offsets)}`);
+      }
+      if (end! > dataLen) throw bad(`tensor '${name}': data_offsets end ${end} beyond the ${dataLen} data bytes (truncated file?)`);
+      const size = e.shape.reduce((a, c) => a * c, 1);
+      if ((end! - b!) !== size * dt.bytes) {
+        throw bad(`tensor '${name}': ${end! - b!} bytes for shape [${e.shape}] of ${e.dtype} (expected ${size * dt.bytes})`);
+      }
+      // A real, aligned copy (Buffer#slice would return a view into a shared pool).
+      const copy = new Uint8Array(end! - b!);
+      copy.set(bytes.subarray(dataStart + b!, dataStart + end!));
+      const vals = dt.tf === 'float32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
+      out.set(name, tf.tensor(vals, e.shape, dt.tf));
+    }
+  } catch (err) {
+    out.forEach((t) => t.dispose());
+    throw err;
+  }
+  return out;
+}
+
+/** Saves named tensors (e.g. from layers' `variables()`) to a safetensors file at `path`. */
+export function saveWeights(path: string, tensors: Map<string, tf.Tensor>, metadata?: Record<string, string>): void {
+  writeFileSync(path, encodeSafetensors(tensors, metadata));
+}
+
+/** Loads a safetensors file into named tensors (the caller owns and disposes them). */
+export function loadWeights(path: string): Map<string, tf.Tensor> {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new FlexiModalError(`cannot read weights file (${(e as Error).message})`, { where: path, hint: 'check the path' });
+  }
+  return decodeSafetensors(bytes, path);
 }

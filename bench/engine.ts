@@ -1,0 +1,152 @@
+/**
+ * Engine benchmark: per-step time of the reference MoE training step (ENGINE-NOTES, "A measured
+ * reference"; src/engine/referenceMoe.ts) for stock tfjs-wasm vs the engine's fast kernels, with
+ * 1 and 2 wasm threads. Each configuration runs in its own child process (kernel registrations
+ * and the wasm thread count are process-global). The last line is `ours: <median> ms` for the
+ * fastest of our configurations.
+ *
+ *   node dist/bench/engine.js                 # batch 32 (6144 tokens)
+ *   node dist/bench/engine.js --batch 8       # quick run
+ *   node dist/bench/engine.js --steps 5 --stock-steps 2 --gelu erf --stock-2t
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+interface Config {
+  name: string;
+  threads: number;
+  kernels: 'stock' | 'ours';
+  steps: number;
+}
+
+interface ChildResult {
+  name: string;
+  threadsAsked: number;
+  threadsUsed: number;
+  times: number[];
+  median: number;
+  losses: number[];
+  initMs: number;
+}
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : def;
+}
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function child(): Promise<void> {
+  const { initEngine, engineThreads } = await import('../src/engine/backend.js');
+  const { ReferenceMoe } = await import('../src/engine/referenceMoe.js');
+  const threads = Number(arg('threads', '1'));
+  const kernels = arg('kernels', 'ours');
+  const steps = Number(arg('steps', '5'));
+  const tokens = Number(arg('tokens', String(32 * 4 * 48)));
+  const geluKind = arg('gelu', 'erf') as 'erf' | 'sigmoid';
+  const t0 = performance.now();
+  await initEngine({ backend: 'wasm', threads, fastKernels: kernels === 'ours' ? true : 'missing-only' });
+  const initMs = performance.now() - t0;
+  const moe = new ReferenceMoe({ tokens, gelu: geluKind });
+  const losses: number[] = [];
+  losses.push(moe.step()); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    losses.push(moe.step());
+    times.push(performance.now() - t);
+  }
+  const res: ChildResult = {
+    name: arg('name', ''),
+    threadsAsked: threads,
+    threadsUsed: engineThreads(),
+    times,
+    median: median(times),
+    losses,
+    initMs,
+  };
+  moe.dispose();
+  process.stdout.write(`RESULT ${JSON.stringify(res)}\n`, () => process.exit(0));
+}
+
+function runChild(cfg: Config, tokens: number, geluKind: string, timeoutS: number): Promise<ChildResult | string> {
+  const script = fileURLToPath(import.meta.url);
+  const args = [
+    script, '--child', '--name', cfg.name, '--threads', String(cfg.threads), '--kernels', cfg.kernels,
+    '--steps', String(cfg.steps), '--tokens', String(tokens), '--gelu', geluKind,
+  ];
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutS * 1000);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (line) resolve(JSON.parse(line.slice(7)) as ChildResult);
+      else resolve(`failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const batch = Number(arg('batch', '32'));
+  const tokens = Number(arg('tokens', String(batch * 4 * 48)));
+  const steps = Number(arg('steps', '5'));
+  const stockSteps = Number(arg('stock-steps', tokens > 2000 ? '2' : '3'));
+  const geluKind = arg('gelu', 'erf');
+  const timeoutS = Number(arg('timeout', '900'));
+  const configs: Config[] = [
+    { name: 'stock 1t', threads: 1, kernels: 'stock', steps: stockSteps },
+    ...(flag('stock-2t') ? [{ name: 'stock 2t', threads: 2, kernels: 'stock' as const, steps: stockSteps }] : []),
+    { name: 'ours 1t', threads: 1, kernels: 'ours', steps },
+    { name: 'ours 2t', threads: 2, kernels: 'ours', steps },
+  ];
+  if (flag('skip-stock')) configs.splice(0, configs.filter((c) => c.kernels === 'stock').length);
+  console.log(
+    `reference MoE step: ${tokens} tokens × 128, top-4 of 16 GELU(${geluKind}) experts 128→512→128, Adam; ` +
+      `median of N steps after 1 warm-up (stock: ${stockSteps} steps, ours: ${steps})`,
+  );
+  const results: Array<{ cfg: Config; res: ChildResult | string }> = [];
+  for (const cfg of configs) {
+    const res = await runChild(cfg, tokens, geluKind, timeoutS);
+    results.push({ cfg, res });
+    if (typeof res === 'string') console.log(`  ${cfg.name}: ${res}`);
+    else console.log(`  ${cfg.name}: ${res.times.map((t) => t.toFixed(0)).join(', ')} ms (threads used: ${res.threadsUsed})`);
+  }
+  const ok = results.filter((r): r is { cfg: Config; res: ChildResult } => typeof r.res !== 'string');
+  const stock1 = ok.find((r) => r.cfg.name === 'stock 1t');
+  console.log('');
+  console.log('| configuration | threads | median ms/step | min ms | vs stock 1t | losses (steps 1–3) |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const { cfg, res } of results) {
+    if (typeof res === 'string') {
+      console.log(`| ${cfg.name} | ${cfg.threads} | failed | | | |`);
+      continue;
+    }
+    const ratio = stock1 ? `${(stock1.res.median / res.median).toFixed(1)}×` : 'n/a';
+    console.log(
+      `| ${cfg.name} | ${res.threadsUsed} | ${res.median.toFixed(0)} | ${Math.min(...res.times).toFixed(0)} | ${ratio} | ${res.losses.slice(0, 3).map((l) => l.toFixed(6)).join(' ')} |`,
+    );
+  }
+  const o1 = ok.find((r) => r.cfg.name === 'ours 1t');
+  const o2 = ok.find((r) => r.cfg.name === 'ours 2t');
+  if (o1 && o2) console.log(`\n2 threads vs 1 thread (ours): ${(o1.res.median / o2.res.median).toFixed(2)}×`);
+  const ours = ok.filter((r) => r.cfg.kernels === 'ours').sort((a, b) => a.res.median - b.res.median);
+  if (ours.length === 0) {
+    console.log('ours: failed');
+    process.exitCode = 1;
+    return;
+  }
+  console.log(`ours: ${ours[0]!.res.median.toFixed(0)} ms`);
+}
+
+if (flag('child')) await child();
+else await main();
