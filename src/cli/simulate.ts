@@ -85,7 +85,7 @@ function parseWith<T>(schema: z.ZodType<T>, raw: Record<string, unknown>, comman
   if (!res.success) {
     const issue = res.error.issues[0]!;
     const flag = flagOf(issue.path[0]);
-    throw new FlexiModalError(`${flag}: ${issue.message} (got ${JSON.stringify(raw[String(issue.path[0])])})`, {
+    throw new FlexiModalError(`${issue.message} (got ${JSON.stringify(raw[String(issue.path[0])])})`, {
       where: `simulate ${command} ${flag}`,
       hint: `see \`fleximodal simulate ${command} --help\``,
     });
