@@ -130,3 +130,20 @@ test('EM recovers a well-separated exact-specified model (up to relabelling)', (
   assert.ok(maxDiff < 0.06, `max |ΔP| = ${maxDiff}`);
   assert.ok(voronoiLoss(res.params, truth, 1) < 5);
 });
+
+test('em-trace: NLL per sample is non-increasing for every gate and has one entry per iteration', async () => {
+  const { emTraces } = await import('../../src/theory/emTrace.js');
+  const traces = emTraces({ gates: ['standard', 'sin', 'cos', 'log-abs'], regime: 2, k: 3, n: 600, iterations: 8, seed: 1, initSd: 0.05, newtonSteps: 10 });
+  assert.deepEqual(
+    traces.map((t) => t.gate),
+    ['standard', 'sin', 'cos', 'log-abs'],
+  );
+  for (const t of traces) {
+    assert.equal(t.nll.length, 8);
+    let prev = t.initialNll;
+    for (const v of t.nll) {
+      assert.ok(v <= prev + 1e-12, `${t.gate}: ${prev} → ${v}`);
+      prev = v;
+    }
+  }
+});
