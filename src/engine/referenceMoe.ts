@@ -61,21 +61,24 @@ export class ReferenceMoe {
   readonly b2: tf.Variable; // [E, D]
   readonly optimizer: tf.AdamOptimizer;
 
+  private static instances = 0;
+
   constructor(cfg: Partial<MoeConfig> = {}) {
     const c = { ...REFERENCE_MOE, ...cfg };
+    const prefix = `moe${ReferenceMoe.instances++}`; // variable names must be unique per process
     this.cfg = c;
     const { tokens: N, dModel: D, dHidden: H, experts: E } = c;
     const s = (name: string): number => seedFor(c.seed, `moe.${name}`);
     this.x0 = tf.randomNormal([N, D], 0, 1, 'float32', s('x0'));
     this.y = tf.randomNormal([N, D], 0, 1, 'float32', s('y'));
     const init = (shape: number[], fanIn: number, name: string): tf.Variable =>
-      tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, 1 / Math.sqrt(fanIn), 'float32', s(name)), true, `moe.${name}`));
+      tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, 1 / Math.sqrt(fanIn), 'float32', s(name)), true, `${prefix}.${name}`));
     this.wIn = init([D, D], D, 'w_in');
     this.wG = init([D, E], D, 'w_g');
     this.w1 = init([E, D, H], D, 'w1');
-    this.b1 = tf.tidy(() => tf.variable(tf.zeros([E, H]), true, 'moe.b1'));
+    this.b1 = tf.tidy(() => tf.variable(tf.zeros([E, H]), true, `${prefix}.b1`));
     this.w2 = init([E, H, D], H, 'w2');
-    this.b2 = tf.tidy(() => tf.variable(tf.zeros([E, D]), true, 'moe.b2'));
+    this.b2 = tf.tidy(() => tf.variable(tf.zeros([E, D]), true, `${prefix}.b2`));
     this.optimizer = tf.train.adam(c.lr);
   }
 

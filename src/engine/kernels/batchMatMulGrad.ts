@@ -61,9 +61,26 @@ export const batchMatMulGradConfig: GradConfig = {
 
 let registered = false;
 
-/** Registers the broadcasting BatchMatMul gradient (idempotent). */
+/**
+ * Registers the engine's gradient fixes (idempotent):
+ *  - BatchMatMul with broadcast batch dims (above);
+ *  - GatherV2: tfjs-core returns the int32 indices as their own "gradient", which throws
+ *    ("must have 'float32' dtype") whenever the indices depend on a variable, e.g. routing
+ *    indices from `noGrad(topk)`. We return float32 zeros for the indices instead.
+ */
 export function registerBatchMatMulGrad(): void {
   if (registered) return;
   tf.registerGradient(batchMatMulGradConfig);
+  const gather = tf.getGradient('GatherV2');
+  if (gather !== undefined) {
+    tf.registerGradient({
+      ...gather,
+      gradFunc: (dy, saved, attrs) => {
+        const g = gather.gradFunc(dy, saved, attrs);
+        const indices = saved[1]!;
+        return { ...g, indices: () => tf.zeros(indices.shape, 'float32') };
+      },
+    });
+  }
   registered = true;
 }
