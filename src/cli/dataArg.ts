@@ -37,3 +37,27 @@ export function dataSourceFromArg(path: string, opts: { outcomes?: string }, spe
     hint: 'pass a .jsonl file, a data-source .json, or a PhysioNet 2012 directory/.tar.gz with --outcomes',
   });
 }
+
+/**
+ * `train --external-data`: a JSONL file, a data-source JSON, or PhysioNet records read with the
+ * training data's reader options (grouping, ranges) and `--external-outcomes`.
+ */
+export function externalSourceFromArg(path: string, outcomes: string | undefined, trainingSource: DataSource): DataSource {
+  const full = resolve(path);
+  if (!existsSync(full)) throw new FlexiModalError('no such file or directory', { where: `--external-data ${path}` });
+  if (full.endsWith('.jsonl')) return { type: 'jsonl', path: full } as DataSource;
+  if (full.endsWith('.json')) {
+    const raw = readConfigFile(full) as Record<string, unknown>;
+    const r = dataSourceSchema.safeParse(raw && typeof raw === 'object' && 'data' in raw ? raw.data : raw);
+    if (!r.success) throw new FlexiModalError(`not a data source: ${formatIssues(r.error.issues)}`, { where: full, hint: 'see docs/DATA.md' });
+    return r.data;
+  }
+  if (trainingSource.type !== 'physionet2012') {
+    throw new FlexiModalError('a records directory/.tar.gz is PhysioNet 2012 input, but the training data is not', {
+      where: `--external-data ${path}`,
+      hint: 'pass a .jsonl file or a data-source .json',
+    });
+  }
+  if (!outcomes) throw new FlexiModalError('PhysioNet records need an outcomes file', { where: `--external-data ${path}`, hint: 'add --external-outcomes Outcomes-x.txt' });
+  return { ...trainingSource, records: full, outcomes: resolve(outcomes) };
+}

@@ -9,6 +9,7 @@ import { runExperiment } from '../run/experiment.js';
 import { metricsReport } from '../eval/report.js';
 import { defaultConfigPath } from './defaults.js';
 import { parseSeeds, collect } from './options.js';
+import { externalSourceFromArg } from './dataArg.js';
 
 /** Load a config file, apply `--set` overrides and `--backend`, validate. */
 export function loadRunConfig(configPath: string, sets: string[], backend?: string) {
@@ -25,15 +26,15 @@ export function registerTrainCommand(program: Command): void {
     .option('-c, --config <file>', 'run configuration (JSON); default: the built-in synthetic demo')
     .option('-o, --out <dir>', 'output directory', 'runs/latest')
     .option('--seeds <list>', 'comma-separated seeds (overrides the config), e.g. 1,2,3')
-    .option('--external-data <dir>', 'override externalData.records of a PhysioNet config (a second test set)')
+    .option('--external-data <path>', 'a second test set (split "external"): a .jsonl file, a data-source .json, or PhysioNet records (dir/.tar.gz, with --external-outcomes)')
+    .option('--external-outcomes <file>', 'outcomes file for PhysioNet --external-data')
     .option('--set <key=value>', 'override a config key, e.g. --set train.lr=3e-4 (repeatable)', collect, [])
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu')
     .option('--no-progress', 'plain log lines instead of a progress bar')
-    .action(async (o: { config?: string; out: string; seeds?: string; externalData?: string; set: string[]; backend?: string; progress: boolean }) => {
+    .action(async (o: { config?: string; out: string; seeds?: string; externalData?: string; externalOutcomes?: string; set: string[]; backend?: string; progress: boolean }) => {
       const configPath = resolve(o.config ?? defaultConfigPath());
-      const sets = [...o.set];
-      if (o.externalData) sets.push(`externalData.records=${JSON.stringify(resolve(o.externalData))}`);
-      const cfg = loadRunConfig(configPath, sets, o.backend);
+      const cfg = loadRunConfig(configPath, o.set, o.backend);
+      if (o.externalData) cfg.externalData = externalSourceFromArg(o.externalData, o.externalOutcomes, cfg.data);
       const seeds = o.seeds ? parseSeeds(o.seeds) : undefined;
       const res = await runExperiment(cfg, { baseDir: dirname(configPath), outDir: o.out, seeds, progress: o.progress ? 'auto' : false });
       // the console shows overall metrics and the test split per group; summary.md has everything

@@ -84,3 +84,16 @@ test('explicit variants set several keys together; bad specs are rejected', asyn
     ['gating=softmax,topK=[1,2]', 'gating=softmax,topK=2', 'gating=laplace,topK=[1,2]', 'gating=laplace,topK=2'],
   );
 });
+
+test('train --external-data adds the "external" split', async () => {
+  const ext = join(dir, 'ext.jsonl');
+  await writeJsonl(generateSynthetic({ n: 40, seed: 11 }), ext);
+  const out = join(dir, 'run-ext');
+  const r = run(['train', '--config', join(dir, 'config.json'), '--out', out, '--external-data', ext, '--no-progress']);
+  assert.equal(r.status, 0, r.stderr);
+  const m = validateMetricsJson(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')));
+  assert.equal(m.external!.n!.mean, 40);
+  const bad = run(['train', '--config', join(dir, 'config.json'), '--out', out, '--external-data', join(dir, 'nope.jsonl')]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--external-data/);
+});

@@ -129,3 +129,22 @@ test('end to end on real PhysioNet 2012 records (51-record sample)', async (t) =
   assert.ok(Number.isFinite(test.brier!.mean!));
   assert.ok(Object.keys(res.metrics.groups.train!).some((g) => g.includes('static')));
 });
+
+for (const task of ['multiclass', 'multilabel'] as const) {
+  test(`FuseMoE trains and evaluates a ${task} task (macro metrics, per group)`, async () => {
+    const cfg = parseConfig(
+      {
+        seeds: [1],
+        data: { type: 'synthetic', n: 400, seed: 5, task },
+        model: { type: 'fusemoe', d: 16, blocks: 1, heads: 2, encoder: { kind: 'mtand', gamma: 4, dt: 8, heads: 2, embeddingGamma: 2 }, moe: { numExperts: 4, topK: 2, hidden: 16 } },
+        train: { epochs: 8, batchSize: 16, patience: 0, monitor: 'auroc' },
+      },
+      'test',
+    );
+    const res = await runExperiment(cfg, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), `fm-${task}-`)), log: quiet, progress: false, saveModels: false });
+    const t = res.metrics.test!;
+    assert.ok(t.auroc!.mean! > 0.65, `${task} test macro AUROC ${t.auroc!.mean}`); // learns the known mechanism
+    assert.ok(t.accuracy!.mean! > 0 && t.brier!.mean! > 0);
+    assert.ok(Object.keys(res.metrics.groups.test!).length >= 1);
+  });
+}
