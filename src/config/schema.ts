@@ -69,6 +69,8 @@ const fusemoeModelSchema = z
     heads: z.number().int().positive().default(8),
     dropout: z.number().min(0).max(0.9).default(0.1),
     moe: moeSchema.prefault({}),
+    /** Pooling before the head: mean over all tokens, or the concatenation of per-modality token means. */
+    pooling: z.enum(['mean', 'per-modality']).default('mean'),
     /** Missing modality tokens: a learnable per-modality embedding (paper) or zeros. */
     missing: z.enum(['learned', 'zeros']).default('learned'),
     /** Switches that reproduce the public reference code where it deviates from the paper. */

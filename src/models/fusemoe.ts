@@ -107,7 +107,8 @@ export class FuseMoEModel implements FusionModel {
     this.modalityEmbedding = tf.tidy(() => tf.variable(tf.randomNormal([spec.modalities.length, cfg.d], 0, 0.02, 'float32', rng.seed()), true, 'fusion.modalityEmbedding'));
     this.blocks = Array.from({ length: cfg.blocks }, (_, i) => new FuseMoEBlock(`fusion.block${i}`, cfg, this.seqLens, rng));
     this.norm = new LayerNorm('fusion.norm', { dim: cfg.d });
-    this.head = new Linear('head', { inDim: cfg.d, outDim: outputUnits(spec.task) }, rng);
+    const pooledDim = cfg.pooling === 'per-modality' ? cfg.d * spec.modalities.length : cfg.d;
+    this.head = new Linear('head', { inDim: pooledDim, outDim: outputUnits(spec.task) }, rng);
   }
 
   /** Tokens of every modality with missing ones replaced: [B, ΣL, d] and the effective presence [B·M]. */
@@ -143,7 +144,11 @@ export class FuseMoEModel implements FusionModel {
         balance.push(losses.balance);
         aux.push(losses.total);
       });
-      const pooled = tf.mean(this.norm.apply(x), 1); // [B, d]
+      const normed = this.norm.apply(x) as tf.Tensor3D; // [B, ΣL, d]
+      const pooled =
+        this.cfg.pooling === 'per-modality'
+          ? tf.concat(tf.split(normed, this.seqLens, 1).map((t) => tf.mean(t, 1)), 1) // [B, M·d]
+          : tf.mean(normed, 1); // [B, d]
       const logits = this.head.apply(pooled) as tf.Tensor2D; // [B, C]
       const nb = this.blocks.length;
       return {
