@@ -21,6 +21,8 @@ export interface SizeSummary {
   convergedFraction: number;
   /** Seconds of compute summed over the units of this size. */
   cpuSeconds: number;
+  /** Means of the units' extra losses (parts of D_r, gating-only loss, …) when present. */
+  meanExtra?: Record<string, number>;
   units: UnitResult[];
 }
 
@@ -82,6 +84,9 @@ function summarize(n: number, units: UnitResult[]): SizeSummary {
     meanIterations: units.reduce((a, u) => a + u.iterations, 0) / units.length,
     convergedFraction: units.filter((u) => u.converged).length / units.length,
     cpuSeconds: units.reduce((a, u) => a + u.ms, 0) / 1000,
+    ...(units.every((u) => u.extra) && units.length > 0
+      ? { meanExtra: Object.fromEntries(Object.keys(units[0]!.extra!).map((key) => [key, units.reduce((a, u) => a + (u.extra![key] ?? NaN), 0) / units.length])) }
+      : {}),
     units,
   };
 }

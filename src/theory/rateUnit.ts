@@ -9,7 +9,8 @@ import { fitMlogitEm, initFromTruth, initRandom } from './mlogitEm.js';
 import { sampleMlogitMoe } from './mlogitMoe.js';
 import { regimeTruth } from './regimes.js';
 import { unitSeed } from './seeds.js';
-import { voronoiLoss } from './voronoi.js';
+import { voronoiLossDetailed } from './voronoi.js';
+import { mlogitAtoms, type MlogitAtom } from './mlogitMoe.js';
 import { runGaussianUnit, type GaussianStudyConfig } from './gaussianStudy.js';
 
 /** Configuration of a multinomial-logistic MoE rate study (seed 002 App. D). */
@@ -46,8 +47,10 @@ export interface UnitResult {
   n: number;
   rep: number;
   loss: number;
-  /** Extra losses (e.g. gating-only loss of the Gaussian study). */
+  /** Extra losses (parts of D_r; gating-only loss of the Gaussian study). */
   extra?: Record<string, number>;
+  /** The fitted atoms (multinomial-logistic study), so other losses can be computed afterwards. */
+  fit?: MlogitAtom[];
   iterations: number;
   converged: boolean;
   logLik: number;
@@ -63,8 +66,9 @@ export function runMlogitUnit(cfg: MlogitStudyConfig, n: number, rep: number): U
   const data = sampleMlogitMoe(truth, n, rng);
   const init = cfg.init === 'truth' ? initFromTruth(truth, cfg.k, rng, cfg.initSd * n ** (cfg.initSdExponent ?? 0)) : initRandom(truth, cfg.k, rng, 1);
   const res = fitMlogitEm(data, init, { tol: cfg.tol, maxIter: cfg.maxIter, newtonSteps: cfg.newtonSteps, accelerate: cfg.accelerate });
-  const loss = voronoiLoss(res.params, truth, cfg.r);
-  return { n, rep, loss, iterations: res.iterations, converged: res.converged, logLik: res.logLik, ms: performance.now() - t0 };
+  const v = voronoiLossDetailed(res.params, truth, cfg.r);
+  const loss = v.loss;
+  return { n, rep, loss, extra: { ...v.parts }, fit: mlogitAtoms(res.params), iterations: res.iterations, converged: res.converged, logLik: res.logLik, ms: performance.now() - t0 };
 }
 
 /** Run one unit of any study. */
