@@ -15,7 +15,7 @@ const T = (d: { values: Float32Array | Int32Array; shape: number[] }, dtype: 'fl
   tf.tensor(d.values, d.shape, dtype);
 
 test('fast kernels are registered for wasm', () => {
-  for (const k of ['BatchMatMul', 'GatherV2', 'UnsortedSegmentSum', 'Slice', 'StridedSlice', 'SplitV', 'Unpack', 'Concat', 'Pack', 'Conv2DBackpropFilter', 'Identity']) {
+  for (const k of ['BatchMatMul', 'GatherV2', 'UnsortedSegmentSum', 'Slice', 'StridedSlice', 'SplitV', 'Unpack', 'Concat', 'Pack', 'Conv2DBackpropFilter', 'Identity', 'Exp']) {
     assert.ok(isFastKernel(k), `${k} should be the engine's kernel`);
   }
 });
@@ -204,4 +204,18 @@ test('transformer-style step (softmax, layerNorm via moments, masked attention, 
     valueAndGrads((a, b, c, d, e) => f(a!, b!, c!, d!, e!), [T(x), T(wq), T(wk), T(wv), T(w1)]),
     2e-4,
   );
+});
+
+test('Exp: σ(x)/σ(−x) path matches cpu (relative), large inputs fall back to stock, gradient', async () => {
+  const x = randn([3, 40], 90);
+  for (let i = 0; i < x.values.length; i++) x.values[i] = x.values[i]! * 8;
+  const want = await (async () => { await tf.setBackend('cpu'); return tf.tidy(() => Array.from(tf.exp(T(x)).dataSync())); })();
+  await tf.setBackend('wasm');
+  const got = tf.tidy(() => Array.from(tf.exp(T(x)).dataSync()));
+  for (let i = 0; i < want.length; i++) {
+    assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-6 * Math.abs(want[i]!), `exp(${x.values[i]}): ${got[i]} vs ${want[i]}`);
+  }
+  await assertSameOnBackends('exp with |x| > 80 (stock path)', () => tf.exp(tf.tensor1d([-100, -85, 0, 1, 85])), 1e-6);
+  await assertSameOnBackends('exp gradient', () => valueAndGrads((t) => tf.exp(t!), [T(randn([5, 7], 91))]), 1e-5);
+  await assertSameOnBackends('exp int32 input', () => tf.exp(tf.tensor1d([0, 1, 2], 'int32')), 1e-6);
 });
