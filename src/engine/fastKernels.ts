@@ -9,6 +9,7 @@ import { tf } from './tf.js';
 import { batchMatMulConfig } from './kernels/batchMatMul.js';
 import { concatConfig, packConfig } from './kernels/concat.js';
 import { conv2DBackpropFilterConfig } from './kernels/conv2dBackpropFilter.js';
+import { erfConfig } from './kernels/erf.js';
 import { expConfig } from './kernels/exp.js';
 import { gatherV2Config } from './kernels/gather.js';
 import { identityConfig } from './kernels/identity.js';
@@ -30,6 +31,7 @@ export const FAST_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
   identityConfig,
   expConfig,
+  erfConfig,
 ];
 
 /** Kernels that stock wasm lacks entirely (registered even when fast kernels are off, if asked). */

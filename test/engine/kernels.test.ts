@@ -15,7 +15,7 @@ const T = (d: { values: Float32Array | Int32Array; shape: number[] }, dtype: 'fl
   tf.tensor(d.values, d.shape, dtype);
 
 test('fast kernels are registered for wasm', () => {
-  for (const k of ['BatchMatMul', 'GatherV2', 'UnsortedSegmentSum', 'Slice', 'StridedSlice', 'SplitV', 'Unpack', 'Concat', 'Pack', 'Conv2DBackpropFilter', 'Identity', 'Exp']) {
+  for (const k of ['BatchMatMul', 'GatherV2', 'UnsortedSegmentSum', 'Slice', 'StridedSlice', 'SplitV', 'Unpack', 'Concat', 'Pack', 'Conv2DBackpropFilter', 'Identity', 'Exp', 'Erf']) {
     assert.ok(isFastKernel(k), `${k} should be the engine's kernel`);
   }
 });
@@ -218,4 +218,24 @@ test('Exp: σ(x)/σ(−x) path matches cpu (relative), large inputs fall back to
   await assertSameOnBackends('exp with |x| > 80 (stock path)', () => tf.exp(tf.tensor1d([-100, -85, 0, 1, 85])), 1e-6);
   await assertSameOnBackends('exp gradient', () => valueAndGrads((t) => tf.exp(t!), [T(randn([5, 7], 91))]), 1e-5);
   await assertSameOnBackends('exp int32 input', () => tf.exp(tf.tensor1d([0, 1, 2], 'int32')), 1e-6);
+});
+
+test('Erf: matches cpu within 3e-7 absolute on [-6, 6], NaN and ±Inf, gradient', async () => {
+  const n = 2401;
+  const xs = new Float32Array(n + 3);
+  for (let i = 0; i < n; i++) xs[i] = -6 + (12 * i) / (n - 1);
+  xs[n] = NaN;
+  xs[n + 1] = Infinity;
+  xs[n + 2] = -Infinity;
+  await tf.setBackend('cpu');
+  const want = tf.tidy(() => Array.from(tf.erf(tf.tensor1d(xs)).dataSync()));
+  await tf.setBackend('wasm');
+  const got = tf.tidy(() => Array.from(tf.erf(tf.tensor1d(xs)).dataSync()));
+  for (let i = 0; i < n; i++) assert.ok(Math.abs(got[i]! - want[i]!) <= 3e-7, `erf(${xs[i]}): ${got[i]} vs ${want[i]}`);
+  assert.ok(Number.isNaN(got[n]!));
+  assert.deepEqual([got[n + 1], got[n + 2]], [1, -1]);
+  // Hand values: erf(0.5) = 0.5204998778, erf(1) = 0.8427007929.
+  const hv = tf.tidy(() => Array.from(tf.erf(tf.tensor1d([0, 0.5, 1, -1])).dataSync()));
+  [0, 0.5204998778, 0.8427007929, -0.8427007929].forEach((v, i) => assert.ok(Math.abs(hv[i]! - v) < 2e-7));
+  await assertSameOnBackends('erf gradient', () => valueAndGrads((t) => tf.erf(t!), [T(randn([4, 9], 92))]), 1e-5);
 });
