@@ -39,13 +39,15 @@ export async function initEngine(opts: EngineOptions = {}): Promise<BackendName>
   if (backend === 'wasm') {
     if (threads > 1 && !wasmBackendExists()) registerThreadedWasmFactory(threads);
     let ok = false;
+    let why = '';
     try {
       ok = await tf.setBackend('wasm');
-    } catch {
+    } catch (e) {
       ok = false;
+      why = ` (${(e as Error).message})`;
     }
     if (!ok && threads > 1) {
-      console.warn(`engine: wasm with ${threads} threads failed to start; falling back to 1 thread.`);
+      console.warn(`engine: wasm with ${threads} threads failed to start${why}; falling back to 1 thread.`);
       registerStockWasmFactory();
       ok = await tf.setBackend('wasm');
     }

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf.js';
 
@@ -83,7 +84,13 @@ function workerScriptPath(source: string): string {
  * window and restore `os.cpus` right after.
  */
 async function instantiateThreaded(threads: number): Promise<ThreadedModule> {
+  if (process.env['FLEXIMODAL_WASM_THREADS_FAIL'] === '1') {
+    throw new Error('threaded wasm disabled by FLEXIMODAL_WASM_THREADS_FAIL=1 (testing the fallback)');
+  }
   const { js, wasm, workerSource } = threadedFiles();
+  // A worker script that does not compile would crash the process from inside the worker
+  // (uncaught), so check it here, where a failure can still fall back to 1 thread.
+  new Script(workerSource, { filename: 'tfjs-wasm-worker.cjs' });
   const workerPath = workerScriptPath(workerSource);
   const factory = require(js) as (cfg: Record<string, unknown>) => Promise<ThreadedModule>;
   const os = require('node:os') as { cpus: () => unknown[] };
@@ -94,8 +101,9 @@ async function instantiateThreaded(threads: number): Promise<ThreadedModule> {
     return Array.from({ length: want }, (_, i) => real[i % Math.max(1, real.length)]);
   };
   let module: ThreadedModule;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    module = await factory({
+    const ready = factory({
       locateFile: (path: string, prefix: string) => {
         if (path.endsWith('.worker.js')) return workerPath;
         if (path.endsWith('.wasm')) return wasm;
@@ -103,8 +111,15 @@ async function instantiateThreaded(threads: number): Promise<ThreadedModule> {
       },
       mainScriptUrlOrBlob: js,
     });
+    // Workers that never report 'loaded' would leave the promise pending forever.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('threaded wasm did not start within 20 s')), 20_000);
+      timer.unref();
+    });
+    module = await Promise.race([ready, timeout]);
   } finally {
     os.cpus = realCpus;
+    if (timer) clearTimeout(timer);
   }
   keepWorkersUnrefd(module);
   module.tfjs = {
