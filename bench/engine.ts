@@ -8,6 +8,7 @@
  *   node dist/bench/engine.js                 # batch 32 (6144 tokens)
  *   node dist/bench/engine.js --batch 8       # quick run
  *   node dist/bench/engine.js --steps 5 --stock-steps 2 --gelu erf --stock-2t
+ *   node dist/bench/engine.js --micro         # per-kernel stock vs ours, side by side, 1 thread
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -148,5 +149,65 @@ async function main(): Promise<void> {
   console.log(`ours: ${ours[0]!.res.median.toFixed(0)} ms`);
 }
 
+/** Per-kernel micro-benchmarks: the same op timed with stock and our kernels, interleaved. */
+async function micro(): Promise<void> {
+  const { tf } = await import('../src/engine/tf.js');
+  type Tensor = import('../src/engine/tf.js').Tensor;
+  const { initEngine } = await import('../src/engine/backend.js');
+  const { registerFastKernels, registerMissingKernelsOnly } = await import('../src/engine/fastKernels.js');
+  await initEngine({ backend: 'wasm', threads: 1 });
+  const c = 1536;
+  const rn = (shape: number[], seed: number): Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed);
+  const x = rn([c, 512], 1);
+  const w = rn([512, 128], 2);
+  const dy = rn([c, 128], 3);
+  const q = rn([64, 48, 32], 4);
+  const k = rn([64, 48, 32], 5);
+  const big = rn([16, 128, 512], 6);
+  const rows = rn([6144, 128], 7);
+  const idx = tf.tensor1d(Int32Array.from({ length: 24576 }, (_, i) => (i * 7919) % 6144), 'int32');
+  const seg = tf.tensor1d(Int32Array.from({ length: 24576 }, (_, i) => (i * 7919) % 6144), 'int32');
+  const vals = rn([24576, 128], 8);
+  const h = rn([c * 512], 9);
+  const cases: Array<[string, () => Tensor | Tensor[]]> = [
+    ['matMul [1536,512]·[512,128]', () => tf.matMul(x, w)],
+    ['matMul dX = dY·Wᵀ (transposeB)', () => tf.matMul(dy, w, false, true)],
+    ['matMul dW = Xᵀ·dY (transposeA)', () => tf.matMul(x, dy, true, false)],
+    ['batched q·kᵀ 64×(48×32×48)', () => tf.matMul(q, k, false, true)],
+    ['gather 24576 rows of [6144,128]', () => tf.gather(rows, idx)],
+    ['unsortedSegmentSum → [6144,128] (missing on stock)', () => tf.unsortedSegmentSum(vals, seg, 6144)],
+    ['slice expert 5 of [16,128,512]', () => tf.slice(big, [5, 0, 0], [1, 128, 512])],
+    ['unstack [16,128,512]', () => tf.unstack(big)],
+    ['split [24576,128] into 16', () => tf.split(vals, 16, 0)],
+    ['concat 2×[1536,512] axis 1', () => tf.concat([x, x], 1)],
+    ['clone (Identity) [1536,512]', () => tf.clone(x)],
+    ['exp [786k]', () => tf.exp(h)],
+    ['erf [786k]', () => tf.erf(h)],
+  ];
+  const time = (f: () => Tensor | Tensor[], reps: number): number => {
+    tf.dispose(f());
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) tf.dispose(f());
+    return (performance.now() - t) / reps;
+  };
+  console.log('per-op time, min over 5 interleaved rounds (stock = stock wasm + the missing kernels)');
+  console.log('| op | stock ms | ours ms | speed-up |');
+  console.log('| --- | --- | --- | --- |');
+  for (const [name, f] of cases) {
+    const st: number[] = [];
+    const ou: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      registerMissingKernelsOnly();
+      st.push(time(f, name.startsWith('matMul dW') || name.startsWith('matMul dX') ? 2 : 5));
+      registerFastKernels();
+      ou.push(time(f, 5));
+    }
+    const a = Math.min(...st);
+    const b = Math.min(...ou);
+    console.log(`| ${name} | ${a.toFixed(2)} | ${b.toFixed(2)} | ${(a / b).toFixed(1)}× |`);
+  }
+}
+
 if (flag('child')) await child();
+else if (flag('micro')) await micro();
 else await main();
