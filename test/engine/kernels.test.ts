@@ -92,7 +92,7 @@ test('GatherV2: out-of-range index throws', async () => {
   assert.throws(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], 'int32')).dataSync()), /index value 3/);
 });
 
-test('UnsortedSegmentSum: repeated ids, rank-2 ids, empty segments, gradient', async () => {
+test('UnsortedSegmentSum: repeated ids, 3-D values, empty segments, int32, gradient', async () => {
   const x = randn([8, 3], 30);
   const ids = new Int32Array([2, 0, 2, 2, 4, 0, 1, 4]);
   await assertSameOnBackends('segment sum', () =>
