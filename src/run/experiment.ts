@@ -97,11 +97,15 @@ export function evaluateSamples(
   toBatch: (s: Sample[]) => import('../data/batchTypes.js').Batch,
   threshold: number | undefined,
 ): { grouped: GroupedMetrics; predictions: Predictions } {
+  const predictions = predict(model, dataset.spec.task, samples, toBatch, 64);
+  return { grouped: groupedMetrics(dataset, samples, predictions, threshold), predictions };
+}
+
+/** Metrics of predictions overall and per modality-combination group. */
+export function groupedMetrics(dataset: Pick<Dataset, 'spec'>, samples: Sample[], predictions: Predictions, threshold: number | undefined): GroupedMetrics {
   const { spec } = dataset;
-  const predictions = predict(model, spec.task, samples, toBatch, 64);
   const groups = samples.map((s) => groupName(spec, groupIdOf(spec, s)));
-  const grouped = evaluateByGroup(evalTaskOf(spec.task), predictions.probs, labelsOf(spec.task, samples), groups, { threshold });
-  return { grouped, predictions };
+  return evaluateByGroup(evalTaskOf(spec.task), predictions.probs, labelsOf(spec.task, samples), groups, { threshold });
 }
 
 /** Run the experiment a config describes and write the run directory. */
@@ -140,10 +144,12 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const perSeed: SeedResult[] = [];
   const runs: SeedRun[] = [];
   let bestVal = -Infinity;
+  const normalizer: Normalizer = fitNormalizer(dataset.spec, parts.train, { clip: cfg.normalize.clip, logSkewed: cfg.normalize.logSkewed });
+  const toBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps });
   for (const seed of seeds) {
-    const normalizer: Normalizer = fitNormalizer(dataset.spec, parts.train, { clip: cfg.normalize.clip, logSkewed: cfg.normalize.logSkewed });
+    // evaluation passes see every sample once: their counters say what batching truncated/clipped
     const counters = newBatchCounters();
-    const toBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps, counters });
+    const toEvalBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps, counters });
     const model = buildModel(cfg.model, dataset.spec, seed);
     try {
       const posWeight = resolvePosWeight(cfg, dataset.spec.task, parts.train);
@@ -165,30 +171,30 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
         },
         { ...cfg.train, loss: { ...cfg.train.loss, posWeight }, seed },
       );
-      // Threshold for F1 chosen on validation (binary).
-      const valEval = evaluateSamples(model, dataset, parts.val, toBatch, undefined);
+      // Threshold for F1 chosen on validation (binary), then every split evaluated at 0.5 and at it.
+      const valPred = predict(model, dataset.spec.task, parts.val, toEvalBatch, 64);
       let threshold: number | undefined;
       if (evalTask.kind === 'binary') {
-        const t = bestF1Threshold(valEval.predictions.probs, labelsOf(dataset.spec.task, parts.val));
+        const t = bestF1Threshold(valPred.probs, labelsOf(dataset.spec.task, parts.val));
         threshold = Number.isFinite(t.f1) ? t.threshold : 0.5;
       }
       const evaluations: Partial<Record<EvalSplit, GroupedMetrics>> = {};
-      evaluations.train = evaluateSamples(model, dataset, parts.train, toBatch, threshold).grouped;
-      evaluations.val = evaluateSamples(model, dataset, parts.val, toBatch, threshold).grouped;
+      evaluations.train = evaluateSamples(model, dataset, parts.train, toEvalBatch, threshold).grouped;
+      evaluations.val = groupedMetrics(dataset, parts.val, valPred, threshold);
       let test: SeedRun['test'];
       if (parts.test.length > 0) {
-        const t = evaluateSamples(model, dataset, parts.test, toBatch, threshold);
+        const t = evaluateSamples(model, dataset, parts.test, toEvalBatch, threshold);
         evaluations.test = t.grouped;
         test = { probs: t.predictions.probs, labels: labelsOf(dataset.spec.task, parts.test) };
       }
-      if (external) evaluations.external = evaluateSamples(model, external, external.samples, toBatch, threshold).grouped;
+      if (external) evaluations.external = evaluateSamples(model, external, external.samples, toEvalBatch, threshold).grouped;
       perSeed.push(seedResultFromEvaluations(evaluations));
       const usageSet = parts.test.length > 0 ? parts.test : parts.val;
       const usage = expertUsage(model, dataset.spec.modalities.map((m) => m.name), usageSet, toBatch);
       runs.push({ seed, result, evaluations, threshold, test, usage });
       if (counters.truncatedTimesteps + counters.clippedValues > 0) {
         log(
-          `seed ${seed}: batching truncated ${counters.truncatedTimesteps} time steps (${counters.truncatedObservations} observations) beyond train.maxTimesteps=${cfg.train.maxTimesteps}; clipped ${counters.clippedValues} values`,
+          `seed ${seed}: batching (train, val, test${external ? ', external' : ''} once each) truncated ${counters.truncatedTimesteps} time steps (${counters.truncatedObservations} observations) beyond train.maxTimesteps=${cfg.train.maxTimesteps}; clipped ${counters.clippedValues} values`,
         );
       }
       const line = (['val', 'test', 'external'] as const)
