@@ -18,6 +18,8 @@ interface Config {
   threads: number;
   kernels: 'stock' | 'ours';
   steps: number;
+  /** GELU of the experts for this configuration (default: --gelu). */
+  gelu?: 'erf' | 'sigmoid';
 }
 
 interface ChildResult {
@@ -116,6 +118,13 @@ async function main(): Promise<void> {
     ...(flag('stock-2t') ? [{ name: 'stock 2t', threads: 2, kernels: 'stock' as const, steps: stockSteps }] : []),
     { name: 'ours 1t', threads: 1, kernels: 'ours', steps },
     { name: 'ours 2t', threads: 2, kernels: 'ours', steps },
+    // the same step with the x·σ(1.702x) GELU (ENGINE-NOTES: 641 ms idle); skip with --no-fast-gelu
+    ...(flag('no-fast-gelu') || geluKind === 'sigmoid'
+      ? []
+      : [
+          { name: 'ours 1t σ-GELU', threads: 1, kernels: 'ours' as const, steps, gelu: 'sigmoid' as const },
+          { name: 'ours 2t σ-GELU', threads: 2, kernels: 'ours' as const, steps, gelu: 'sigmoid' as const },
+        ]),
   ];
   if (flag('skip-stock')) configs.splice(0, configs.filter((c) => c.kernels === 'stock').length);
   console.log(
@@ -124,7 +133,7 @@ async function main(): Promise<void> {
   );
   const results: Array<{ cfg: Config; res: ChildResult | string }> = [];
   for (const cfg of configs) {
-    const res = await runChild(cfg, tokens, geluKind, timeoutS);
+    const res = await runChild(cfg, tokens, cfg.gelu ?? geluKind, timeoutS);
     results.push({ cfg, res });
     if (typeof res === 'string') console.log(`  ${cfg.name}: ${res}`);
     else console.log(`  ${cfg.name}: ${res.times.map((t) => t.toFixed(0)).join(', ')} ms (threads used: ${res.threadsUsed})`);
@@ -154,6 +163,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  console.log(`fastest of ours: ${ours[0]!.cfg.name}`);
   console.log(`ours: ${ours[0]!.res.median.toFixed(0)} ms`);
 }
 
