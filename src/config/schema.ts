@@ -21,6 +21,8 @@ const encoderSchema = z
     keepLast: z.number().int().min(0).default(0),
     /** Tokens per static modality. */
     staticTokens: z.number().int().positive().default(1),
+    /** Append one summary-statistics token to each time-series modality's mTAND/UTDE tokens. */
+    summaryToken: z.boolean().default(false),
     /** UTDE causal convolution kernel size (paper: 1). */
     kernelSize: z.number().int().positive().default(1),
   })

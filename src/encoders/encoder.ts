@@ -11,6 +11,7 @@ import { Rng } from '../engine/rng.js';
 import { FlexiModalError } from '../errors.js';
 import { MTandEncoder } from './mtand.js';
 import { UtdeEncoder } from './utde.js';
+import { WithSummaryToken } from './withSummaryToken.js';
 import { MeanPoolEncoder } from './meanPoolEncoder.js';
 import { TimedEmbeddingEncoder } from './timedEmbedding.js';
 import { StaticEncoder } from './staticEncoder.js';
@@ -71,6 +72,8 @@ export interface EncoderConfig {
   activation?: ActivationName;
   /** Dropout inside the MLPs (training only). Default 0. */
   dropout?: number;
+  /** Time series (mtand/utde): append one summary-statistics token (WithSummaryToken). Default false. */
+  summaryToken?: boolean;
 }
 
 /**
@@ -85,8 +88,14 @@ export function makeEncoder(name: string, spec: ModalitySpec, cfg: EncoderConfig
   const common = { d: cfg.d, heads: cfg.heads, dt: cfg.dt, freqInit: cfg.freqInit };
   switch (spec.kind) {
     case 'timeseries': {
-      const V = spec.variables.length;
       const kind = cfg.kind ?? 'utde';
+      if (cfg.summaryToken && kind !== 'mean-pool-mlp') {
+        const V = spec.variables.length;
+        const base = makeEncoder(name, spec, { ...cfg, summaryToken: false }, rng);
+        const summary = new MeanPoolEncoder(`${name}.summary`, { inputDim: V, d: cfg.d, hidden: cfg.hidden, activation: cfg.activation, dropout: cfg.dropout }, rng);
+        return new WithSummaryToken(base, summary);
+      }
+      const V = spec.variables.length;
       switch (kind) {
         case 'mtand':
           return new MTandEncoder(`${name}.mtand`, { ...common, inputDim: V, gamma: cfg.gamma }, rng);

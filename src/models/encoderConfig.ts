@@ -16,6 +16,7 @@ export function encoderConfigOf(section: EncoderSection, d: number, dropout: num
     embeddingGamma: section.embeddingGamma,
     keepLast: section.keepLast,
     staticTokens: section.staticTokens,
+    summaryToken: section.summaryToken,
     dropout,
   };
 }

@@ -94,8 +94,9 @@ export class FuseMoEModel implements FusionModel {
     const enc = encoderConfigOf(cfg.encoder, cfg.d, cfg.dropout);
     if (cfg.moe.router === 'joint' && !cfg.referenceCode.flattenedSequenceRouting) {
       // joint routing concatenates the modalities position by position: one length for all
-      enc.staticTokens = enc.gamma;
-      enc.embeddingGamma = enc.gamma;
+      const L = enc.gamma! + (enc.summaryToken ? 1 : 0);
+      enc.staticTokens = L;
+      enc.embeddingGamma = L;
     }
     this.encoders = spec.modalities.map((m) => makeEncoder(`enc.${m.name}`, m, enc, rng));
     this.seqLens = this.encoders.map((e) => e.numTokens);
