@@ -11,6 +11,7 @@
  */
 import { checkBinary, checkClassLabels, checkMatrix, checkBinaryMatrix, type Labels, type Scores } from './validate.js';
 import { column, macroOf, oneVsRest, type MacroResult } from './macro.js';
+import { thresholdSweep } from './thresholdSweep.js';
 
 /** Binary average precision of `scores` against 0/1 `labels`. NaN if there is no positive. */
 export function auprc(scores: Scores, labels: Labels): number {
@@ -19,20 +20,9 @@ export function auprc(scores: Scores, labels: Labels): number {
   let pos = 0;
   for (let i = 0; i < n; i++) if (labels[i] === 1) pos++;
   if (pos === 0) return NaN;
-  const idx = Array.from({ length: n }, (_, i) => i);
-  idx.sort((a, b) => scores[b]! - scores[a]!);
-  let tp = 0;
-  let fp = 0;
   let prevRecall = 0;
   let ap = 0;
-  let i = 0;
-  while (i < n) {
-    const s = scores[idx[i]!]!;
-    while (i < n && scores[idx[i]!] === s) {
-      if (labels[idx[i]!] === 1) tp++;
-      else fp++;
-      i++;
-    }
+  for (const { tp, fp } of thresholdSweep(scores, labels)) {
     const recall = tp / pos;
     ap += (recall - prevRecall) * (tp / (tp + fp));
     prevRecall = recall;

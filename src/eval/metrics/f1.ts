@@ -7,6 +7,7 @@
  * predictions (scikit-learn's `f1_score(average='macro')` default label set).
  */
 import { checkBinary, checkClassLabels, checkMatrix, checkBinaryMatrix, type Labels, type Scores } from './validate.js';
+import { thresholdSweep } from './thresholdSweep.js';
 import { argmaxRows, column, macroOf, type MacroResult } from './macro.js';
 import { FlexiModalError } from '../../errors.js';
 
@@ -65,21 +66,10 @@ export function bestF1Threshold(scores: Scores, labels: Labels): ThresholdChoice
   let pos = 0;
   for (let i = 0; i < n; i++) if (labels[i] === 1) pos++;
   if (pos === 0) return { threshold: 0.5, f1: NaN };
-  const idx = Array.from({ length: n }, (_, i) => i);
-  idx.sort((a, b) => scores[b]! - scores[a]!);
-  let tp = 0;
-  let fp = 0;
   let best: ThresholdChoice = { threshold: Infinity, f1: -1 };
-  let i = 0;
-  while (i < n) {
-    const s = scores[idx[i]!]!;
-    while (i < n && scores[idx[i]!] === s) {
-      if (labels[idx[i]!] === 1) tp++;
-      else fp++;
-      i++;
-    }
+  for (const { threshold, tp, fp } of thresholdSweep(scores, labels)) {
     const f1 = (2 * tp) / (tp + fp + pos); // 2TP / (2TP + FP + FN), FN = pos − TP
-    if (f1 > best.f1) best = { threshold: s, f1 };
+    if (f1 > best.f1) best = { threshold, f1 };
   }
   return best;
 }

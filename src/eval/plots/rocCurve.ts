@@ -2,6 +2,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { checkBinary, type Labels, type Scores } from '../metrics/validate.js';
 import { auroc } from '../metrics/auroc.js';
+import { thresholdSweep } from '../metrics/thresholdSweep.js';
 import { FlexiModalError } from '../../errors.js';
 import { renderSvg, type PlotOptions } from './render.js';
 
@@ -29,21 +30,11 @@ export function rocCurvePoints(scores: Scores, labels: Labels): RocCurve {
       hint: 'evaluate on a set that holds positives and negatives',
     });
   }
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
   const out: RocCurve = { fpr: [0], tpr: [0], thresholds: [Infinity] };
-  let tp = 0;
-  let fp = 0;
-  let i = 0;
-  while (i < n) {
-    const s = scores[idx[i]!]!;
-    while (i < n && scores[idx[i]!] === s) {
-      if (labels[idx[i]!] === 1) tp++;
-      else fp++;
-      i++;
-    }
+  for (const { threshold, tp, fp } of thresholdSweep(scores, labels)) {
     out.fpr.push(fp / neg);
     out.tpr.push(tp / pos);
-    out.thresholds.push(s);
+    out.thresholds.push(threshold);
   }
   return out;
 }
