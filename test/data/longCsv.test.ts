@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { readLongCsv, type LongCsvModalityMap } from '../../src/data/sources/longCsv.js';
 import type { StaticData, TimeSeriesData } from '../../src/data/schema.js';
 import { assertDataError, tmpDir, writeFiles } from './fixtures.js';

@@ -13,7 +13,7 @@ import { FlexiModalError } from '../../errors.js';
 import type { Dataset, DatasetSpec, ModalitySpec, Sample, StaticData } from '../schema.js';
 import { ReportBuilder, listIds } from '../report.js';
 import { buildTimeSeries } from '../timeseries.js';
-import { listingDigest, sha256, sha256File } from '../hash.js';
+import { listingDigest, sha256 } from '../hash.js';
 import {
   P12_DESCRIPTORS,
   P12_GROUPINGS,
