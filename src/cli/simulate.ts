@@ -13,7 +13,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { z } from 'zod';
 import { FlexiModalError } from '../errors.js';
 import { parseGateTransform, gateTransformName } from '../theory/gateTransform.js';
-import { formatStudyTable, logSpacedSizes, runRateStudy, type StudyResult } from '../theory/rateStudy.js';
+import { formatStudyTable, linearSpacedSizes, logSpacedSizes, runRateStudy, type StudyResult } from '../theory/rateStudy.js';
 import type { MlogitStudyConfig } from '../theory/rateUnit.js';
 import type { GaussianStudyConfig } from '../theory/gaussianStudy.js';
 import { rateSvg, traceSvg } from '../theory/plot.js';
@@ -45,6 +45,10 @@ const mlogitSchema = z.object({
   gate: z.string().default('standard'),
   newtonSteps: int(1).default(10),
   accelerate: z.enum(['none', 'squarem']).default('none'),
+  initBeta0: z.enum(['split', 'truth']).default('split'),
+  initGroups: z.enum(['random', 'pin-last']).default('random'),
+  gauge: z.enum(['reference-cell', 'none']).default('reference-cell'),
+  spacing: z.enum(['log', 'linear']).default('log'),
   r: num.pipe(z.number().min(1)).default(2),
 });
 
@@ -153,13 +157,17 @@ export async function runMlogitSimulation(o: MlogitSimOptions, log: (s: string) 
     init: o.init,
     initSd: o.initSd,
     ...(o.initSdExponent ? { initSdExponent: o.initSdExponent } : {}),
+    // non-default protocol choices only, so that caches of earlier studies stay valid
+    ...(o.initBeta0 !== 'split' ? { initBeta0: o.initBeta0 } : {}),
+    ...(o.initGroups !== 'random' ? { initGroups: o.initGroups } : {}),
+    ...(o.gauge !== 'reference-cell' ? { gauge: o.gauge } : {}),
     tol: o.tol,
     maxIter: o.maxIter,
     newtonSteps: o.newtonSteps,
     accelerate: o.accelerate,
     r: o.r,
   };
-  const sizes = logSpacedSizes(o.nMin, o.nMax, o.sizes);
+  const sizes = o.spacing === 'linear' ? linearSpacedSizes(o.nMin, o.nMax, o.sizes) : logSpacedSizes(o.nMin, o.nMax, o.sizes);
   const bar = makeProgress(o.quiet, `mlogit-moe R${cfg.regime} k=${cfg.k} ${cfg.gate}`);
   const res = await runRateStudy(cfg, { sizes, reps: o.reps, workers: o.workers, outDir: o.out, onProgress: (d, t) => bar.update(d, t) });
   bar.stop();
@@ -236,7 +244,11 @@ export function registerSimulateCommands(program: Command): void {
       .option('--gate <name>', 'standard | sigmoid | tanh | cos | sin | log-abs | l2-normalize | pow<m>', 'standard')
       .option('--newton-steps <count>', 'Newton steps per M-step', '10')
       .option('--accelerate <kind>', 'none | squarem (accelerated EM)', 'none')
-      .option('--r <order>', 'order r of the Voronoi loss', '2'),
+      .option('--r <order>', 'order r of the Voronoi loss', '2')
+      .option('--init-beta0 <kind>', "split: β₀ⱼ* − log|Sⱼ| (cell mass starts at the truth) | truth: β₀ⱼ* for every atom of Sⱼ (App. D literally)", 'split')
+      .option('--init-groups <kind>', 'random | pin-last (fitted atom k is always in the group of the pinned true atom k*)', 'random')
+      .option('--gauge <kind>', 'Voronoi-loss gauge: reference-cell | none (eq. 5 on the fitted parameters as given)', 'reference-cell')
+      .option('--spacing <kind>', 'sample sizes log- or linearly spaced (np.linspace in the authors\' code)', 'log'),
   ).action(async (opts: Record<string, unknown>) => {
     await runMlogitSimulation(parseMlogitOptions(opts));
   });

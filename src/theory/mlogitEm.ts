@@ -441,18 +441,44 @@ export function fitMlogitEm(data: MlogitData, init: MlogitMoeParams, opts: Mlogi
  * every free parameter, with β₀ = β₀ⱼ* − log|S_j| + noise so that the cell's gate mass matches the
  * truth. The result is canonicalised (last atom pinned to β = 0).
  */
-export function initFromTruth(truth: MlogitMoeParams, k: number, rng: Rng, sd = 0.1): MlogitMoeParams {
+/** Options of {@link initFromTruth} (defaults: our original protocol). */
+export interface InitFromTruthOptions {
+  /**
+   * 'split' (default): an atom of Sⱼ starts at β₀ⱼ* − log|Sⱼ| so that the cell's gate mass starts at
+   * the truth. 'truth': every atom of Sⱼ starts at β₀ⱼ* (+ noise), the literal App. D wording
+   * ("a Gaussian … with a mean centered around its true counterpart"); a split cell then starts with
+   * |Sⱼ| times its true mass and EM has to move the gate.
+   */
+  beta0?: 'split' | 'truth';
+  /**
+   * 'random' (default): the k atoms are shuffled into k* non-empty groups, then the whole fit is
+   * translated so that atom k−1 is pinned. 'pin-last': fitted atom k−1 (the one the identifiability
+   * constraint β₀ₖ = β₁ₖ = 0 pins) always belongs to the group of the pinned true atom k*, so no
+   * translation is needed (the other atoms are assigned at random, every group non-empty).
+   */
+  groups?: 'random' | 'pin-last';
+}
+
+export function initFromTruth(truth: MlogitMoeParams, k: number, rng: Rng, sd = 0.1, opts: InitFromTruthOptions = {}): MlogitMoeParams {
   const ks = truth.k;
   const { K, d } = truth;
-  const order = rng.shuffle(Array.from({ length: k }, (_, i) => i));
   const assign = new Array<number>(k);
-  for (let j = 0; j < k; j++) assign[order[j]!] = j < ks ? j : rng.int(ks);
+  if ((opts.groups ?? 'random') === 'pin-last') {
+    // atom k−1 → true atom ks−1; atoms 0..k−2 cover the true atoms 0..ks−2 (shuffled), the rest at random
+    assign[k - 1] = ks - 1;
+    const order = rng.shuffle(Array.from({ length: k - 1 }, (_, i) => i));
+    for (let j = 0; j < k - 1; j++) assign[order[j]!] = j < ks - 1 ? j : rng.int(ks);
+  } else {
+    const order = rng.shuffle(Array.from({ length: k }, (_, i) => i));
+    for (let j = 0; j < k; j++) assign[order[j]!] = j < ks ? j : rng.int(ks);
+  }
   const counts = new Array<number>(ks).fill(0);
   for (const j of assign) counts[j] = counts[j]! + 1;
+  const massSplit = (opts.beta0 ?? 'split') === 'split';
   const p = cloneMlogitParams({ ...truth, k, beta0: new Float64Array(k), beta1: new Float64Array(k * d), a: new Float64Array(k * K), b: new Float64Array(k * K * d) });
   for (let i = 0; i < k; i++) {
     const j = assign[i]!;
-    p.beta0[i] = truth.beta0[j]! - Math.log(counts[j]!) + sd * rng.normal();
+    p.beta0[i] = truth.beta0[j]! - (massSplit ? Math.log(counts[j]!) : 0) + sd * rng.normal();
     for (let c = 0; c < d; c++) p.beta1[i * d + c] = truth.beta1[j * d + c]! + sd * rng.normal();
     for (let s = 0; s < K - 1; s++) {
       p.a[i * K + s] = truth.a[j * K + s]! + sd * rng.normal();

@@ -68,6 +68,20 @@ export function logSpacedSizes(nMin: number, nMax: number, count: number): numbe
   return out;
 }
 
+/** `count` sample sizes evenly (linearly) spaced from nMin to nMax, rounded, as `np.linspace` in the authors' code. */
+export function linearSpacedSizes(nMin: number, nMax: number, count: number): number[] {
+  if (!(nMin >= 2 && nMax >= nMin && count >= 1)) {
+    throw new FlexiModalError(`bad size range n-min=${nMin}, n-max=${nMax}, sizes=${count}`, { where: '--n-min/--n-max/--sizes', hint: 'need 2 ≤ n-min ≤ n-max and sizes ≥ 1' });
+  }
+  if (count === 1) return [Math.round(nMax)];
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = Math.round(nMin + ((nMax - nMin) * i) / (count - 1));
+    if (out.length === 0 || n > out[out.length - 1]!) out.push(n);
+  }
+  return out;
+}
+
 function configKey(cfg: StudyConfig): string {
   const sorted = Object.fromEntries(Object.entries(cfg).sort(([a], [b]) => a.localeCompare(b)));
   return JSON.stringify(sorted);

@@ -30,6 +30,12 @@ export interface MlogitStudyConfig {
    * code for the sibling Gaussian-MoE paper (CRPE-SGaME) uses 0.005 · n^−0.083.
    */
   initSdExponent?: number;
+  /** β₀ of the initial atoms (initFromTruth; absent = 'split'). */
+  initBeta0?: 'split' | 'truth';
+  /** Grouping of the initial atoms (initFromTruth; absent = 'random'). */
+  initGroups?: 'random' | 'pin-last';
+  /** Gauge of the Voronoi loss (absent = 'reference-cell'). */
+  gauge?: 'reference-cell' | 'none';
   tol: number;
   maxIter: number;
   newtonSteps: number;
@@ -64,9 +70,9 @@ export function runMlogitUnit(cfg: MlogitStudyConfig, n: number, rep: number): U
   const truth = regimeTruth(cfg.regime, gate);
   const rng = new Rng(unitSeed(cfg.seed, n, rep));
   const data = sampleMlogitMoe(truth, n, rng);
-  const init = cfg.init === 'truth' ? initFromTruth(truth, cfg.k, rng, cfg.initSd * n ** (cfg.initSdExponent ?? 0)) : initRandom(truth, cfg.k, rng, 1);
+  const init = cfg.init === 'truth' ? initFromTruth(truth, cfg.k, rng, cfg.initSd * n ** (cfg.initSdExponent ?? 0), { beta0: cfg.initBeta0 ?? 'split', groups: cfg.initGroups ?? 'random' }) : initRandom(truth, cfg.k, rng, 1);
   const res = fitMlogitEm(data, init, { tol: cfg.tol, maxIter: cfg.maxIter, newtonSteps: cfg.newtonSteps, accelerate: cfg.accelerate });
-  const v = voronoiLossDetailed(res.params, truth, cfg.r);
+  const v = voronoiLossDetailed(res.params, truth, cfg.r, { gauge: cfg.gauge ?? 'reference-cell' });
   const loss = v.loss;
   return { n, rep, loss, extra: { ...v.parts }, fit: mlogitAtoms(res.params), iterations: res.iterations, converged: res.converged, logLik: res.logLik, ms: performance.now() - t0 };
 }

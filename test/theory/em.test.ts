@@ -147,3 +147,21 @@ test('em-trace: NLL per sample is non-increasing for every gate and has one entr
     }
   }
 });
+
+test('initFromTruth options: β₀ split vs literal truth, pin-last grouping', () => {
+  const truth = regimeTruth(1, parseGateTransform('standard'));
+  for (let s = 0; s < 20; s++) {
+    // literal β₀ with sd 0: every atom sits exactly on its true atom, the pinned atom in the reference group
+    const lit = initFromTruth(truth, 3, new Rng(100 + s), 0, { beta0: 'truth', groups: 'pin-last' });
+    assert.equal(lit.beta0[2], 0);
+    assert.equal(lit.beta1[2], 0);
+    for (let i = 0; i < 2; i++) assert.ok(lit.beta0[i] === 0 || lit.beta0[i] === 1, `β₀ ${lit.beta0[i]}`);
+    // split (default): the fitted gate masses per true atom sum to the true masses
+    const sp = initFromTruth(truth, 3, new Rng(200 + s), 0, { groups: 'pin-last' });
+    assert.ok(voronoiLoss(sp, truth, 2) < 1e-9);
+  }
+  // defaults unchanged: same draws as with explicit defaults
+  const a = initFromTruth(truth, 3, new Rng(7), 0.01);
+  const b = initFromTruth(truth, 3, new Rng(7), 0.01, { beta0: 'split', groups: 'random' });
+  assert.deepEqual([...a.beta0, ...a.beta1, ...a.a, ...a.b], [...b.beta0, ...b.beta1, ...b.a, ...b.b]);
+});

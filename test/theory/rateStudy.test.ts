@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { logSpacedSizes, runRateStudy } from '../../src/theory/rateStudy.js';
+import { linearSpacedSizes, logSpacedSizes, runRateStudy } from '../../src/theory/rateStudy.js';
 import type { MlogitStudyConfig } from '../../src/theory/rateUnit.js';
 import { olsSlope } from '../../src/theory/linalg.js';
 import { parseMlogitOptions, parseGaussianOptions, parseEmTraceOptions, runMlogitSimulation } from '../../src/cli/simulate.js';
@@ -90,4 +90,17 @@ test('log-spaced sizes and the OLS slope', () => {
   // hand-computed stderr: y = [0, 1, 1, 3] on x = [1..4]: slope 0.9, RSS 0.7, sxx 5 → se = sqrt(0.35/5)
   const g = olsSlope(x, [0, 1, 1, 3]);
   assert.ok(Math.abs(g.slope - 0.9) < 1e-12 && Math.abs(g.slopeStderr - Math.sqrt(0.35 / 5)) < 1e-12);
+});
+
+test('linearSpacedSizes is np.linspace rounded; new mlogit flags parse with defaults', () => {
+  assert.deepEqual(linearSpacedSizes(1e4, 1e5, 4), [10000, 40000, 70000, 100000]);
+  assert.deepEqual(linearSpacedSizes(1e4, 1e5, 1), [100000]);
+  const d = parseMlogitOptions({});
+  assert.equal(d.initBeta0, 'split');
+  assert.equal(d.initGroups, 'random');
+  assert.equal(d.gauge, 'reference-cell');
+  assert.equal(d.spacing, 'log');
+  const o = parseMlogitOptions({ initBeta0: 'truth', initGroups: 'pin-last', gauge: 'none', spacing: 'linear' });
+  assert.equal(o.spacing, 'linear');
+  assert.throws(() => parseMlogitOptions({ spacing: 'cubic' }), /--spacing/);
 });
