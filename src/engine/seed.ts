@@ -16,7 +16,7 @@ function fnv1a(s: string): number {
 }
 
 /** murmur3 32-bit finaliser (good avalanche). */
-function mix(h: number): number {
+export function mix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -31,7 +31,7 @@ function mix(h: number): number {
  */
 export function seedFor(runSeed: number, name: string): number {
   if (!Number.isInteger(runSeed)) throw new Error(`seedFor: run seed must be an integer, got ${runSeed}`);
-  const h = mix(fnv1a(name) ^ mix((runSeed >>> 0) ^ 0x9e3779b9) ^ Math.floor(runSeed / 2 ** 32));
+  const h = mix32(fnv1a(name) ^ mix32((runSeed >>> 0) ^ 0x9e3779b9) ^ Math.floor(runSeed / 2 ** 32));
   return (h % 2147483646) + 1;
 }
 
