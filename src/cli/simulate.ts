@@ -16,7 +16,8 @@ import { parseGateTransform, gateTransformName } from '../theory/gateTransform.j
 import { formatStudyTable, linearSpacedSizes, logSpacedSizes, runRateStudy, type StudyResult } from '../theory/rateStudy.js';
 import type { MlogitStudyConfig } from '../theory/rateUnit.js';
 import type { GaussianStudyConfig } from '../theory/gaussianStudy.js';
-import { rateSvg, traceSvg } from '../theory/plot.js';
+import { logLogFit } from '../eval/plots/logLogFit.js';
+import { lineChart } from '../eval/plots/lineChart.js';
 import { emTraces, type EmTrace } from '../theory/emTrace.js';
 
 const num = z.coerce.number().refine((v) => Number.isFinite(v), 'must be a finite number');
@@ -142,7 +143,12 @@ async function writeStudyOutputs(out: string | undefined, res: StudyResult, titl
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'result.json'), `${JSON.stringify(res, null, 2)}\n`);
   writeFileSync(join(out, 'table.txt'), `${formatStudyTable(res, lossLabel)}\n`);
-  const svg = await rateSvg({ title, sizes: res.sizes, meanLoss: res.meanLoss, slope: res.slope, intercept: res.intercept, slopeStderr: res.slopeStderr, lossLabel });
+  const svg = await logLogFit(res.sizes, res.meanLoss, {
+    title: `${title} — slope ${res.slope.toFixed(3)} ± ${res.slopeStderr.toFixed(3)}`,
+    xLabel: 'sample size n',
+    yLabel: `mean ${lossLabel}`,
+    pointsLabel: `mean ${lossLabel}`,
+  });
   writeFileSync(join(out, 'rate.svg'), svg);
 }
 
@@ -206,9 +212,14 @@ export async function runEmTrace(o: EmTraceOptions, log: (s: string) => void = (
   if (o.out) {
     mkdirSync(o.out, { recursive: true });
     writeFileSync(join(o.out, 'trace.json'), `${JSON.stringify({ config: o, traces }, null, 2)}\n`);
-    const svg = await traceSvg(
-      `EM on Regime ${o.regime} data (${o.dataGate === 'standard' ? 'one sample, standard-gate truth' : "each gate's own truth"}), k = ${o.k}, n = ${o.n}`,
-      traces.map((t) => ({ name: t.gate, nll: t.nll })),
+    const svg = await lineChart(
+      traces.map((t) => ({ name: t.gate, x: t.nll.map((_, i) => i + 1), y: t.nll })),
+      {
+        title: `EM on Regime ${o.regime} data (${o.dataGate === 'standard' ? 'one sample, standard-gate truth' : "each gate's own truth"}), k = ${o.k}, n = ${o.n}`,
+        logX: true,
+        xLabel: 'EM iteration',
+        yLabel: 'negative log-likelihood (per sample)',
+      },
     );
     writeFileSync(join(o.out, 'trace.svg'), svg);
   }
