@@ -19,34 +19,20 @@ import { tf } from '../engine/tf.js';
 import { Rng } from '../engine/rng.js';
 import { FlexiModalError } from '../errors.js';
 import { ExpertPool } from './experts.js';
-import { Gate, type GatingFunction, type ModifiedGateFn } from './gating.js';
+import { Gate } from './gating.js';
 import { loadBalancingLoss, modalityDistributions, entropyLoss, type LoadBalanceWeights } from './losses.js';
 import { routeTokens, type Routing } from './routing.js';
-import { SparseMoE } from './sparse-moe.js';
+import { SparseMoE, type SparseMoEConfig } from './sparse-moe.js';
 
 export type RouterDesign = 'joint' | 'per-modality' | 'disjoint';
 export type RoutingUnit = 'token' | 'sample';
 export const ROUTER_DESIGNS: readonly RouterDesign[] = ['joint', 'per-modality', 'disjoint'];
 
-/** Configuration of an MoE fusion router. */
-export interface MoEFusionConfig {
+/** Configuration of an MoE fusion router: the expert-pool settings of SparseMoE plus the design. */
+export interface MoEFusionConfig extends SparseMoEConfig {
   design: RouterDesign;
-  /** Number of modalities M. */
+  /** Number of modalities M. `dim` is the token width of every modality; `numExperts` is per pool (disjoint: M·S in total). */
   numModalities: number;
-  /** Token width d of every modality. */
-  dim: number;
-  /** Hidden width of each expert FFN. */
-  hidden: number;
-  /** Experts per pool S (disjoint: per modality, so M·S in total). */
-  numExperts: number;
-  /** Experts kept per routed token. */
-  topK: number;
-  gating: GatingFunction;
-  modifiedGateFn?: ModifiedGateFn;
-  noisyGating?: boolean;
-  /** Reference-code deviation: noise at inference as well. Default false. */
-  noiseAtInference?: boolean;
-  gateInitStd?: number;
   /** 'token' (default) or the reference code's per-sample routing of the flattened sequence. */
   routingUnit?: RoutingUnit;
   /**
