@@ -1,7 +1,6 @@
 /** Bar chart of means with ± std error bars, optionally grouped (e.g. metric per variant per group). */
-import type { TopLevelSpec } from 'vega-lite';
 import { FlexiModalError } from '../../errors.js';
-import { renderSvg, type PlotOptions } from './render.js';
+import { renderLayers, type PlotOptions } from './render.js';
 
 /** One bar: its category label, mean, std (error bar = mean ± std; none when absent) and optional group. */
 export interface Bar {
@@ -43,24 +42,15 @@ export async function barChartWithErrors(bars: readonly Bar[], opts: BarChartOpt
   const yScale = opts.yDomain ? { domain: opts.yDomain } : {};
   const offset = grouped ? { xOffset: { field: 'group', type: 'nominal', sort: groups } } : {};
   const color = grouped ? { color: { field: 'group', type: 'nominal', title: null, sort: groups } } : {};
-  const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: opts.title,
-    width: opts.width ?? Math.max(200, 40 * bars.length),
-    height: opts.height ?? 300,
-    background: 'white',
-    data: { values },
-    layer: [
-      {
-        mark: { type: 'bar' },
-        encoding: { x, y: { field: 'mean', type: 'quantitative', title: opts.yLabel ?? 'mean', scale: yScale }, ...offset, ...color },
-      },
-      {
-        transform: [{ filter: 'datum.hasErr' }],
-        mark: { type: 'rule', color: 'black' },
-        encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, ...offset },
-      },
-    ],
-  } as TopLevelSpec;
-  return renderSvg(spec);
+  return renderLayers(opts, { width: Math.max(200, 40 * bars.length), height: 300 }, values, [
+    {
+      mark: { type: 'bar' },
+      encoding: { x, y: { field: 'mean', type: 'quantitative', title: opts.yLabel ?? 'mean', scale: yScale }, ...offset, ...color },
+    },
+    {
+      transform: [{ filter: 'datum.hasErr' }],
+      mark: { type: 'rule', color: 'black' },
+      encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, ...offset },
+    },
+  ]);
 }

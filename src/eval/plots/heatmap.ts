@@ -1,7 +1,6 @@
 /** Heat map of a rows × cols matrix (e.g. expert × modality routing usage) with a colour scale. */
-import type { TopLevelSpec } from 'vega-lite';
 import { FlexiModalError } from '../../errors.js';
-import { finiteOrNull, renderSvg, type PlotOptions } from './render.js';
+import { finiteOrNull, renderLayers, type PlotOptions } from './render.js';
 
 /** Options of `heatmap`. */
 export interface HeatmapOptions extends PlotOptions {
@@ -74,14 +73,5 @@ export async function heatmap(matrix: readonly (readonly number[])[], opts: Heat
       },
     });
   }
-  const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: opts.title,
-    width: opts.width ?? Math.max(120, 40 * cols),
-    height: opts.height ?? Math.max(80, 24 * rows),
-    background: 'white',
-    data: { values },
-    layer: layers,
-  } as TopLevelSpec;
-  return renderSvg(spec);
+  return renderLayers(opts, { width: Math.max(120, 40 * cols), height: Math.max(80, 24 * rows) }, values, layers);
 }

@@ -1,7 +1,7 @@
 /** Line / scatter chart of one or more series, optional log axes and a fitted line per series. */
 import type { TopLevelSpec } from 'vega-lite';
 import { FlexiModalError } from '../../errors.js';
-import { checkPositive, finiteOrNull, renderSvg, type PlotOptions } from './render.js';
+import { checkPositive, finiteOrNull, renderLayers, type PlotOptions } from './render.js';
 import { fitLine } from './fit.js';
 
 /** One named series of (x, y) points; a NaN y leaves a gap. */
@@ -63,14 +63,5 @@ export async function lineChart(series: readonly Series[], opts: LineChartOption
   if (mark === 'line' || mark === 'both') dataLayers.push({ transform: [{ filter: "datum.kind === 'data'" }], mark: { type: 'line', point: mark === 'both' }, encoding: { x, y, color } } as TopLevelSpec);
   if (mark === 'point') dataLayers.push({ transform: [{ filter: "datum.kind === 'data'" }], mark: { type: 'point', filled: true }, encoding: { x, y, color } } as TopLevelSpec);
   if (opts.fit) dataLayers.push({ transform: [{ filter: "datum.kind === 'fit'" }], mark: { type: 'line', strokeDash: [6, 4] }, encoding: { x, y, color } } as TopLevelSpec);
-  const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: opts.title,
-    width: opts.width ?? 400,
-    height: opts.height ?? 300,
-    background: 'white',
-    data: { values: rows },
-    layer: dataLayers,
-  } as TopLevelSpec;
-  return renderSvg(spec);
+  return renderLayers(opts, { width: 400, height: 300 }, rows, dataLayers);
 }

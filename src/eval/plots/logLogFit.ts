@@ -2,8 +2,7 @@
  * Log-log scatter with a fitted power law and a reference slope (e.g. the n^(-1/2) rate of a
  * parametric estimator), for scaling-law and convergence-rate plots.
  */
-import type { TopLevelSpec } from 'vega-lite';
-import { checkPositive, renderSvg, type PlotOptions } from './render.js';
+import { checkPositive, renderLayers, type PlotOptions } from './render.js';
 import { fitLine } from './fit.js';
 
 /** Options of `logLogFit`. */
@@ -43,18 +42,9 @@ export async function logLogFit(x: ArrayLike<number>, y: ArrayLike<number>, opts
     y: { field: 'y', type: 'quantitative', title: opts.yLabel ?? 'y', scale: { type: 'log' } },
     color: { field: 'series', type: 'nominal', title: null, sort: [pointsName, fitName, refName] },
   };
-  const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: opts.title,
-    width: opts.width ?? 400,
-    height: opts.height ?? 300,
-    background: 'white',
-    data: { values: rows },
-    layer: [
-      { transform: [{ filter: { field: 'series', equal: pointsName } }], mark: { type: 'point', filled: true, size: 50 }, encoding: enc },
-      { transform: [{ filter: { field: 'series', equal: fitName } }], mark: { type: 'line' }, encoding: enc },
-      { transform: [{ filter: { field: 'series', equal: refName } }], mark: { type: 'line', strokeDash: [6, 4] }, encoding: enc },
-    ],
-  } as TopLevelSpec;
-  return renderSvg(spec);
+  return renderLayers(opts, { width: 400, height: 300 }, rows, [
+    { transform: [{ filter: { field: 'series', equal: pointsName } }], mark: { type: 'point', filled: true, size: 50 }, encoding: enc },
+    { transform: [{ filter: { field: 'series', equal: fitName } }], mark: { type: 'line' }, encoding: enc },
+    { transform: [{ filter: { field: 'series', equal: refName } }], mark: { type: 'line', strokeDash: [6, 4] }, encoding: enc },
+  ]);
 }

@@ -47,3 +47,24 @@ export function checkPositive(values: ArrayLike<number>, what: string, where: st
 export function finiteOrNull(v: number): number | null {
   return Number.isFinite(v) ? v : null;
 }
+
+/**
+ * Renders layers over one data table (or per-layer data when `values` is null) inside the envelope
+ * every plot shares: title, size (options override `size`), white background.
+ */
+export function renderLayers(
+  opts: PlotOptions,
+  size: { width: number; height: number; title?: string },
+  values: readonly object[] | null,
+  layers: readonly unknown[],
+): Promise<string> {
+  return renderSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: opts.title ?? size.title,
+    width: opts.width ?? size.width,
+    height: opts.height ?? size.height,
+    background: 'white',
+    ...(values ? { data: { values } } : {}),
+    layer: layers,
+  } as TopLevelSpec);
+}

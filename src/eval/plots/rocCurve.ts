@@ -1,10 +1,9 @@
 /** ROC curve points (one per distinct threshold) and an SVG plot of one or more ROC curves. */
-import type { TopLevelSpec } from 'vega-lite';
 import { checkBinary, type Labels, type Scores } from '../metrics/validate.js';
 import { auroc } from '../metrics/auroc.js';
 import { thresholdSweep } from '../metrics/thresholdSweep.js';
 import { FlexiModalError } from '../../errors.js';
-import { renderSvg, type PlotOptions } from './render.js';
+import { renderLayers, type PlotOptions } from './render.js';
 
 /** ROC curve: false/true positive rates at each threshold (score ≥ threshold ⇒ positive), from (0,0) to (1,1). */
 export interface RocCurve {
@@ -65,24 +64,16 @@ export async function rocCurvePlot(curves: readonly RocInput[], opts: PlotOption
   }
   const x = { field: 'fpr', type: 'quantitative', title: opts.xLabel ?? 'false positive rate', scale: { domain: [0, 1] } };
   const y = { field: 'tpr', type: 'quantitative', title: opts.yLabel ?? 'true positive rate', scale: { domain: [0, 1] } };
-  const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: opts.title ?? 'ROC curve',
-    width: opts.width ?? 320,
-    height: opts.height ?? 320,
-    background: 'white',
-    layer: [
-      {
-        data: { values: [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }] },
-        mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
-        encoding: { x, y },
-      },
-      {
-        data: { values: rows },
-        mark: { type: 'line' },
-        encoding: { x, y, order: { field: 'order', type: 'quantitative' }, color: { field: 'curve', type: 'nominal', title: null, sort: names } },
-      },
-    ],
-  } as TopLevelSpec;
-  return renderSvg(spec);
+  return renderLayers(opts, { width: 320, height: 320, title: 'ROC curve' }, null, [
+    {
+      data: { values: [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }] },
+      mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
+      encoding: { x, y },
+    },
+    {
+      data: { values: rows },
+      mark: { type: 'line' },
+      encoding: { x, y, order: { field: 'order', type: 'quantitative' }, color: { field: 'curve', type: 'nominal', title: null, sort: names } },
+    },
+  ]);
 }
