@@ -154,11 +154,19 @@ export const configSchema = z
       .object({
         /** train / val / test fractions. */
         fractions: z.tuple([z.number().positive(), z.number().positive(), z.number().min(0)]).default([0.7, 0.15, 0.15]),
-        seed: z.number().int().min(0).default(0),
+        /**
+         * Seed of the split: one number = the same split for every model seed; 'per-seed' =
+         * repeated random splits, model seed s trains and is evaluated on the split drawn with seed s.
+         */
+        seed: z.union([z.number().int().min(0), z.literal('per-seed')], { error: "expected a non-negative integer or 'per-seed'" }).default(0),
         /** Use this split file instead of drawing a split (path relative to the config). */
         file: z.string().optional(),
       })
       .strict()
+      .refine((s) => !(s.file !== undefined && s.seed === 'per-seed'), {
+        message: "split.file and split.seed 'per-seed' exclude each other: a split file fixes one split for every seed; drop one of them",
+        path: ['seed'],
+      })
       .prefault({}),
     /**
      * A missingness protocol applied to the loaded data before splitting (for missing-modality

@@ -126,27 +126,15 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
     checkCompatible(dataset, external);
   }
 
-  const split: Split = cfg.split.file
-    ? await readSplitFile(resolve(opts.baseDir, cfg.split.file), dataset)
-    : stratifiedSplit(dataset, { seed: cfg.split.seed, fractions: cfg.split.fractions });
-  await writeSplitFile(join(outDir, 'split.json'), split);
-  const parts = splitSamples(dataset, split);
-  if (parts.train.length === 0 || parts.val.length === 0) {
-    throw new FlexiModalError(`the split has ${parts.train.length} training and ${parts.val.length} validation samples`, {
-      where: 'config key split',
-      hint: 'use more data or larger train/val fractions',
-    });
-  }
-  log(`split: train ${parts.train.length}, val ${parts.val.length}, test ${parts.test.length}${external ? `, external ${external.samples.length}` : ''}`);
-
   const seeds = opts.seeds ?? cfg.seeds;
   const evalTask = evalTaskOf(dataset.spec.task);
   const perSeed: SeedResult[] = [];
   const runs: SeedRun[] = [];
   let bestVal = -Infinity;
-  const normalizer: Normalizer = fitNormalizer(dataset.spec, parts.train, { clip: cfg.normalize.clip, logSkewed: cfg.normalize.logSkewed });
-  const toBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps });
+  const perSeedSplits = cfg.split.seed === 'per-seed';
+  const fixed = perSeedSplits ? undefined : await prepareSplit(cfg, dataset, opts.baseDir, cfg.split.seed as number, outDir, external, log);
   for (const seed of seeds) {
+    const { parts, normalizer, toBatch } = fixed ?? (await prepareSplit(cfg, dataset, opts.baseDir, seed, join(outDir, 'seeds', String(seed)), external, log));
     // evaluation passes see every sample once: their counters say what batching truncated/clipped
     const counters = newBatchCounters();
     const toEvalBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps, counters });
@@ -221,7 +209,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const manifest = newManifest({
     config: cfg,
     seeds,
-    splitSeed: split.seed,
+    splitSeed: perSeedSplits ? 'per-seed' : fixed!.split.seed,
     dataHashes: { ...(dataset.hashes ?? {}), ...(external?.hashes ?? {}) },
     engine: { backend, threads: cfg.engine.threads },
   });
@@ -230,6 +218,45 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   writeFileSync(join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   await writeRunReport(outDir, { cfg, dataset, external, metrics, runs, wallSeconds });
   return { metrics, seeds: runs, outDir, wallSeconds };
+}
+
+/** One split of the data and what is fitted on its training part. */
+interface PreparedSplit {
+  split: Split;
+  parts: { train: Sample[]; val: Sample[]; test: Sample[] };
+  normalizer: Normalizer;
+  toBatch: (s: Sample[]) => import('../data/batchTypes.js').Batch;
+}
+
+/**
+ * Draw (or read) the split, write it as `<dir>/split.json`, check it is usable and fit the
+ * normaliser on its training part.
+ */
+async function prepareSplit(
+  cfg: RunConfig,
+  dataset: Dataset,
+  baseDir: string,
+  splitSeed: number,
+  dir: string,
+  external: Dataset | undefined,
+  log: (l: string) => void,
+): Promise<PreparedSplit> {
+  const split: Split = cfg.split.file
+    ? await readSplitFile(resolve(baseDir, cfg.split.file), dataset)
+    : stratifiedSplit(dataset, { seed: splitSeed, fractions: cfg.split.fractions });
+  mkdirSync(dir, { recursive: true });
+  await writeSplitFile(join(dir, 'split.json'), split);
+  const parts = splitSamples(dataset, split);
+  if (parts.train.length === 0 || parts.val.length === 0) {
+    throw new FlexiModalError(`the split has ${parts.train.length} training and ${parts.val.length} validation samples`, {
+      where: 'config key split',
+      hint: 'use more data or larger train/val fractions',
+    });
+  }
+  log(`split (seed ${split.seed}): train ${parts.train.length}, val ${parts.val.length}, test ${parts.test.length}${external ? `, external ${external.samples.length}` : ''}`);
+  const normalizer = fitNormalizer(dataset.spec, parts.train, { clip: cfg.normalize.clip, logSkewed: cfg.normalize.logSkewed });
+  const toBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps });
+  return { split, parts, normalizer, toBatch };
 }
 
 function fmt(x: number): string {

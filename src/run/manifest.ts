@@ -10,7 +10,8 @@ export interface Manifest {
   command: string[];
   config: unknown;
   seeds: number[];
-  splitSeed: number;
+  /** The split seed, or 'per-seed' (model seed s used split seed s). */
+  splitSeed: number | 'per-seed';
   /** Input file → sha256. */
   dataHashes: Record<string, string>;
   versions: Record<string, string>;
@@ -23,7 +24,7 @@ export interface Manifest {
 export function newManifest(args: {
   config: unknown;
   seeds: number[];
-  splitSeed: number;
+  splitSeed: number | 'per-seed';
   dataHashes: Record<string, string>;
   engine: { backend: string; threads: number };
 }): Manifest {

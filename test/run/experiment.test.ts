@@ -148,3 +148,25 @@ for (const task of ['multiclass', 'multilabel'] as const) {
     assert.ok(Object.keys(res.metrics.groups.test!).length >= 1);
   });
 }
+
+test("split.seed 'per-seed': each model seed trains on its own split, written under seeds/<s>/split.json", async () => {
+  const out = mkdtempSync(join(tmpdir(), 'fm-perseed-'));
+  const cfg = config(baseline, { seeds: [1, 2], split: { seed: 'per-seed' } });
+  const res = await runExperiment(cfg, { baseDir: '.', outDir: out, log: quiet, progress: false, saveModels: false });
+  assert.ok(!existsSync(join(out, 'split.json')), 'no single split.json when splits differ per seed');
+  const s1 = JSON.parse(readFileSync(join(out, 'seeds/1/split.json'), 'utf8'));
+  const s2 = JSON.parse(readFileSync(join(out, 'seeds/2/split.json'), 'utf8'));
+  assert.equal(s1.seed, 1);
+  assert.equal(s2.seed, 2);
+  assert.notDeepEqual(s1.test, s2.test, 'the test sets differ');
+  assert.equal(s1.test.length, s2.test.length);
+  assert.equal(res.seeds[0]!.evaluations.test!.overall.n, s1.test.length);
+  assert.equal(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).splitSeed, 'per-seed');
+});
+
+test("split.seed 'per-seed' with split.file is a config error naming both keys", () => {
+  assert.throws(
+    () => config(baseline, { split: { seed: 'per-seed', file: 'split.json' } }),
+    (e: Error) => /split\.seed/.test(e.message) && /split\.file/.test(e.message),
+  );
+});
