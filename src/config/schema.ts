@@ -131,6 +131,18 @@ const trainSchema = z
       .prefault({}),
     /** Exponential moving average of the weights (decay, e.g. 0.99) used for validation and the saved model; null = off. */
     ema: z.number().min(0).max(0.99999).nullable().default(null),
+    /**
+     * Training-time augmentation (training batches only): remove each time-series / embedding
+     * observation with probability dropObservations, each present modality with probability
+     * dropModalities (never the last one). Zeros = off.
+     */
+    augment: z
+      .object({
+        dropObservations: z.number().min(0).max(0.95).default(0),
+        dropModalities: z.number().min(0).max(0.95).default(0),
+      })
+      .strict()
+      .prefault({}),
     /** Watch MoE expert parameters for collapse and warn (seed 002's practical implication). */
     collapseDetector: z.boolean().default(true),
     /** Keep at most this many (latest) distinct observation times per time-series modality. */

@@ -55,6 +55,9 @@ export class ProgressReporter {
       this.log(`${this.label} epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}${aux} | ${valText} | lr ${r.lr.toExponential(2)} | ${r.seconds.toFixed(1)}s`);
     }
     if (this.enabled && aux) this.log(`  aux:${aux}`);
+    if (r.augmented) {
+      this.log(`  augmentation removed ${r.augmented.observationsDropped} observations and ${r.augmented.modalitiesDropped} modalities from training samples`);
+    }
   }
 
   /** A warning line that does not break the bar. */

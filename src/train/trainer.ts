@@ -16,6 +16,8 @@ import { predict, type Predictions } from './predict.js';
 import type { TrainerCallback } from './callbacks.js';
 import { ProgressReporter } from './progress.js';
 import { WeightAverage } from './ema.js';
+import { augmentEnabled, augmentSamples, type AugmentConfig, type AugmentCounts } from './augment.js';
+import { rngFor } from '../engine/seed.js';
 
 export interface TrainerConfig {
   epochs: number;
@@ -35,6 +37,8 @@ export interface TrainerConfig {
   seed: number;
   /** Exponential moving average of the weights with this decay (e.g. 0.99), used for validation and kept as the result; null = off. */
   ema?: number | null;
+  /** Training-time observation / modality dropout (see augment.ts); absent or zeros = off. */
+  augment?: AugmentConfig;
 }
 
 export interface EpochRecord {
@@ -45,6 +49,8 @@ export interface EpochRecord {
   val: Record<string, number>;
   lr: number;
   seconds: number;
+  /** What training-time augmentation removed this epoch (absent when it is off). */
+  augmented?: AugmentCounts;
 }
 
 export interface TrainResult {
@@ -83,6 +89,8 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
   if (byName.size !== variables.length) throw new Error('trainer: model variables must have unique names');
   const optimizer = new AdamW({ weightDecay: cfg.weightDecay });
   const rng = new Rng(cfg.seed);
+  // a separate stream, so switching augmentation on does not change shuffling or dropout masks
+  const augment = augmentEnabled(cfg.augment) ? { cfg: cfg.augment, rng: rngFor(cfg.seed, 'train.augment') } : null;
   const microPerEpoch = Math.ceil(trainSet.length / cfg.batchSize);
   const stepsPerEpoch = Math.ceil(microPerEpoch / cfg.accumulateSteps);
   const totalSteps = stepsPerEpoch * cfg.epochs;
@@ -103,6 +111,7 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
     let lossSum = 0;
     let lossCount = 0;
     const auxSum: Record<string, number> = {};
+    const augmented: AugmentCounts = { observationsDropped: 0, modalitiesDropped: 0 };
     let lr = cfg.lr;
     progress.startEpoch(epoch, cfg.epochs, microPerEpoch);
     for (let micro = 0; micro < microPerEpoch; micro += cfg.accumulateSteps) {
@@ -112,7 +121,8 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
       const groupSize = groupEnd - micro;
       for (let m = micro; m < groupEnd; m++) {
         const idx = order.slice(m * cfg.batchSize, (m + 1) * cfg.batchSize);
-        const batch = toBatch(idx.map((i) => trainSet[i]!));
+        const picked = idx.map((i) => trainSet[i]!);
+        const batch = toBatch(augment ? augmentSamples(picked, augment.cfg, augment.rng, augmented) : picked);
         const auxValues: Record<string, number> = {};
         const stepSeed = rng.seed();
         const { value, grads } = tf.variableGrads(() => {
@@ -164,7 +174,7 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
     const valMetrics = scoreValidation(valPred, val);
     const trainLoss = lossSum / Math.max(1, lossCount);
     const aux = Object.fromEntries(Object.entries(auxSum).map(([k, v]) => [k, v / Math.max(1, lossCount)]));
-    const record: EpochRecord = { epoch, trainLoss, aux, val: valMetrics, lr, seconds: (Date.now() - epochStart) / 1000 };
+    const record: EpochRecord = { epoch, trainLoss, aux, val: valMetrics, lr, seconds: (Date.now() - epochStart) / 1000, ...(augment ? { augmented } : {}) };
     history.push(record);
     progress.endEpoch(record, cfg.monitor);
 
