@@ -40,6 +40,6 @@ export function registerTrainCommand(program: Command): void {
       // the console shows overall metrics and the test split per group; summary.md has everything
       const shown = { ...res.metrics, groups: res.metrics.groups.test ? { test: res.metrics.groups.test } : {} };
       process.stdout.write('\n' + metricsReport(shown, { title: `${cfg.name}: mean ± std over ${res.seeds.length} seed(s)` }) + '\n');
-      process.stdout.write(`\nwrote ${res.outDir}: metrics.json, summary.md (all splits and groups), plots/*.svg, model/, split.json, manifest.json — ${res.wallSeconds.toFixed(1)} s\n`);
+      process.stdout.write(`\nwrote ${res.outDir}: metrics.json, summary.md (all splits and groups), plots/*.svg, model/, ${cfg.split.seed === 'per-seed' ? 'seeds/<s>/split.json' : 'split.json'}, manifest.json — ${res.wallSeconds.toFixed(1)} s\n`);
     });
 }
