@@ -23,6 +23,11 @@ const encoderSchema = z
     staticTokens: z.number().int().positive().default(1),
     /** Append one summary-statistics token to each time-series modality's mTAND/UTDE tokens. */
     summaryToken: z.boolean().default(false),
+    /**
+     * Statistics of the summary-statistics encoder ('mean-pool-mlp') and of the summary token:
+     * 'basic' = last, mean, log count, time of last; 'extended' adds min, max and first value.
+     */
+    summaryStats: z.enum(['basic', 'extended']).default('basic'),
     /** UTDE causal convolution kernel size (paper: 1). */
     kernelSize: z.number().int().positive().default(1),
   })

@@ -12,7 +12,7 @@ import { FlexiModalError } from '../errors.js';
 import { MTandEncoder } from './mtand.js';
 import { UtdeEncoder } from './utde.js';
 import { WithSummaryToken } from './withSummaryToken.js';
-import { MeanPoolEncoder } from './meanPoolEncoder.js';
+import { MeanPoolEncoder, type SummaryStats } from './meanPoolEncoder.js';
 import { TimedEmbeddingEncoder } from './timedEmbedding.js';
 import { StaticEncoder } from './staticEncoder.js';
 
@@ -74,6 +74,8 @@ export interface EncoderConfig {
   dropout?: number;
   /** Time series (mtand/utde): append one summary-statistics token (WithSummaryToken). Default false. */
   summaryToken?: boolean;
+  /** Statistics of the summary-statistics encoder / summary token (default 'basic'). */
+  summaryStats?: SummaryStats;
 }
 
 /**
@@ -92,7 +94,7 @@ export function makeEncoder(name: string, spec: ModalitySpec, cfg: EncoderConfig
       if (cfg.summaryToken && kind !== 'mean-pool-mlp') {
         const V = spec.variables.length;
         const base = makeEncoder(name, spec, { ...cfg, summaryToken: false }, rng);
-        const summary = new MeanPoolEncoder(`${name}.summary`, { inputDim: V, d: cfg.d, hidden: cfg.hidden, activation: cfg.activation, dropout: cfg.dropout }, rng);
+        const summary = new MeanPoolEncoder(`${name}.summary`, { inputDim: V, d: cfg.d, hidden: cfg.hidden, activation: cfg.activation, dropout: cfg.dropout, stats: cfg.summaryStats }, rng);
         return new WithSummaryToken(base, summary);
       }
       const V = spec.variables.length;
@@ -114,7 +116,7 @@ export function makeEncoder(name: string, spec: ModalitySpec, cfg: EncoderConfig
             rng,
           );
         case 'mean-pool-mlp':
-          return new MeanPoolEncoder(name, { inputDim: V, d: cfg.d, hidden: cfg.hidden, activation: cfg.activation, dropout: cfg.dropout }, rng);
+          return new MeanPoolEncoder(name, { inputDim: V, d: cfg.d, hidden: cfg.hidden, activation: cfg.activation, dropout: cfg.dropout, stats: cfg.summaryStats }, rng);
         default:
           throw new FlexiModalError(`unknown time-series encoder kind '${String(kind)}'`, {
             where: `config key kind (modality ${spec.name})`,

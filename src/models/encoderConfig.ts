@@ -17,6 +17,7 @@ export function encoderConfigOf(section: EncoderSection, d: number, dropout: num
     keepLast: section.keepLast,
     staticTokens: section.staticTokens,
     summaryToken: section.summaryToken,
+    summaryStats: section.summaryStats,
     dropout,
   };
 }

@@ -145,6 +145,8 @@ test('mean-pool features by hand; batch helpers', () => {
   };
   // var0: last 3, mean 2, log1p(2), last time 0.5; var1 never observed → zeros
   assertClose(summaryFeatures(batch), [3, 2, Math.log1p(2), 0.5, 0, 0, 0, 0], 1e-6);
+  // extended adds min 1, max 3, first 1 (var1 still all zeros)
+  assertClose(summaryFeatures(batch, 'extended'), [3, 2, Math.log1p(2), 0.5, 1, 3, 1, 0, 0, 0, 0, 0, 0, 0], 1e-6);
   assertClose(emptyRows(batch, 1), [0]);
   assertClose(referencePoints(3), [0, 0.5, 1]);
   assertClose(referencePoints(1), [1]);
