@@ -145,12 +145,14 @@ export function metricOf(
 
 /**
  * "mean ± std" with `digits` decimals (default 3), e.g. "0.853 ± 0.004"; "—" when the mean is null
- * or the summary is absent.
+ * or the summary is absent; "(k/N seeds)" appended when the metric is undefined for some seeds.
  */
 export function formatMeanStd(m: MetricSummary | undefined, digits = 3): string {
   if (!m || m.mean === null) return '—';
-  if (m.std === null) return m.mean.toFixed(digits);
-  return `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}`;
+  const text = m.std === null ? m.mean.toFixed(digits) : `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}`;
+  // a metric undefined for some seeds (e.g. AUROC of a group with one class in some splits)
+  const defined = m.seeds.filter((x) => x !== null).length;
+  return defined < m.seeds.length ? `${text} (${defined}/${m.seeds.length} seeds)` : text;
 }
 
 /**
