@@ -80,7 +80,13 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
 
   const lines: string[] = [];
   lines.push(`# Run ${r.cfg.name}`, '');
-  lines.push(`Model \`${r.cfg.model.type}\`, seeds ${r.runs.map((x) => x.seed).join(', ')}, wall time ${r.wallSeconds.toFixed(1)} s.`, '');
+  const sp = r.cfg.split;
+  const protocol = sp.file
+    ? `the split of \`${sp.file}\``
+    : sp.seed === 'per-seed'
+      ? `a different random ${sp.fractions.join('/')} split per seed (split seed = model seed; seeds/<s>/split.json)`
+      : `one ${sp.fractions.join('/')} split (split seed ${sp.seed}) for every seed`;
+  lines.push(`Model \`${r.cfg.model.type}\`, seeds ${r.runs.map((x) => x.seed).join(', ')}, ${protocol}, wall time ${r.wallSeconds.toFixed(1)} s.`, '');
   lines.push(metricsReport(r.metrics, { title: 'Metrics (mean ± std over seeds)' }), '');
   lines.push('## Training', '');
   lines.push('| seed | best epoch | best val ' + r.cfg.train.monitor + ' | epochs run | early stop | seconds | val threshold |');

@@ -162,6 +162,7 @@ test("split.seed 'per-seed': each model seed trains on its own split, written un
   assert.equal(s1.test.length, s2.test.length);
   assert.equal(res.seeds[0]!.evaluations.test!.overall.n, s1.test.length);
   assert.equal(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).splitSeed, 'per-seed');
+  assert.match(readFileSync(join(out, 'summary.md'), 'utf8'), /different random 0\.7\/0\.15\/0\.15 split per seed/);
 });
 
 test("split.seed 'per-seed' with split.file is a config error naming both keys", () => {
