@@ -7,6 +7,7 @@ import type { Sample } from '../data/schema.js';
 import type { Batch } from '../data/batchTypes.js';
 import type { FusionModel } from '../models/model.js';
 import { FuseMoEModel } from '../models/fusemoe.js';
+import { EnsembleModel } from '../models/ensemble.js';
 import { ExpertUsageAccumulator } from '../moe/usage-stats.js';
 import { heatmap } from '../eval/plots/heatmap.js';
 import { markdownTable } from '../eval/report.js';
@@ -19,8 +20,12 @@ export interface ExpertUsage {
   load: number[][];
 }
 
-/** Accumulate expert usage over `samples` (inference mode). Null for models without experts. */
+/**
+ * Accumulate expert usage over `samples` (inference mode). Null for models without experts. For an
+ * ensemble, the usage of its first member (experts of different members are unrelated).
+ */
 export function expertUsage(model: FusionModel, modalities: string[], samples: Sample[], toBatch: (s: Sample[]) => Batch, batchSize = 64): ExpertUsage | null {
+  if (model instanceof EnsembleModel) return model.withMember(0, (m) => expertUsage(m, modalities, samples, toBatch, batchSize));
   if (!(model instanceof FuseMoEModel)) return null;
   const { blocks, totalExperts } = model.expertLayout();
   const accs = Array.from({ length: blocks }, () => new ExpertUsageAccumulator(totalExperts, modalities.length));

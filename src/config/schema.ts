@@ -148,6 +148,11 @@ const trainSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Members per seed: > 1 trains that many independently seeded copies of the model one after
+     * another and averages their predicted probabilities (a seed ensemble; costs M× the training).
+     */
+    ensemble: z.number().int().min(1).max(32).default(1),
     /** Watch MoE expert parameters for collapse and warn (seed 002's practical implication). */
     collapseDetector: z.boolean().default(true),
     /** Keep at most this many (latest) distinct observation times per time-series modality. */

@@ -19,8 +19,11 @@ export interface SampleExplanation {
   id: string;
   /** Share of gate weight each modality received, summed over layers (sums to 1). */
   modalityShares: Record<string, number>;
-  /** Experts ranked by total gate weight for this sample; `weight` is its share of all gate weight. */
-  topExperts: { layer: number; expert: number; weight: number; modalityShares: Record<string, number> }[];
+  /**
+   * Experts ranked by total gate weight for this sample; `weight` is its share of all gate weight.
+   * `member`: which member's expert, for ensembles (src/models/ensemble.ts).
+   */
+  topExperts: { layer: number; expert: number; weight: number; modalityShares: Record<string, number>; member?: number }[];
 }
 
 export interface FusionModel {

@@ -13,6 +13,7 @@ import { modelSchema, type ModelConfig } from '../config/schema.js';
 import { formatIssues } from '../config/parse.js';
 import { buildModel } from './build.js';
 import type { FusionModel } from './model.js';
+import { EnsembleModel } from './ensemble.js';
 import { packageVersion } from '../run/versions.js';
 
 export const MODEL_FORMAT = 'fleximodal-model';
@@ -30,6 +31,8 @@ export interface ModelMeta {
   /** Decision threshold chosen on validation (binary: one number; multilabel: one per label). */
   threshold?: number | number[];
   seed: number;
+  /** Number of members when the model is a seed ensemble (weights stored as `member<i>/<name>`). */
+  ensembleMembers?: number;
   createdAt: string;
 }
 
@@ -40,18 +43,28 @@ export interface LoadedModel {
 }
 
 /** Write `model.json` and `weights.safetensors` into `dir` (created if needed). */
-export function saveModel(dir: string, model: FusionModel, meta: Omit<ModelMeta, 'format' | 'version' | 'fleximodal' | 'createdAt'>): void {
+export function saveModel(dir: string, model: FusionModel, meta: Omit<ModelMeta, 'format' | 'version' | 'fleximodal' | 'createdAt' | 'ensembleMembers'>): void {
   mkdirSync(dir, { recursive: true });
+  const ensemble = model instanceof EnsembleModel ? model : null;
   const full: ModelMeta = {
     format: MODEL_FORMAT,
     version: 1,
     fleximodal: packageVersion(),
     createdAt: new Date().toISOString(),
     ...meta,
+    ...(ensemble ? { ensembleMembers: ensemble.size } : {}),
     normalizer: normalizerToJson(meta.normalizer),
   };
   writeFileSync(join(dir, 'model.json'), JSON.stringify(full, null, 2) + '\n');
-  saveWeights(join(dir, 'weights.safetensors'), new Map(model.variables().map((v) => [v.name, v as tf.Tensor] as const)));
+  const weights = ensemble
+    ? new Map(Array.from({ length: ensemble.size }, (_, i) => [...ensemble.memberWeights(i)].map(([name, t]) => [memberKey(i, name), t] as const)).flat())
+    : new Map(model.variables().map((v) => [v.name, v as tf.Tensor] as const));
+  saveWeights(join(dir, 'weights.safetensors'), weights);
+}
+
+/** Key of member i's weight `name` in an ensemble's weights file. */
+function memberKey(i: number, name: string): string {
+  return `member${i}/${name}`;
 }
 
 /**
@@ -80,15 +93,28 @@ export function loadModel(dir: string): LoadedModel {
   const model = buildModel(meta.model, meta.spec, meta.seed);
   const weightsPath = join(modelDir, 'weights.safetensors');
   const weights = loadWeights(weightsPath);
-  try {
-    for (const v of model.variables()) {
-      const w = weights.get(v.name);
-      if (!w) throw new FlexiModalError(`weight '${v.name}' is missing`, { where: weightsPath, hint: 'the weights do not belong to this model.json' });
-      if (w.shape.join('x') !== v.shape.join('x')) {
-        throw new FlexiModalError(`weight '${v.name}' has shape [${w.shape}] but the model expects [${v.shape}]`, { where: weightsPath });
-      }
-      v.assign(w);
+  const members = meta.ensembleMembers ?? 0;
+  if (members > 0 && !(Number.isInteger(members) && members >= 1)) {
+    model.dispose();
+    weights.forEach((t) => t.dispose());
+    throw new FlexiModalError(`ensembleMembers must be a positive integer, got ${String(members)}`, { where: metaPath });
+  }
+  /** The weight for variable v (of member i in an ensemble), checked against the model. */
+  const weightFor = (v: tf.Variable, i: number | null): tf.Tensor => {
+    const key = i === null ? v.name : memberKey(i, v.name);
+    const w = weights.get(key);
+    if (!w) throw new FlexiModalError(`weight '${key}' is missing`, { where: weightsPath, hint: 'the weights do not belong to this model.json' });
+    if (w.shape.join('x') !== v.shape.join('x')) {
+      throw new FlexiModalError(`weight '${key}' has shape [${w.shape}] but the model expects [${v.shape}]`, { where: weightsPath });
     }
+    return w;
+  };
+  try {
+    if (members >= 1) {
+      const snapshots = Array.from({ length: members }, (_, i) => new Map(model.variables().map((v) => [v.name, tf.clone(weightFor(v, i))] as const)));
+      return { model: new EnsembleModel(model, snapshots, meta.spec.task), meta };
+    }
+    for (const v of model.variables()) v.assign(weightFor(v, null));
   } catch (e) {
     model.dispose();
     throw e;

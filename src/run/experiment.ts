@@ -17,6 +17,9 @@ import { FlexiModalError } from '../errors.js';
 import type { RunConfig } from '../config/schema.js';
 import { buildModel } from '../models/build.js';
 import { saveModel } from '../models/persist.js';
+import { EnsembleModel, snapshotWeights } from '../models/ensemble.js';
+import { seedFor } from '../engine/seed.js';
+import type { tf } from '../engine/tf.js';
 import type { FusionModel } from '../models/model.js';
 import { train, type TrainResult } from '../train/trainer.js';
 import { predict, labelsOf, type Predictions } from '../train/predict.js';
@@ -47,7 +50,8 @@ export interface ExperimentOptions {
 
 export interface SeedRun {
   seed: number;
-  result: TrainResult;
+  /** Training of the seed's model: one entry, or one per ensemble member (train.ensemble). */
+  members: TrainResult[];
   evaluations: Partial<Record<EvalSplit, GroupedMetrics>>;
   threshold?: number;
   /** Test-split predictions and labels (for the ROC plot). */
@@ -138,10 +142,10 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
     // evaluation passes see every sample once: their counters say what batching truncated/clipped
     const counters = newBatchCounters();
     const toEvalBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps, counters });
-    const model = buildModel(cfg.model, dataset.spec, seed);
-    try {
-      const posWeight = resolvePosWeight(cfg, dataset.spec.task, parts.train);
-      const result = train(
+    const posWeight = resolvePosWeight(cfg, dataset.spec.task, parts.train);
+    /** Train one model (the seed's model or one ensemble member) with its own seed. */
+    const trainMember = (model: FusionModel, memberSeed: number, label: string): TrainResult =>
+      train(
         {
           model,
           task: dataset.spec.task,
@@ -155,10 +159,12 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
           ],
           progress: opts.progress ?? 'auto',
           log,
-          label: `seed ${seed}`,
+          label,
         },
-        { ...cfg.train, loss: { ...cfg.train.loss, posWeight }, seed },
+        { ...cfg.train, loss: { ...cfg.train.loss, posWeight }, seed: memberSeed },
       );
+    const { model, members } = trainSeedModel(cfg, dataset.spec, seed, trainMember);
+    try {
       // Threshold for F1 chosen on validation (binary), then every split evaluated at 0.5 and at it.
       const valPred = predict(model, dataset.spec.task, parts.val, toEvalBatch, 64);
       let threshold: number | undefined;
@@ -179,7 +185,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
       perSeed.push(seedResultFromEvaluations(evaluations));
       const usageSet = parts.test.length > 0 ? parts.test : parts.val;
       const usage = expertUsage(model, dataset.spec.modalities.map((m) => m.name), usageSet, toBatch);
-      runs.push({ seed, result, evaluations, threshold, test, usage });
+      runs.push({ seed, members, evaluations, threshold, test, usage });
       if (counters.truncatedTimesteps + counters.clippedValues > 0) {
         log(
           `seed ${seed}: batching (train, val, test${external ? ', external' : ''} once each) truncated ${counters.truncatedTimesteps} time steps (${counters.truncatedObservations} observations) beyond train.maxTimesteps=${cfg.train.maxTimesteps}; clipped ${counters.clippedValues} values`,
@@ -189,12 +195,14 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
         .filter((s) => evaluations[s])
         .map((s) => `${s} auroc ${fmt(evaluations[s]!.overall.auroc)}`)
         .join(', ');
-      log(`seed ${seed}: best epoch ${result.bestEpoch} (${result.seconds.toFixed(1)} s) — ${line}`);
+      const seconds = members.reduce((t, m) => t + m.seconds, 0);
+      log(`seed ${seed}: best epoch ${members.map((m) => m.bestEpoch).join(', ')} (${seconds.toFixed(1)} s) — ${line}`);
       if (opts.saveModels !== false) {
         const meta = { model: cfg.model, spec: dataset.spec, normalizer, maxTimesteps: cfg.train.maxTimesteps, threshold, seed };
         saveModel(join(outDir, 'seeds', String(seed), 'model'), model, meta);
-        if (result.bestScore > bestVal) {
-          bestVal = result.bestScore;
+        const valScore = (evaluations.val!.overall as unknown as Record<string, number>)[cfg.train.monitor] ?? NaN;
+        if (valScore > bestVal || bestVal === -Infinity) {
+          bestVal = valScore;
           saveModel(join(outDir, 'model'), model, meta);
         }
       }
@@ -218,6 +226,51 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   writeFileSync(join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   await writeRunReport(outDir, { cfg, dataset, external, metrics, runs, wallSeconds });
   return { metrics, seeds: runs, outDir, wallSeconds };
+}
+
+/** Seed of ensemble member j of model seed `seed` (member 0 uses the seed itself). */
+export function ensembleMemberSeed(seed: number, j: number): number {
+  return j === 0 ? seed : seedFor(seed, `train.ensemble.member${j}`);
+}
+
+/**
+ * The seed's model: one trained model, or (train.ensemble = M > 1) an EnsembleModel of M members,
+ * each built and trained with its own seed, trained one after another (one live copy at a time).
+ */
+function trainSeedModel(
+  cfg: RunConfig,
+  spec: Dataset['spec'],
+  seed: number,
+  trainMember: (model: FusionModel, memberSeed: number, label: string) => TrainResult,
+): { model: FusionModel; members: TrainResult[] } {
+  const M = cfg.train.ensemble;
+  if (M === 1) {
+    const model = buildModel(cfg.model, spec, seed);
+    try {
+      return { model, members: [trainMember(model, seed, `seed ${seed}`)] };
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+  const snapshots: Map<string, tf.Tensor>[] = [];
+  const members: TrainResult[] = [];
+  try {
+    for (let j = 0; j < M; j++) {
+      const memberSeed = ensembleMemberSeed(seed, j);
+      const member = buildModel(cfg.model, spec, memberSeed);
+      try {
+        members.push(trainMember(member, memberSeed, `seed ${seed} member ${j + 1}/${M}`));
+        snapshots.push(snapshotWeights(member));
+      } finally {
+        member.dispose();
+      }
+    }
+  } catch (e) {
+    snapshots.forEach((w) => w.forEach((t) => t.dispose()));
+    throw e;
+  }
+  return { model: new EnsembleModel(buildModel(cfg.model, spec, seed), snapshots, spec.task), members };
 }
 
 /** One split of the data and what is fitted on its training part. */

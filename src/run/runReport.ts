@@ -31,11 +31,13 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
   mkdirSync(plotsDir, { recursive: true });
   const plots: string[] = [];
 
-  const curves = r.runs.map((run) => ({
-    name: `seed ${run.seed}`,
-    x: run.result.history.map((h) => h.epoch),
-    y: run.result.history.map((h) => h.val[r.cfg.train.monitor] ?? NaN),
-  }));
+  const curves = r.runs.flatMap((run) =>
+    run.members.map((m, j) => ({
+      name: run.members.length > 1 ? `seed ${run.seed} member ${j + 1}` : `seed ${run.seed}`,
+      x: m.history.map((h) => h.epoch),
+      y: m.history.map((h) => h.val[r.cfg.train.monitor] ?? NaN),
+    })),
+  );
   if (curves.some((c) => c.x.length > 1)) {
     writeFileSync(
       join(plotsDir, 'learning-curves.svg'),
@@ -89,12 +91,22 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
   lines.push(`Model \`${r.cfg.model.type}\`, seeds ${r.runs.map((x) => x.seed).join(', ')}, ${protocol}, wall time ${r.wallSeconds.toFixed(1)} s.`, '');
   lines.push(metricsReport(r.metrics, { title: 'Metrics (mean ± std over seeds)' }), '');
   lines.push('## Training', '');
+  const ensemble = r.runs.some((run) => run.members.length > 1);
+  if (ensemble) {
+    lines.push(
+      `Each seed's model is an ensemble of ${r.cfg.train.ensemble} members (train.ensemble; member seeds derived from the seed) whose probabilities are averaged; one row per member, the metrics above are the ensembles'.`,
+      '',
+    );
+  }
   lines.push('| seed | best epoch | best val ' + r.cfg.train.monitor + ' | epochs run | early stop | seconds | val threshold |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- |');
   for (const run of r.runs) {
-    lines.push(
-      `| ${run.seed} | ${run.result.bestEpoch} | ${run.result.bestScore.toFixed(4)} | ${run.result.history.length} | ${run.result.stoppedEarly ? 'yes' : 'no'} | ${run.result.seconds.toFixed(1)} | ${run.threshold?.toFixed(3) ?? '—'} |`,
-    );
+    run.members.forEach((m, j) => {
+      const label = run.members.length > 1 ? `${run.seed} · member ${j + 1}` : String(run.seed);
+      lines.push(
+        `| ${label} | ${m.bestEpoch} | ${m.bestScore.toFixed(4)} | ${m.history.length} | ${m.stoppedEarly ? 'yes' : 'no'} | ${m.seconds.toFixed(1)} | ${j === run.members.length - 1 ? (run.threshold?.toFixed(3) ?? '—') : ''} |`,
+      );
+    });
   }
   lines.push('');
   if (plots.length) {
@@ -103,7 +115,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     lines.push('');
   }
   if (usage) {
-    lines.push(`## Expert usage (seed ${usageSeed}, ${r.runs[0]!.test ? 'test' : 'validation'} split)`, '');
+    lines.push(`## Expert usage (seed ${usageSeed}${ensemble ? ', ensemble member 1' : ''}, ${r.runs[0]!.test ? 'test' : 'validation'} split)`, '');
     lines.push("Gate-weighted share of each modality among each expert's top-k assignments (FuseMoE Fig. 3c); load = the expert's share of all gate weight.", '');
     lines.push(expertUsageMarkdown(usage), '');
   }

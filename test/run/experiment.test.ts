@@ -171,3 +171,26 @@ test("split.seed 'per-seed' with split.file is a config error naming both keys",
     (e: Error) => /split\.seed/.test(e.message) && /split\.file/.test(e.message),
   );
 });
+
+test('train.ensemble 2: two members per seed, the saved ensemble reloads with the evaluated risks, the report lists the members', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'fm-ens-run-'));
+  const cfg = config(baseline, { train: { epochs: 2, batchSize: 16, patience: 0, ensemble: 2 } });
+  const res = await runExperiment(cfg, { baseDir: '.', outDir: out, log: quiet, progress: false });
+  assert.equal(res.seeds[0]!.members.length, 2);
+  assert.notDeepEqual(res.seeds[0]!.members[0]!.history, res.seeds[0]!.members[1]!.history, 'members are trained from different seeds');
+  const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+  assert.match(summary, /1 · member 2/);
+  assert.match(summary, /ensemble of 2 members/);
+  const p = await Predictor.load(join(out, 'seeds', '1', 'model'));
+  try {
+    assert.equal(p.meta.ensembleMembers, 2);
+    const test = res.seeds[0]!.test!;
+    const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8'));
+    const data = generateSynthetic({ n: 160, seed: 2, missingness: 'long-tail' });
+    const byId = new Map(data.samples.map((s) => [s.id, s]));
+    const risks = p.predict(split.test.map((id: string) => byId.get(id)!)).map((r) => r.risk!);
+    risks.forEach((r, i) => assert.ok(Math.abs(r - test.probs[i]!) < 1e-5, `sample ${i}: ${r} vs ${test.probs[i]}`));
+  } finally {
+    p.dispose();
+  }
+});
