@@ -2,14 +2,17 @@
  * `fleximodal compare --config <file> --vary gating=softmax,gaussian,laplace [--vary ...] [--variant name:k=v;k=v] [--seeds 1,2,3]`
  * Trains every variant (the cartesian product of the --vary lists) with the same data, split and
  * seeds, and writes compare.json (variant → metrics.json object), compare.md and a plot.
+ *
+ * `fleximodal compare --run name=<run dir> --run ...` tabulates runs trained earlier (e.g. in
+ * parallel processes) the same way, after checking that they used the same data, split and seeds.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readConfigFile, applyOverride, parseConfig } from '../config/parse.js';
 import { runExperiment } from '../run/experiment.js';
 import { compareTable } from '../eval/report.js';
-import type { MetricsJson, MetricSummary } from '../eval/aggregate.js';
+import { validateMetricsJson, type MetricsJson, type MetricSummary } from '../eval/aggregate.js';
 import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import { FlexiModalError } from '../errors.js';
 import { parseSeeds, collect } from './options.js';
@@ -67,6 +70,83 @@ function splitTopLevel(text: string): string[] {
   return out.map((s) => s.trim()).filter(Boolean);
 }
 
+/** A finished run directory to tabulate: its metrics and what makes runs comparable. */
+interface FinishedRun {
+  name: string;
+  dir: string;
+  metrics: MetricsJson;
+  /** data, externalData, split and seeds of its config.json / manifest.json. */
+  protocol: Record<string, string>;
+}
+
+/** Read `name=dir` (a run directory written by train or compare). Errors name the file. */
+export function readFinishedRun(spec: string): FinishedRun {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new FlexiModalError(`--run '${spec}' is not name=<run directory>`, { hint: 'write e.g. --run laplace=runs/laplace' });
+  const name = spec.slice(0, eq);
+  const dir = resolve(spec.slice(eq + 1));
+  const read = (file: string): unknown => {
+    const path = join(dir, file);
+    if (!existsSync(path)) throw new FlexiModalError(`${file} not found`, { where: path, hint: 'pass a run directory written by `fleximodal train` (or a compare variant directory)' });
+    try {
+      return JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new FlexiModalError(`${file} is not valid JSON (${(e as Error).message})`, { where: path });
+    }
+  };
+  const metrics = validateMetricsJson(read('metrics.json'), join(dir, 'metrics.json'));
+  const cfg = read('config.json') as Record<string, unknown>;
+  const manifest = read('manifest.json') as Record<string, unknown>;
+  const protocol = {
+    data: JSON.stringify(cfg.data),
+    externalData: JSON.stringify(cfg.externalData ?? null),
+    missingness: JSON.stringify(cfg.missingness ?? null),
+    split: JSON.stringify(cfg.split),
+    seeds: JSON.stringify(manifest.seeds),
+    dataHashes: JSON.stringify(manifest.dataHashes ?? {}),
+  };
+  return { name, dir, metrics, protocol };
+}
+
+/** Throw unless every run used the same data, split and seeds (naming the first difference). */
+export function checkComparable(runs: FinishedRun[]): void {
+  const [first, ...rest] = runs;
+  for (const r of rest) {
+    for (const key of Object.keys(first!.protocol)) {
+      if (first!.protocol[key] !== r.protocol[key]) {
+        throw new FlexiModalError(`runs '${first!.name}' and '${r.name}' differ in ${key}: ${first!.protocol[key]} vs ${r.protocol[key]}`, {
+          where: `${first!.dir} vs ${r.dir}`,
+          hint: 'compare runs trained on the same data, split and seeds, or pass --allow-mismatch to tabulate them anyway',
+        });
+      }
+    }
+  }
+}
+
+/** Write compare.json, compare.md and the test-AUROC bar chart; print the Markdown. */
+async function writeComparison(outDir: string, title: string, preamble: string, results: Record<string, MetricsJson>): Promise<void> {
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'compare.json'), JSON.stringify(results, null, 2) + '\n');
+  const hasExternal = Object.values(results).some((m) => m.external);
+  const md = [
+    `# Comparison: ${title}`,
+    '',
+    preamble,
+    '',
+    compareTable(results, { split: 'test', groups: true }),
+    '',
+    ...(hasExternal ? ['## External test set', '', compareTable(results, { split: 'external', groups: true }), ''] : []),
+  ].join('\n');
+  writeFileSync(join(outDir, 'compare.md'), md);
+  const bars = Object.entries(results)
+    .map(([name, m]) => ({ name, s: m.test?.auroc as MetricSummary | undefined }))
+    .filter((b) => b.s && b.s.mean !== null)
+    .map((b) => ({ label: b.name, mean: b.s!.mean!, std: b.s!.std ?? undefined }));
+  if (bars.length) writeFileSync(join(outDir, 'compare-test-auroc.svg'), await barChartWithErrors(bars, { title: 'test AUROC per variant', yLabel: 'AUROC' }));
+  process.stdout.write(md + '\n');
+  process.stdout.write(`\nwrote ${join(outDir, 'compare.json')}, compare.md and compare-test-auroc.svg\n`);
+}
+
 /** Directory-safe variant name. */
 function slug(name: string): string {
   return name.replace(/[^A-Za-z0-9_.=-]+/g, '_');
@@ -76,57 +156,64 @@ export function registerCompareCommand(program: Command): void {
   program
     .command('compare')
     .description('train config variants side by side (same data, split, seeds) and tabulate mean ± std overall and per group')
-    .requiredOption('-c, --config <file>', 'base run configuration (JSON)')
+    .option('-c, --config <file>', 'base run configuration (JSON); required unless --run is used')
     .option('--vary <key=v1,v2>', 'a config key and its values (repeatable; variants = cartesian product)', collect, [])
     .option('--variant <name:k=v;k=v>', 'an explicit variant setting several keys together (repeatable)', collect, [])
+    .option('--run <name=dir>', 'tabulate a finished run directory as a variant instead of training (repeatable)', collect, [])
+    .option('--allow-mismatch', 'with --run: tabulate runs even when their data, split or seeds differ')
     .option('--seeds <list>', 'comma-separated seeds, e.g. 1,2,3')
     .option('-o, --out <dir>', 'output directory', 'runs/compare')
     .option('--set <key=value>', 'override a config key for every variant (repeatable)', collect, [])
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu')
     .option('--no-progress', 'plain log lines instead of a progress bar')
-    .action(async (o: { config: string; vary: string[]; variant: string[]; seeds?: string; out: string; set: string[]; backend?: string; progress: boolean }) => {
-      const configPath = resolve(o.config);
-      const base = readConfigFile(configPath);
-      const variants = [...(o.vary.length || !o.variant.length ? variantsOf(o.vary) : []), ...explicitVariantsOf(o.variant)];
-      const seeds = o.seeds ? parseSeeds(o.seeds) : undefined;
-      // validate every variant before training any
-      const configs = variants.map((v) => {
-        let raw = base;
-        for (const s of [...o.set, ...v.sets]) raw = applyOverride(raw, s);
-        if (o.backend) raw = applyOverride(raw, `engine.backend=${o.backend}`);
-        return parseConfig(raw, `${configPath} with ${v.name}`);
-      });
-      const outDir = resolve(o.out);
-      mkdirSync(outDir, { recursive: true });
-      const results: Record<string, MetricsJson> = {};
-      for (let i = 0; i < variants.length; i++) {
-        const v = variants[i]!;
-        process.stderr.write(`\n=== variant ${i + 1}/${variants.length}: ${v.name} ===\n`);
-        const res = await runExperiment(configs[i]!, {
-          baseDir: dirname(configPath),
-          outDir: join(outDir, 'variants', slug(v.name)),
-          seeds,
-          progress: o.progress ? 'auto' : false,
+    .action(
+      async (o: { config?: string; vary: string[]; variant: string[]; run: string[]; allowMismatch?: boolean; seeds?: string; out: string; set: string[]; backend?: string; progress: boolean }) => {
+        const outDir = resolve(o.out);
+        if (o.run.length) {
+          if (o.config || o.vary.length || o.variant.length || o.set.length || o.seeds) {
+            throw new FlexiModalError('--run tabulates finished runs: it cannot be combined with --config, --vary, --variant, --set or --seeds', {
+              hint: 'train the variants first (or use --vary without --run)',
+            });
+          }
+          const runs = o.run.map(readFinishedRun);
+          const names = new Set<string>();
+          for (const r of runs) {
+            if (names.has(r.name)) throw new FlexiModalError(`--run name '${r.name}' is used twice`, { hint: 'give every run its own name' });
+            names.add(r.name);
+          }
+          if (!o.allowMismatch) checkComparable(runs);
+          const preamble = `Finished runs: ${runs.map((r) => `${r.name} = \`${r.dir}\``).join('; ')}; seeds ${runs[0]!.protocol.seeds}; mean ± std over seeds.${o.allowMismatch ? ' Runs were not checked for the same data, split and seeds (--allow-mismatch).' : ' Same data, split and seeds (checked).'}`;
+          await writeComparison(outDir, runs.map((r) => r.name).join(' vs '), preamble, Object.fromEntries(runs.map((r) => [r.name, r.metrics])));
+          return;
+        }
+        if (!o.config) throw new FlexiModalError('compare needs --config <file> (or --run name=<dir> to tabulate finished runs)');
+        const configPath = resolve(o.config);
+        const base = readConfigFile(configPath);
+        const variants = [...(o.vary.length || !o.variant.length ? variantsOf(o.vary) : []), ...explicitVariantsOf(o.variant)];
+        const seeds = o.seeds ? parseSeeds(o.seeds) : undefined;
+        // validate every variant before training any
+        const configs = variants.map((v) => {
+          let raw = base;
+          for (const s of [...o.set, ...v.sets]) raw = applyOverride(raw, s);
+          if (o.backend) raw = applyOverride(raw, `engine.backend=${o.backend}`);
+          return parseConfig(raw, `${configPath} with ${v.name}`);
         });
-        results[v.name] = res.metrics;
-        writeFileSync(join(outDir, 'compare.json'), JSON.stringify(results, null, 2) + '\n');
-      }
-      const md = [
-        `# Comparison: ${[...o.vary, ...o.variant].join(' × ')}`,
-        '',
-        `Base config \`${o.config}\`; seeds ${(seeds ?? configs[0]!.seeds).join(', ')}; mean ± std over seeds.`,
-        '',
-        compareTable(results, { split: 'test', groups: true }),
-        '',
-        ...(results[variants[0]!.name]!.external ? ['## External test set', '', compareTable(results, { split: 'external', groups: true }), ''] : []),
-      ].join('\n');
-      writeFileSync(join(outDir, 'compare.md'), md);
-      const bars = Object.entries(results)
-        .map(([name, m]) => ({ name, s: m.test?.auroc as MetricSummary | undefined }))
-        .filter((b) => b.s && b.s.mean !== null)
-        .map((b) => ({ label: b.name, mean: b.s!.mean!, std: b.s!.std ?? undefined }));
-      if (bars.length) writeFileSync(join(outDir, 'compare-test-auroc.svg'), await barChartWithErrors(bars, { title: 'test AUROC per variant', yLabel: 'AUROC' }));
-      process.stdout.write(md + '\n');
-      process.stdout.write(`\nwrote ${join(outDir, 'compare.json')}, compare.md and compare-test-auroc.svg\n`);
-    });
+        mkdirSync(outDir, { recursive: true });
+        const results: Record<string, MetricsJson> = {};
+        for (let i = 0; i < variants.length; i++) {
+          const v = variants[i]!;
+          process.stderr.write(`\n=== variant ${i + 1}/${variants.length}: ${v.name} ===\n`);
+          const res = await runExperiment(configs[i]!, {
+            baseDir: dirname(configPath),
+            outDir: join(outDir, 'variants', slug(v.name)),
+            seeds,
+            progress: o.progress ? 'auto' : false,
+          });
+          results[v.name] = res.metrics;
+          writeFileSync(join(outDir, 'compare.json'), JSON.stringify(results, null, 2) + '\n');
+        }
+        const preamble = `Base config \`${o.config}\`; seeds ${(seeds ?? configs[0]!.seeds).join(', ')}; mean ± std over seeds.`;
+        await writeComparison(outDir, [...o.vary, ...o.variant].join(' × '), preamble, results);
+      },
+    );
 }

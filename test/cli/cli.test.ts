@@ -63,6 +63,27 @@ test('compare runs every variant and writes compare.json shaped like metrics.jso
   assert.deepEqual(Object.keys(cmp), ['gating=softmax', 'gating=laplace']);
   for (const v of Object.values(cmp)) validateMetricsJson(v);
   assert.match(readFileSync(join(out, 'compare.md'), 'utf8'), /gating=laplace/);
+
+  // the same variants tabulated from their finished run directories
+  const out2 = join(dir, 'cmp-runs');
+  const runs = ['--run', `soft=${join(out, 'variants', 'gating=softmax')}`, '--run', `lap=${join(out, 'variants', 'gating=laplace')}`];
+  const t = run(['compare', ...runs, '--out', out2]);
+  assert.equal(t.status, 0, t.stderr);
+  const tab = JSON.parse(readFileSync(join(out2, 'compare.json'), 'utf8'));
+  assert.deepEqual(Object.keys(tab), ['soft', 'lap']);
+  assert.deepEqual(tab.lap, cmp['gating=laplace']);
+  assert.match(readFileSync(join(out2, 'compare.md'), 'utf8'), /Same data, split and seeds \(checked\)/);
+
+  // a run with other seeds is refused, naming the runs and the key; --allow-mismatch overrides
+  const other = join(dir, 'run-seed2');
+  assert.equal(run(['train', '--config', join(dir, 'config.json'), '--seeds', '2', '--out', other, '--no-progress']).status, 0);
+  const bad = run(['compare', runs[0]!, runs[1]!, '--run', `s2=${other}`, '--out', join(dir, 'cmp-bad')]);
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /runs 'soft' and 's2' differ in seeds/);
+  assert.equal(run(['compare', runs[0]!, runs[1]!, '--run', `s2=${other}`, '--allow-mismatch', '--out', join(dir, 'cmp-any')]).status, 0);
+  const missing = run(['compare', '--run', `x=${join(dir, 'nope')}`, '--out', join(dir, 'cmp-none')]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /metrics\.json not found/);
 });
 
 test('predict rejects a malformed input line with file:line', () => {
