@@ -97,15 +97,22 @@ export function readFinishedRun(spec: string): FinishedRun {
   const metrics = validateMetricsJson(read('metrics.json'), join(dir, 'metrics.json'));
   const cfg = read('config.json') as Record<string, unknown>;
   const manifest = read('manifest.json') as Record<string, unknown>;
+  // file paths may be written relative to different config folders: the data hashes compare the files
   const protocol = {
-    data: JSON.stringify(cfg.data),
-    externalData: JSON.stringify(cfg.externalData ?? null),
+    data: JSON.stringify(withoutPaths(cfg.data)),
+    externalData: JSON.stringify(withoutPaths(cfg.externalData ?? null)),
     missingness: JSON.stringify(cfg.missingness ?? null),
     split: JSON.stringify(cfg.split),
     seeds: JSON.stringify(manifest.seeds),
-    dataHashes: JSON.stringify(manifest.dataHashes ?? {}),
+    dataHashes: JSON.stringify(Object.values((manifest.dataHashes ?? {}) as Record<string, string>).sort()),
   };
   return { name, dir, metrics, protocol };
+}
+
+/** A data-source section without its file-path keys. */
+function withoutPaths(source: unknown): unknown {
+  if (!source || typeof source !== 'object') return source;
+  return Object.fromEntries(Object.entries(source).filter(([k]) => !['records', 'outcomes', 'path'].includes(k)));
 }
 
 /** Throw unless every run used the same data, split and seeds (naming the first difference). */
