@@ -145,13 +145,15 @@ export function metricOf(
 
 /**
  * "mean ± std" with `digits` decimals (default 3), e.g. "0.853 ± 0.004"; "—" when the mean is null
- * or the summary is absent; "(k/N seeds)" appended when the metric is undefined for some seeds.
+ * or the summary is absent; the mean alone when only one seed has a value; "(k/N seeds)" appended
+ * when the metric is undefined for some seeds.
  */
 export function formatMeanStd(m: MetricSummary | undefined, digits = 3): string {
   if (!m || m.mean === null) return '—';
-  const text = m.std === null ? m.mean.toFixed(digits) : `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}`;
-  // a metric undefined for some seeds (e.g. AUROC of a group with one class in some splits)
   const defined = m.seeds.filter((x) => x !== null).length;
+  // one value has no spread to show (the contract's std 0 for one seed is not a measured 0)
+  const text = m.std === null || (m.seeds.length > 0 && defined <= 1) ? m.mean.toFixed(digits) : `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}`;
+  // a metric undefined for some seeds (e.g. AUROC of a group with one class in some splits)
   return defined < m.seeds.length ? `${text} (${defined}/${m.seeds.length} seeds)` : text;
 }
 

@@ -81,9 +81,10 @@ test('seedResultFromEvaluations + aggregate from evaluateByGroup', () => {
 
 test('formatMeanStd', () => {
   assert.equal(formatMeanStd({ mean: 0.8534, std: 0.0041, seeds: [] }), '0.853 ± 0.004');
-  assert.equal(formatMeanStd({ mean: 0.5, std: 0, seeds: [0.5] }, 2), '0.50 ± 0.00');
+  assert.equal(formatMeanStd({ mean: 0.5, std: 0, seeds: [0.5] }, 2), '0.50', 'one seed: no ± 0');
+  assert.equal(formatMeanStd({ mean: 0.5, std: 0, seeds: [0.5, 0.5] }, 2), '0.50 ± 0.00', 'two equal seeds: a measured 0');
   // defined for one seed of three: say so instead of a misleading ± 0
-  assert.equal(formatMeanStd({ mean: 1, std: 0, seeds: [1, null, null] }), '1.000 ± 0.000 (1/3 seeds)');
+  assert.equal(formatMeanStd({ mean: 1, std: 0, seeds: [1, null, null] }), '1.000 (1/3 seeds)');
   assert.equal(formatMeanStd({ mean: null, std: null, seeds: [null] }), '—');
   assert.equal(formatMeanStd(undefined), '—');
 });
