@@ -10,6 +10,7 @@ import { FlexiModalError } from '../errors.js';
 import type { Rng } from '../engine/rng.js';
 import { solveSpd } from './linalg.js';
 import { drawCategorical, sampleCovariates, type CovariateDist } from './mlogitMoe.js';
+import { alignReferenceCell } from './voronoi.js';
 
 /** Gating function of the Gaussian MoE. */
 export type GaussianGate = 'softmax' | 'laplace';
@@ -429,27 +430,17 @@ export function gaussianVoronoiLosses(fit: GaussianMoeParams, truth: GaussianMoe
     }
     return cells;
   };
-  let t0 = 0;
-  let t1 = new Array<number>(d).fill(0);
-  let cells = cellsFor(t1);
   const ref = truth.k - 1;
-  for (let iter = 0; iter < 20; iter++) {
-    const cell = cells[ref]!;
-    if (cell.length === 0) break;
-    let mass = 0;
-    const mean = new Array<number>(d).fill(0);
-    for (const i of cell) {
-      const w = Math.exp(fit.beta[i]!);
-      mass += w;
-      for (let c = 0; c < d; c++) mean[c] = mean[c]! + w * fit.W[i * d + c]!;
-    }
-    t0 = truth.beta[ref]! - Math.log(mass);
-    if (fit.gate === 'softmax') t1 = mean.map((m, c) => truth.W[ref * d + c]! - m / mass);
-    const next = cellsFor(t1);
-    const same = next.every((c, j) => c.join() === cells[j]!.join());
-    cells = next;
-    if (same) break;
-  }
+  const { t0, t1, cells } = alignReferenceCell({
+    d,
+    ref,
+    intercept: (i) => fit.beta[i]!,
+    slope: (i, c) => fit.W[i * d + c]!,
+    refIntercept: truth.beta[ref]!,
+    refSlope: (c) => truth.W[ref * d + c]!,
+    shiftSlope: fit.gate === 'softmax',
+    cellsFor,
+  });
   let d2 = 0;
   let gate = 0;
   for (let j = 0; j < truth.k; j++) {

@@ -75,6 +75,56 @@ export function voronoiCells(fit: MlogitMoeParams, truth: MlogitMoeParams, t1?: 
   return cells;
 }
 
+/** What `alignReferenceCell` needs to know about a fitted mixing measure and the true reference atom. */
+export interface ReferenceCellInput {
+  /** Gate-slope dimension. */
+  d: number;
+  /** Index of the reference true atom (the one pinned to zero by the identifiability constraint). */
+  ref: number;
+  /** Gate intercept β₀ᵢ and slope β₁ᵢ[c] of fitted atom i (unshifted). */
+  intercept: (i: number) => number;
+  slope: (i: number, c: number) => number;
+  /** The reference true atom's intercept and slope. */
+  refIntercept: number;
+  refSlope: (c: number) => number;
+  /** Whether the gate is invariant to a common slope shift (softmax) or only to an intercept shift. */
+  shiftSlope: boolean;
+  /** Voronoi cells (fitted atom indices per true atom) for the slope shift t₁. */
+  cellsFor: (t1: number[]) => number[][];
+}
+
+/**
+ * Gauge alignment on the reference cell: a softmax gate is unchanged by adding one (t₀, t₁) to
+ * every atom, so shift the fit such that the reference cell gets the true atom's mass
+ * (t₀ = β₀ʳᵉᶠ − log Σᵢ e^{β₀ᵢ}) and mass-weighted mean slope (t₁), recompute the cells, and repeat
+ * until they stop changing (at most 20 rounds).
+ */
+export function alignReferenceCell(inp: ReferenceCellInput): { t0: number; t1: number[]; cells: number[][] } {
+  const { d } = inp;
+  let t0 = 0;
+  let t1 = new Array<number>(d).fill(0);
+  let cells = inp.cellsFor(t1);
+  for (let iter = 0; iter < 20; iter++) {
+    const cell = cells[inp.ref]!;
+    if (cell.length === 0) break;
+    // mass and mass-weighted mean slope of the reference cell in the unshifted fit
+    let mass = 0;
+    const mean = new Array<number>(d).fill(0);
+    for (const i of cell) {
+      const w = Math.exp(inp.intercept(i));
+      mass += w;
+      for (let c = 0; c < d; c++) mean[c] = mean[c]! + w * inp.slope(i, c);
+    }
+    t0 = inp.refIntercept - Math.log(mass);
+    if (inp.shiftSlope) t1 = mean.map((m, c) => inp.refSlope(c) - m / mass);
+    const next = inp.cellsFor(t1);
+    const same = next.every((c, j) => c.length === cells[j]!.length && c.every((v, q) => v === cells[j]![q]));
+    cells = next;
+    if (same) break;
+  }
+  return { t0, t1, cells };
+}
+
 /** D_r with its cells and gauge shift. */
 export function voronoiLossDetailed(fit: MlogitMoeParams, truth: MlogitMoeParams, r = 2, opts: VoronoiOptions = {}): VoronoiResult {
   if (!(r >= 1)) throw new FlexiModalError(`Voronoi order r = ${r} must be ≥ 1`, { where: 'voronoiLoss r', hint: 'use r = 1 or 2' });
@@ -83,30 +133,19 @@ export function voronoiLossDetailed(fit: MlogitMoeParams, truth: MlogitMoeParams
   }
   const { K, d } = fit;
   const gauge = opts.gauge ?? 'reference-cell';
-  let t0 = 0;
-  let t1 = new Array<number>(d).fill(0);
-  let cells = voronoiCells(fit, truth, t1);
-  if (gauge === 'reference-cell') {
-    const ref = truth.k - 1;
-    for (let iter = 0; iter < 20; iter++) {
-      const cell = cells[ref]!;
-      if (cell.length === 0) break;
-      // mass and mass-weighted mean β₁ of the reference cell in the unshifted fit
-      let mass = 0;
-      const mean = new Array<number>(d).fill(0);
-      for (const i of cell) {
-        const w = Math.exp(fit.beta0[i]!);
-        mass += w;
-        for (let c = 0; c < d; c++) mean[c] = mean[c]! + w * fit.beta1[i * d + c]!;
-      }
-      t0 = truth.beta0[ref]! - Math.log(mass);
-      t1 = mean.map((m, c) => truth.beta1[ref * d + c]! - m / mass);
-      const next = voronoiCells(fit, truth, t1);
-      const same = next.every((c, j) => c.length === cells[j]!.length && c.every((v, q) => v === cells[j]![q]));
-      cells = next;
-      if (same) break;
-    }
-  }
+  const { t0, t1, cells } =
+    gauge === 'reference-cell'
+      ? alignReferenceCell({
+          d,
+          ref: truth.k - 1,
+          intercept: (i) => fit.beta0[i]!,
+          slope: (i, c) => fit.beta1[i * d + c]!,
+          refIntercept: truth.beta0[truth.k - 1]!,
+          refSlope: (c) => truth.beta1[(truth.k - 1) * d + c]!,
+          shiftSlope: true,
+          cellsFor: (shift) => voronoiCells(fit, truth, shift),
+        })
+      : { t0: 0, t1: new Array<number>(d).fill(0), cells: voronoiCells(fit, truth, new Array<number>(d).fill(0)) };
   let loss = 0;
   const parts = { mass: 0, over: 0, exact: 0 };
   for (let j = 0; j < truth.k; j++) {
