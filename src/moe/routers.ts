@@ -22,7 +22,7 @@ import { ExpertPool } from './experts.js';
 import { Gate } from './gating.js';
 import { loadBalancingLoss, modalityDistributions, entropyLoss, type LoadBalanceWeights } from './losses.js';
 import { routeTokens, type Routing } from './routing.js';
-import { SparseMoE, type SparseMoEConfig } from './sparse-moe.js';
+import { SparseMoE, gateConfigOf, type SparseMoEConfig } from './sparse-moe.js';
 
 export type RouterDesign = 'joint' | 'per-modality' | 'disjoint';
 export type RoutingUnit = 'token' | 'sample';
@@ -399,20 +399,7 @@ export class PerModalityRouter implements MoEFusionRouter {
     }
     this.gates = [];
     for (let j = 0; j < cfg.numModalities; j++) {
-      this.gates.push(
-        new Gate(
-          `${name}.mod${j}.gate`,
-          {
-            dim: width,
-            numExperts: cfg.numExperts,
-            gating: cfg.gating,
-            modifiedGateFn: cfg.modifiedGateFn,
-            noisyGating: cfg.noisyGating,
-            initStd: cfg.gateInitStd,
-          },
-          rng,
-        ),
-      );
+      this.gates.push(new Gate(`${name}.mod${j}.gate`, gateConfigOf(cfg, width), rng));
     }
     this.pool = new ExpertPool(name, { dim: width, hidden: cfg.hidden, numExperts: cfg.numExperts }, rng);
     this.noiseRng = new Rng(rng.seed());

@@ -4,7 +4,7 @@
 import { tf } from '../engine/tf.js';
 import { Rng } from '../engine/rng.js';
 import { ExpertPool } from './experts.js';
-import { Gate, type GatingFunction, type ModifiedGateFn } from './gating.js';
+import { Gate, type GateConfig, type GatingFunction, type ModifiedGateFn } from './gating.js';
 import { routeTokens } from './routing.js';
 
 /** Configuration of a SparseMoE layer. */
@@ -55,6 +55,11 @@ export interface SparseMoEOutput {
   load: tf.Tensor1D;
 }
 
+/** The gate settings of a MoE config, for a gate over tokens of width `dim`. */
+export function gateConfigOf(cfg: Pick<SparseMoEConfig, 'numExperts' | 'gating' | 'modifiedGateFn' | 'noisyGating' | 'gateInitStd'>, dim: number): GateConfig {
+  return { dim, numExperts: cfg.numExperts, gating: cfg.gating, modifiedGateFn: cfg.modifiedGateFn, noisyGating: cfg.noisyGating, initStd: cfg.gateInitStd };
+}
+
 /**
  * Sparse MoE layer. Variables: `<name>.gate.w` [d,S], `<name>.gate.b` [S] (softmax and
  * modified-softmax), `<name>.gate.noise.w` [d,S] (noisy gating), `<name>.expert<i>.w1` [d,h],
@@ -70,18 +75,7 @@ export class SparseMoE {
   constructor(name: string, cfg: SparseMoEConfig, rng: Rng) {
     this.name = name;
     this.cfg = cfg;
-    this.gate = new Gate(
-      `${name}.gate`,
-      {
-        dim: cfg.dim,
-        numExperts: cfg.numExperts,
-        gating: cfg.gating,
-        modifiedGateFn: cfg.modifiedGateFn,
-        noisyGating: cfg.noisyGating,
-        initStd: cfg.gateInitStd,
-      },
-      rng,
-    );
+    this.gate = new Gate(`${name}.gate`, gateConfigOf(cfg, cfg.dim), rng);
     this.experts = new ExpertPool(name, { dim: cfg.dim, hidden: cfg.hidden, numExperts: cfg.numExperts }, rng);
     this.noiseRng = new Rng(rng.seed());
   }
