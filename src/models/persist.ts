@@ -94,7 +94,7 @@ export function loadModel(dir: string): LoadedModel {
   const weightsPath = join(modelDir, 'weights.safetensors');
   const weights = loadWeights(weightsPath);
   const members = meta.ensembleMembers ?? 0;
-  if (members > 0 && !(Number.isInteger(members) && members >= 1)) {
+  if (meta.ensembleMembers !== undefined && !(Number.isInteger(members) && members >= 1)) {
     model.dispose();
     weights.forEach((t) => t.dispose());
     throw new FlexiModalError(`ensembleMembers must be a positive integer, got ${String(members)}`, { where: metaPath });

@@ -101,12 +101,18 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
   lines.push('| seed | best epoch | best val ' + r.cfg.train.monitor + ' | epochs run | early stop | seconds | val threshold |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- |');
   for (const run of r.runs) {
+    const threshold = run.threshold?.toFixed(3) ?? '—';
+    if (run.members.length === 1) {
+      const m = run.members[0]!;
+      lines.push(`| ${run.seed} | ${m.bestEpoch} | ${m.bestScore.toFixed(4)} | ${m.history.length} | ${m.stoppedEarly ? 'yes' : 'no'} | ${m.seconds.toFixed(1)} | ${threshold} |`);
+      continue;
+    }
     run.members.forEach((m, j) => {
-      const label = run.members.length > 1 ? `${run.seed} · member ${j + 1}` : String(run.seed);
-      lines.push(
-        `| ${label} | ${m.bestEpoch} | ${m.bestScore.toFixed(4)} | ${m.history.length} | ${m.stoppedEarly ? 'yes' : 'no'} | ${m.seconds.toFixed(1)} | ${j === run.members.length - 1 ? (run.threshold?.toFixed(3) ?? '—') : ''} |`,
-      );
+      lines.push(`| ${run.seed} · member ${j + 1} | ${m.bestEpoch} | ${m.bestScore.toFixed(4)} | ${m.history.length} | ${m.stoppedEarly ? 'yes' : 'no'} | ${m.seconds.toFixed(1)} | |`);
     });
+    const ensembleVal = (run.evaluations.val?.overall as unknown as Record<string, number> | undefined)?.[r.cfg.train.monitor];
+    const seconds = run.members.reduce((t, m) => t + m.seconds, 0);
+    lines.push(`| ${run.seed} · **ensemble** | — | ${ensembleVal !== undefined && Number.isFinite(ensembleVal) ? ensembleVal.toFixed(4) : '—'} | — | — | ${seconds.toFixed(1)} | ${threshold} |`);
   }
   lines.push('');
   if (plots.length) {

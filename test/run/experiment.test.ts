@@ -180,6 +180,10 @@ test('train.ensemble 2: two members per seed, the saved ensemble reloads with th
   assert.notDeepEqual(res.seeds[0]!.members[0]!.history, res.seeds[0]!.members[1]!.history, 'members are trained from different seeds');
   const summary = readFileSync(join(out, 'summary.md'), 'utf8');
   assert.match(summary, /1 · member 2/);
+  const ensembleRow = summary.split('\n').find((l) => l.startsWith('| 1 · **ensemble**'));
+  assert.ok(ensembleRow, 'one ensemble row per seed');
+  const valAuroc = res.metrics.val!.auroc!.seeds[0]!;
+  assert.ok(ensembleRow!.includes(valAuroc.toFixed(4)), `ensemble row shows the ensemble's val AUROC ${valAuroc}`);
   assert.match(summary, /ensemble of 2 members/);
   const p = await Predictor.load(join(out, 'seeds', '1', 'model'));
   try {
