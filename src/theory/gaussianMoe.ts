@@ -10,7 +10,7 @@ import { FlexiModalError } from '../errors.js';
 import type { Rng } from '../engine/rng.js';
 import { solveSpd } from './linalg.js';
 import { drawCategorical, sampleCovariates, type CovariateDist } from './mlogitMoe.js';
-import { alignReferenceCell } from './voronoi.js';
+import { alignReferenceCell, nearestAtomCells } from './voronoi.js';
 
 /** Gating function of the Gaussian MoE. */
 export type GaussianGate = 'softmax' | 'laplace';
@@ -411,25 +411,9 @@ export function gaussianVoronoiLosses(fit: GaussianMoeParams, truth: GaussianMoe
     p.b[i]!,
     p.nu[i]!,
   ];
-  const cellsFor = (t1: number[]): number[][] => {
-    const zero = new Array<number>(d).fill(0);
-    const ts = Array.from({ length: truth.k }, (_, j) => theta(truth, j, zero));
-    const cells: number[][] = Array.from({ length: truth.k }, () => []);
-    for (let i = 0; i < fit.k; i++) {
-      const th = theta(fit, i, t1);
-      let best = 0;
-      let bd = Infinity;
-      ts.forEach((tj, j) => {
-        const dd = tj.reduce((acc, v, q) => acc + (v - th[q]!) ** 2, 0);
-        if (dd < bd) {
-          bd = dd;
-          best = j;
-        }
-      });
-      cells[best]!.push(i);
-    }
-    return cells;
-  };
+  const zero = new Array<number>(d).fill(0);
+  const trueAtoms = Array.from({ length: truth.k }, (_, j) => theta(truth, j, zero));
+  const cellsFor = (t1: number[]): number[][] => nearestAtomCells(Array.from({ length: fit.k }, (_, i) => theta(fit, i, t1)), trueAtoms);
   const ref = truth.k - 1;
   const { t0, t1, cells } = alignReferenceCell({
     d,

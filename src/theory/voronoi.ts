@@ -53,26 +53,35 @@ function dist2(u: number[], v: number[]): number {
   return s;
 }
 
-/** Voronoi cells of the fitted atoms w.r.t. the true atoms (ties go to the lower true index). */
-export function voronoiCells(fit: MlogitMoeParams, truth: MlogitMoeParams, t1?: number[]): number[][] {
-  const shift = t1 ?? new Array<number>(fit.d).fill(0);
-  const zero = new Array<number>(fit.d).fill(0);
-  const ts = Array.from({ length: truth.k }, (_, j) => theta(truth, j, zero));
-  const cells: number[][] = Array.from({ length: truth.k }, () => []);
-  for (let i = 0; i < fit.k; i++) {
-    const th = theta(fit, i, shift);
+/**
+ * Voronoi cells: fitted atom i joins the true atom nearest in squared Euclidean distance (ties go to
+ * the lower true index). Returns the fitted atom indices per true atom.
+ */
+export function nearestAtomCells(fitted: number[][], truth: number[][]): number[][] {
+  const cells: number[][] = truth.map(() => []);
+  fitted.forEach((th, i) => {
     let best = 0;
     let bd = Infinity;
-    for (let j = 0; j < truth.k; j++) {
-      const dd = dist2(th, ts[j]!);
+    truth.forEach((tj, j) => {
+      const dd = dist2(th, tj);
       if (dd < bd) {
         bd = dd;
         best = j;
       }
-    }
+    });
     cells[best]!.push(i);
-  }
+  });
   return cells;
+}
+
+/** Voronoi cells of the fitted atoms w.r.t. the true atoms, fitted slopes shifted by t1. */
+export function voronoiCells(fit: MlogitMoeParams, truth: MlogitMoeParams, t1?: number[]): number[][] {
+  const shift = t1 ?? new Array<number>(fit.d).fill(0);
+  const zero = new Array<number>(fit.d).fill(0);
+  return nearestAtomCells(
+    Array.from({ length: fit.k }, (_, i) => theta(fit, i, shift)),
+    Array.from({ length: truth.k }, (_, j) => theta(truth, j, zero)),
+  );
 }
 
 /** What `alignReferenceCell` needs to know about a fitted mixing measure and the true reference atom. */
