@@ -265,6 +265,37 @@ export const configSchema = z
       .strict()
       .prefault({}),
     train: trainSchema.prefault({}),
+    /** Analyses of the run (REMIND App. 7.1, Fig. 4); written next to metrics.json and into the report. */
+    analysis: z
+      .object({
+        /** Tail groups: modality combinations holding less than this share of the training samples. */
+        tailFraction: z.number().gt(0).lt(1).default(0.15),
+        /** Gradient consistency of head and tail groups over training (costs one forward/backward per sampled example). */
+        gradientConsistency: z
+          .object({
+            enabled: z.boolean().default(false),
+            /** Sample after epoch 1 and every `every` epochs. */
+            every: z.number().int().positive().default(2),
+            /** Whole-set sample size. */
+            samples: z.number().int().positive().default(64),
+            /** Examples per group. */
+            perGroup: z.number().int().positive().default(16),
+            /** Groups with fewer training samples are skipped. */
+            minGroupSize: z.number().int().positive().default(8),
+            maxGroups: z.number().int().positive().default(12),
+            /** Regular expression over variable names selecting the fusion block's parameters. */
+            params: z.string().default('^fusion\\.'),
+          })
+          .strict()
+          .prefault({}),
+        /** Top-experts pattern per group (Soft MoE models): top-k by combine weight. */
+        topExperts: z
+          .object({ k: z.number().int().positive().default(3), minGroupSize: z.number().int().positive().default(5) })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -3,13 +3,15 @@
  * d-vector B_k per modality-combination group k (bitmask over the spec's M modalities, 2^M
  * entries), broadcast by the model to every token slot of every modality the sample misses.
  *
- * Groups never seen in training: a non-trainable mask `missing.groupSeen` [2^M] (saved with the
- * weights) records every group met by a training forward pass. A group whose mask entry is 0
+ * Groups never seen in training: a mask `missing.groupSeen` [2^M] (saved with the weights)
+ * records every group met by a training forward pass. It is a tf.js variable only so that it is
+ * saved and restored by name; it never lies on a gradient path, so no optimizer step changes it
+ * (it is not flagged non-trainable: tf.variableGrads returns null gradients for such variables). A group whose mask entry is 0
  * falls back to the DEFAULT embedding = the mean of the embeddings of all seen groups (before any
  * training: its own initial row). So an unseen combination at test time gets "a typical missing
  * embedding", never an index error and never an untrained random row.
  *
- * Variables: `missing.group` [2^M, d] (trainable), `missing.groupSeen` [2^M] (not trainable).
+ * Variables: `missing.group` [2^M, d], `missing.groupSeen` [2^M] (0/1, set by training forwards).
  */
 import { tf } from '../engine/tf.js';
 import type { Rng } from '../engine/rng.js';
@@ -19,7 +21,7 @@ export class GroupMissingEmbedding {
   readonly numGroups: number;
   /** B_k for every group [2^M, d]. */
   readonly table: tf.Variable;
-  /** 1 where the group was seen in a training forward pass [2^M] (not trainable). */
+  /** 1 where the group was seen in a training forward pass [2^M] (no gradient ever reaches it). */
   readonly seen: tf.Variable;
 
   constructor(
@@ -38,7 +40,7 @@ export class GroupMissingEmbedding {
     const init = new Float32Array(this.numGroups * dim);
     for (let i = 0; i < init.length; i++) init[i] = rng.normal() * 0.02;
     this.table = tf.variable(tf.tensor2d(init, [this.numGroups, dim]), true, `${name}.group`);
-    this.seen = tf.variable(tf.zeros([this.numGroups]), false, `${name}.groupSeen`);
+    this.seen = tf.variable(tf.zeros([this.numGroups]), true, `${name}.groupSeen`);
   }
 
   /** Mark the groups of a training batch as seen (a no-op when all of them already are). */

@@ -33,6 +33,7 @@ import { newManifest } from './manifest.js';
 import { writeRunReport } from './runReport.js';
 import { expertUsage, type ExpertUsage } from '../analysis/expertUsage.js';
 import { applyMissingness } from './missingnessProtocol.js';
+import { RemindAnalyses } from '../analysis/remindAnalyses.js';
 
 export interface ExperimentOptions {
   /** Directory of the config file: data paths in the config are relative to it. */
@@ -124,6 +125,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const loaded = await loadDataset(cfg.data, opts.baseDir);
   log(formatReport(loaded.report, 'text'));
   const dataset = applyMissingness(loaded, cfg.missingness, log);
+  const analyses = new RemindAnalyses(cfg, dataset.spec, log);
   const external = cfg.externalData ? await loadDataset(cfg.externalData, opts.baseDir) : undefined;
   if (external) {
     log(formatReport(external.report, 'text'));
@@ -156,6 +158,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
           callbacks: [
             ...(cfg.train.collapseDetector && model.variables().some((v) => /\.expert\d+\./.test(v.name)) ? [new CollapseDetector()] : []),
             ...(opts.callbacks?.(seed) ?? []),
+            ...analyses.callbacks(seed, model, parts.train, toBatch, { ...cfg.train.loss, posWeight }),
           ],
           progress: opts.progress ?? 'auto',
           log,
@@ -185,6 +188,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
       perSeed.push(seedResultFromEvaluations(evaluations));
       const usageSet = parts.test.length > 0 ? parts.test : parts.val;
       const usage = expertUsage(model, dataset.spec.modalities.map((m) => m.name), usageSet, toBatch);
+      analyses.afterTraining(seed, model, usageSet, toEvalBatch);
       runs.push({ seed, members, evaluations, threshold, test, usage });
       if (counters.truncatedTimesteps + counters.clippedValues > 0) {
         log(
@@ -224,7 +228,8 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   manifest.wallSeconds = wallSeconds;
   writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   writeFileSync(join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
-  await writeRunReport(outDir, { cfg, dataset, external, metrics, runs, wallSeconds });
+  const analysisSection = await analyses.write(outDir);
+  await writeRunReport(outDir, { cfg, dataset, external, metrics, runs, wallSeconds, analysisSection });
   return { metrics, seeds: runs, outDir, wallSeconds };
 }
 

@@ -15,6 +15,7 @@ import { rocCurvePlot } from '../eval/plots/rocCurve.js';
 import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import type { SeedRun } from './experiment.js';
 import { expertUsageHeatmap, expertUsageMarkdown } from '../analysis/expertUsage.js';
+import type { ReportSection } from '../analysis/remindAnalyses.js';
 
 export interface RunReportInput {
   cfg: RunConfig;
@@ -23,6 +24,8 @@ export interface RunReportInput {
   metrics: MetricsJson;
   runs: SeedRun[];
   wallSeconds: number;
+  /** REMIND analyses (plots already written into plots/), appended before the data report. */
+  analysisSection?: ReportSection | null;
 }
 
 /** Write summary.md and plots/*.svg into `outDir`; returns the Markdown. */
@@ -80,6 +83,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     }
   }
 
+  if (r.analysisSection) plots.push(...r.analysisSection.plots);
   const lines: string[] = [];
   lines.push(`# Run ${r.cfg.name}`, '');
   const sp = r.cfg.split;
@@ -125,6 +129,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     lines.push("Gate-weighted share of each modality among each expert's top-k assignments (FuseMoE Fig. 3c); load = the expert's share of all gate weight.", '');
     lines.push(expertUsageMarkdown(usage), '');
   }
+  if (r.analysisSection) lines.push(r.analysisSection.markdown, '');
   lines.push('## Data', '', '```', formatReport(r.dataset.report, 'text'), '```', '');
   if (r.external) lines.push('### External data', '', '```', formatReport(r.external.report, 'text'), '```', '');
   const md = lines.join('\n');
