@@ -193,12 +193,14 @@ export const configSchema = z
     /**
      * A missingness protocol applied to the loaded data before splitting (for missing-modality
      * experiments): every listed modality (default: all) is dropped from each sample independently
-     * with probability p, never dropping a sample's last modality. Counts go to the log and report.
+     * with probability p — one number, or a record modality → probability (a per-modality profile;
+     * modalities not named are kept) — never dropping a sample's last modality. Counts go to the
+     * log and report.
      */
     missingness: z
       .object({
         protocol: z.literal('random-drop'),
-        p: z.number().min(0).max(1),
+        p: z.union([z.number().min(0).max(1), z.record(z.string().min(1), z.number().min(0).max(1))]),
         modalities: z.array(z.string()).optional(),
         seed: z.number().int().min(0).default(0),
       })
