@@ -206,6 +206,26 @@ const trainSchema = z
     collapseDetector: z.boolean().default(true),
     /** Keep at most this many (latest) distinct observation times per time-series modality. */
     maxTimesteps: z.number().int().positive().default(256),
+    /**
+     * Loss weighting by modality-combination group (src/train/groupWeighting.ts): 'group-dro' =
+     * REMIND eqs. 2–4 (λ refreshed every `everySteps` optimizer steps with sharpness `gamma`);
+     * 'reweigh' = inverse-frequency group weights n_g^(−power); 'none' = plain mean loss.
+     */
+    groupWeighting: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('none') }).strict(),
+        z
+          .object({
+            type: z.literal('group-dro'),
+            gamma: z.number().positive().default(0.02),
+            everySteps: z.number().int().positive().default(1),
+          })
+          .strict(),
+        z.object({ type: z.literal('reweigh'), power: z.number().min(0).max(1).default(1) }).strict(),
+      ])
+      .prefault({ type: 'none' }),
+    /** Two-stage training (REMIND §3): freeze the encoders (`enc.*`) after this many epochs; null = never. */
+    freezeEncodersAfter: z.number().int().min(0).nullable().default(null),
   })
   .strict();
 
@@ -267,6 +287,14 @@ export const configSchema = z
       .strict()
       .prefault({}),
     train: trainSchema.prefault({}),
+    /** Evaluation settings. */
+    evaluation: z
+      .object({
+        /** Tail groups = modality combinations holding less than this share of the training samples (REMIND: 0.15). */
+        tailThreshold: z.number().gt(0).lt(1).default(0.15),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
