@@ -11,6 +11,8 @@ import { readJsonl } from './sources/jsonl.js';
 import { readLongCsv, longCsvModalityMapSchema } from './sources/longCsv.js';
 import { readMultiviewCsv } from './sources/multiviewCsv.js';
 import { generateSynthetic, SYNTHETIC_MODALITIES } from './synthetic.js';
+import { mimicIvSourceSchema } from './sources/mimicIv/options.js';
+import { readMimicIv } from './sources/mimicIv/reader.js';
 
 const pathList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const taskSchema = z.discriminatedUnion('kind', [
@@ -85,6 +87,7 @@ export const dataSourceSchema = z.discriminatedUnion('type', [
       labels: z.number().int().min(1).optional(),
     })
     .strict(),
+  mimicIvSourceSchema,
 ]);
 
 export type DataSource = z.infer<typeof dataSourceSchema>;
@@ -97,7 +100,7 @@ export function parseDataSource(raw: unknown, where = 'data'): DataSource {
     const key = [where, ...iss.path.map(String)].join('.');
     throw new FlexiModalError(`invalid data source: ${iss.message}`, {
       where: `config key ${key}`,
-      hint: 'type is one of physionet2012, jsonl, long-csv, multiview-csv, synthetic (see docs/DATA.md)',
+      hint: 'type is one of physionet2012, jsonl, long-csv, multiview-csv, synthetic, mimic-iv (see docs/DATA.md)',
     });
   }
   return r.data;
@@ -126,5 +129,7 @@ export async function loadDataset(source: DataSource | unknown, baseDir: string 
       const { type: _t, ...opts } = src;
       return generateSynthetic(opts);
     }
+    case 'mimic-iv':
+      return readMimicIv(src, { baseDir });
   }
 }
