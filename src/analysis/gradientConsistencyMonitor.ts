@@ -6,7 +6,7 @@
  * sample X (`samples` random training examples: head-dominated, as training is) and per group
  * min(count, `perGroup`) of its examples. Groups with fewer than `minGroupSize` training samples
  * are skipped; at most `maxGroups` groups (every head group first, then the largest tail groups).
- * Tail = groups holding less than `tailFraction` of the training samples.
+ * Tail = groups holding less than `tailFraction` (config `evaluation.tailThreshold`) of the training samples.
  */
 import type { Sample, TaskSpec, DatasetSpec } from '../data/schema.js';
 import type { Batch } from '../data/batchTypes.js';
@@ -16,6 +16,7 @@ import type { TaskLossOptions } from '../train/taskLoss.js';
 import type { TrainerCallback, EpochEndInfo } from '../train/callbacks.js';
 import { Rng } from '../engine/rng.js';
 import { FlexiModalError } from '../errors.js';
+import { headTailGroups } from '../eval/longTail.js';
 import { cosine, dominantDirection, perExampleGradients } from './gradientConsistency.js';
 
 export interface GradientConsistencyConfig {
@@ -52,8 +53,8 @@ export interface ConsistencyRecord {
   seconds: number;
 }
 
-/** Head and tail groups of a set of samples: tail = share < tailFraction. */
-export function headTailGroups(spec: DatasetSpec, samples: Sample[], tailFraction: number): { id: number; name: string; count: number; share: number; kind: 'head' | 'tail'; members: Sample[] }[] {
+/** The groups of a set of samples, largest first, with their share and head/tail kind (tail = share < tailFraction, as in src/eval/longTail.ts). */
+export function groupsWithKind(spec: DatasetSpec, samples: Sample[], tailFraction: number): { id: number; name: string; count: number; share: number; kind: 'head' | 'tail'; members: Sample[] }[] {
   const byGroup = new Map<number, Sample[]>();
   for (const s of samples) {
     const g = groupIdOf(spec, s);
@@ -61,10 +62,12 @@ export function headTailGroups(spec: DatasetSpec, samples: Sample[], tailFractio
     if (list) list.push(s);
     else byGroup.set(g, [s]);
   }
+  const { tail } = headTailGroups(samples.map((s) => groupName(spec, groupIdOf(spec, s))), tailFraction);
+  const tailSet = new Set(tail);
   return [...byGroup.entries()]
     .map(([id, members]) => {
-      const share = members.length / samples.length;
-      return { id, name: groupName(spec, id), count: members.length, share, kind: share < tailFraction ? ('tail' as const) : ('head' as const), members };
+      const name = groupName(spec, id);
+      return { id, name, count: members.length, share: members.length / samples.length, kind: tailSet.has(name) ? ('tail' as const) : ('head' as const), members };
     })
     .sort((a, b) => b.count - a.count || a.id - b.id);
 }
@@ -100,7 +103,7 @@ export class GradientConsistencyMonitor implements TrainerCallback {
     const rng = new Rng(seed);
     const pick = (xs: Sample[], k: number) => rng.shuffle(xs.slice()).slice(0, Math.min(k, xs.length));
     this.whole = pick(train, cfg.samples);
-    const eligible = headTailGroups(spec, train, cfg.tailFraction).filter((g) => g.count >= cfg.minGroupSize);
+    const eligible = groupsWithKind(spec, train, cfg.tailFraction).filter((g) => g.count >= cfg.minGroupSize);
     const chosen = [...eligible.filter((g) => g.kind === 'head'), ...eligible.filter((g) => g.kind === 'tail')].slice(0, cfg.maxGroups);
     this.groups = chosen.map((g) => ({ name: g.name, kind: g.kind, share: g.share, members: pick(g.members, cfg.perGroup) }));
   }

@@ -50,7 +50,7 @@ export class RemindAnalyses {
     }
     const gc = this.cfg.analysis.gradientConsistency;
     if (gc.enabled && !this.consistency.has(seed)) {
-      const cb = new GradientConsistencyMonitor(model, this.spec.task, this.spec, train, toBatch, loss, { ...gc, tailFraction: this.cfg.analysis.tailFraction }, seedFor(seed, 'analysis.gradientConsistency'), this.log);
+      const cb = new GradientConsistencyMonitor(model, this.spec.task, this.spec, train, toBatch, loss, { ...gc, tailFraction: this.cfg.evaluation.tailThreshold }, seedFor(seed, 'analysis.gradientConsistency'), this.log);
       this.consistency.set(seed, cb);
       out.push(cb);
     }
@@ -77,7 +77,7 @@ export class RemindAnalyses {
       const seeds = [...this.consistency.entries()].map(([seed, m]) => ({ seed, records: m.records }));
       writeFileSync(
         join(outDir, 'gradient-consistency.json'),
-        JSON.stringify({ tailFraction: this.cfg.analysis.tailFraction, params: this.cfg.analysis.gradientConsistency.params, seeds }, null, 2) + '\n',
+        JSON.stringify({ tailThreshold: this.cfg.evaluation.tailThreshold, params: this.cfg.analysis.gradientConsistency.params, seeds }, null, 2) + '\n',
       );
       const series = seeds.flatMap(({ seed, records }) =>
         (['head', 'tail'] as const).map((kind) => ({ name: `seed ${seed} ${kind}`, x: records.map((r) => r.epoch), y: records.map((r) => (kind === 'head' ? r.headMean : r.tailMean)) })),
@@ -86,7 +86,7 @@ export class RemindAnalyses {
         writeFileSync(join(outDir, 'plots', 'gradient-consistency.svg'), await lineChart(series, { title: 'gradient consistency GC(g_k) over training (mean over head / tail groups)', xLabel: 'epoch', yLabel: 'GC', mark: 'both' }));
         plots.push('gradient-consistency.svg');
       }
-      md.push('## Gradient consistency (REMIND App. 7.1)', '', `Cosine between each group's dominant per-example gradient direction and the whole training set's, for the fusion parameters matching \`${this.cfg.analysis.gradientConsistency.params}\`; tail = groups with < ${(100 * this.cfg.analysis.tailFraction).toFixed(0)} % of the training samples. Values per group: \`gradient-consistency.json\`.`, '');
+      md.push('## Gradient consistency (REMIND App. 7.1)', '', `Cosine between each group's dominant per-example gradient direction and the whole training set's, for the fusion parameters matching \`${this.cfg.analysis.gradientConsistency.params}\`; tail = groups with < ${(100 * this.cfg.evaluation.tailThreshold).toFixed(0)} % of the training samples (\`evaluation.tailThreshold\`). Values per group: \`gradient-consistency.json\`.`, '');
       md.push(consistencyTable(seeds), '');
     }
     if (this.switches.size) {

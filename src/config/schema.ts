@@ -206,6 +206,26 @@ const trainSchema = z
     collapseDetector: z.boolean().default(true),
     /** Keep at most this many (latest) distinct observation times per time-series modality. */
     maxTimesteps: z.number().int().positive().default(256),
+    /**
+     * Loss weighting by modality-combination group (src/train/groupWeighting.ts): 'group-dro' =
+     * REMIND eqs. 2–4 (λ refreshed every `everySteps` optimizer steps with sharpness `gamma`);
+     * 'reweigh' = inverse-frequency group weights n_g^(−power); 'none' = plain mean loss.
+     */
+    groupWeighting: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('none') }).strict(),
+        z
+          .object({
+            type: z.literal('group-dro'),
+            gamma: z.number().positive().default(0.02),
+            everySteps: z.number().int().positive().default(1),
+          })
+          .strict(),
+        z.object({ type: z.literal('reweigh'), power: z.number().min(0).max(1).default(1) }).strict(),
+      ])
+      .prefault({ type: 'none' }),
+    /** Two-stage training (REMIND §3): freeze the encoders (`enc.*`) after this many epochs; null = never. */
+    freezeEncodersAfter: z.number().int().min(0).nullable().default(null),
   })
   .strict();
 
@@ -242,12 +262,14 @@ export const configSchema = z
     /**
      * A missingness protocol applied to the loaded data before splitting (for missing-modality
      * experiments): every listed modality (default: all) is dropped from each sample independently
-     * with probability p, never dropping a sample's last modality. Counts go to the log and report.
+     * with probability p — one number, or a record modality → probability (a per-modality profile;
+     * modalities not named are kept) — never dropping a sample's last modality. Counts go to the
+     * log and report.
      */
     missingness: z
       .object({
         protocol: z.literal('random-drop'),
-        p: z.number().min(0).max(1),
+        p: z.union([z.number().min(0).max(1), z.record(z.string().min(1), z.number().min(0).max(1))]),
         modalities: z.array(z.string()).optional(),
         seed: z.number().int().min(0).default(0),
       })
@@ -265,11 +287,17 @@ export const configSchema = z
       .strict()
       .prefault({}),
     train: trainSchema.prefault({}),
+    /** Evaluation settings. */
+    evaluation: z
+      .object({
+        /** Tail groups = modality combinations holding less than this share of the training samples (REMIND: 0.15). */
+        tailThreshold: z.number().gt(0).lt(1).default(0.15),
+      })
+      .strict()
+      .prefault({}),
     /** Analyses of the run (REMIND App. 7.1, Fig. 4); written next to metrics.json and into the report. */
     analysis: z
       .object({
-        /** Tail groups: modality combinations holding less than this share of the training samples. */
-        tailFraction: z.number().gt(0).lt(1).default(0.15),
         /** Gradient consistency of head and tail groups over training (costs one forward/backward per sampled example). */
         gradientConsistency: z
           .object({

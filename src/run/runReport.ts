@@ -16,6 +16,7 @@ import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import type { SeedRun } from './experiment.js';
 import { expertUsageHeatmap, expertUsageMarkdown } from '../analysis/expertUsage.js';
 import type { ReportSection } from '../analysis/remindAnalyses.js';
+import { groupWeightsSection } from './regimeReport.js';
 
 export interface RunReportInput {
   cfg: RunConfig;
@@ -84,6 +85,9 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
   }
 
   if (r.analysisSection) plots.push(...r.analysisSection.plots);
+  const regimeSections = [await groupWeightsSection(outDir, plotsDir, r.cfg, r.runs)];
+  plots.push(...regimeSections.flatMap((x) => x.plots));
+
   const lines: string[] = [];
   lines.push(`# Run ${r.cfg.name}`, '');
   const sp = r.cfg.split;
@@ -130,6 +134,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     lines.push(expertUsageMarkdown(usage), '');
   }
   if (r.analysisSection) lines.push(r.analysisSection.markdown, '');
+  for (const section of regimeSections) lines.push(...section.lines);
   lines.push('## Data', '', '```', formatReport(r.dataset.report, 'text'), '```', '');
   if (r.external) lines.push('### External data', '', '```', formatReport(r.external.report, 'text'), '```', '');
   const md = lines.join('\n');

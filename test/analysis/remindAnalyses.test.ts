@@ -13,7 +13,7 @@ import { buildModel } from '../../src/models/build.js';
 import type { RemindModel } from '../../src/models/remind.js';
 import { taskLoss } from '../../src/train/taskLoss.js';
 import { cosine, dominantDirection, perExampleGradients, topEigenvector } from '../../src/analysis/gradientConsistency.js';
-import { headTailGroups } from '../../src/analysis/gradientConsistencyMonitor.js';
+import { groupsWithKind } from '../../src/analysis/gradientConsistencyMonitor.js';
 import { topExpertsPattern, topIndices } from '../../src/analysis/topExperts.js';
 import { runExperiment } from '../../src/run/experiment.js';
 import type { Sample } from '../../src/data/schema.js';
@@ -80,7 +80,7 @@ test('per-example gradients average to the batch gradient of the mean loss', () 
 });
 
 test('head/tail groups: tail = share below the fraction; top-experts pattern counts k experts per sample', () => {
-  const groups = headTailGroups(data.spec, data.samples, 0.15);
+  const groups = groupsWithKind(data.spec, data.samples, 0.15);
   assert.equal(groups.reduce((a, g) => a + g.count, 0), data.samples.length);
   for (const g of groups) assert.equal(g.kind, g.count / data.samples.length < 0.15 ? 'tail' : 'head');
   assert.deepEqual(topIndices([0.1, 0.5, 0.2, 0.5], 0, 4, 3), [1, 3, 2]);

@@ -161,6 +161,11 @@ test('group embeddings: training marks groups seen; an unseen group at test time
     assert.deepEqual(got[0], table[3]);
     got[1]!.forEach((v, k) => assert.ok(Math.abs(v - (table[1]![k]! + table[3]![k]!) / 2) < 1e-7));
     assert.throws(() => emb.lookup(Int32Array.from([8]), false), /group id 8 outside \[0, 8\)/);
+    // a group first met in a later training pass starts from the default (fine-tuning a frozen table keeps it)
+    const later = emb.lookup(Int32Array.from([6]), true).arraySync()[0]!;
+    later.forEach((v, k) => assert.ok(Math.abs(v - got[1]![k]!) < 1e-7));
+    assert.deepEqual(emb.seenGroups(), [1, 3, 6]);
+    assert.deepEqual((emb.table.arraySync() as number[][])[3], table[3], 'seen rows are untouched');
     // the mask never receives a gradient (the optimizer leaves it alone), also for unseen groups
     const { grads } = tf.variableGrads(() => tf.sum(emb.lookup(Int32Array.from([1, 6]), true)) as tf.Scalar, emb.variables());
     assert.equal(grads[emb.seen.name], undefined);
