@@ -16,6 +16,7 @@ import { validateMetricsJson, type MetricsJson, type MetricSummary } from '../ev
 import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import { FlexiModalError } from '../errors.js';
 import { parseSeeds, collect } from './options.js';
+import { writeConsistencyComparison } from '../analysis/gradientConsistencyCompare.js';
 
 /** One variant: a name ("gating=laplace,router=joint") and its overrides. */
 export interface Variant {
@@ -192,6 +193,8 @@ export function registerCompareCommand(program: Command): void {
           if (!o.allowMismatch) checkComparable(runs);
           const preamble = `Finished runs: ${runs.map((r) => `${r.name} = \`${r.dir}\``).join('; ')}; seeds ${runs[0]!.protocol.seeds}; mean ± std over seeds.${o.allowMismatch ? ' Runs were not checked for the same data, split and seeds (--allow-mismatch).' : ' Same data, split and seeds (checked).'}`;
           await writeComparison(outDir, runs.map((r) => r.name).join(' vs '), preamble, Object.fromEntries(runs.map((r) => [r.name, r.metrics])));
+          const gc = await writeConsistencyComparison(outDir, runs);
+          if (gc) process.stdout.write(`wrote ${join(outDir, gc)}\n`);
           return;
         }
         if (!o.config) throw new FlexiModalError('compare needs --config <file> (or --run name=<dir> to tabulate finished runs)');
@@ -222,6 +225,7 @@ export function registerCompareCommand(program: Command): void {
         }
         const preamble = `Base config \`${o.config}\`; seeds ${(seeds ?? configs[0]!.seeds).join(', ')}; mean ± std over seeds.`;
         await writeComparison(outDir, [...o.vary, ...o.variant].join(' × '), preamble, results);
+        await writeConsistencyComparison(outDir, variants.map((v) => ({ name: v.name, dir: join(outDir, 'variants', slug(v.name)) })));
       },
     );
 }

@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '../../src/engine/tf.js';
@@ -16,6 +16,7 @@ import { cosine, dominantDirection, perExampleGradients, topEigenvector } from '
 import { groupsWithKind } from '../../src/analysis/gradientConsistencyMonitor.js';
 import { topExpertsPattern, topIndices } from '../../src/analysis/topExperts.js';
 import { runExperiment } from '../../src/run/experiment.js';
+import { meanConsistencyOverSeeds, writeConsistencyComparison } from '../../src/analysis/gradientConsistencyCompare.js';
 import type { Sample } from '../../src/data/schema.js';
 
 before(async () => {
@@ -129,5 +130,24 @@ test('a REMIND run writes gradient consistency, residual-switch and top-experts 
     assert.ok(lines.some((l) => l.includes('gradient consistency (epoch 2)')));
   } finally {
     rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('gradient consistency of several runs: per-epoch means over seeds, NaN seeds skipped; one SVG', async () => {
+  const rec = (epoch: number, headMean: number, tailMean: number) => ({ epoch, groups: [], headMean, tailMean, seconds: 0 });
+  const m = meanConsistencyOverSeeds([{ records: [rec(1, 0.9, 0.2), rec(3, 0.8, NaN)] }, { records: [rec(1, 0.7, 0.4), rec(3, 0.6, 0.1)] }]);
+  assert.deepEqual(m.map((p) => p.epoch), [1, 3]);
+  assert.ok(Math.abs(m[0]!.head - 0.8) < 1e-12 && Math.abs(m[0]!.tail - 0.3) < 1e-12);
+  assert.ok(Math.abs(m[1]!.tail - 0.1) < 1e-12);
+  const dir = mkdtempSync(join(tmpdir(), 'gc-compare-'));
+  try {
+    const run = join(dir, 'a');
+    mkdirSync(run);
+    writeFileSync(join(run, 'gradient-consistency.json'), JSON.stringify({ seeds: [{ seed: 1, records: [rec(1, 0.9, 0.2)] }] }));
+    assert.equal(await writeConsistencyComparison(dir, [{ name: 'a', dir: run }, { name: 'b', dir: join(dir, 'missing') }]), 'compare-gradient-consistency.svg');
+    assert.match(readFileSync(join(dir, 'compare-gradient-consistency.svg'), 'utf8'), /^<svg/);
+    assert.equal(await writeConsistencyComparison(dir, [{ name: 'b', dir: join(dir, 'missing') }]), null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
