@@ -22,6 +22,7 @@ import { encoderConfigOf } from './encoderConfig.js';
 import type { FusionModel, ForwardOutput, SampleExplanation } from './model.js';
 import { explainRouting } from './explainRouting.js';
 import { GroupMissingEmbedding, presenceGroupIds } from './groupMissingEmbedding.js';
+import { encodeModalities } from './encodeModalities.js';
 
 /** One FuseMoE block: x + MHA(LN(x)); x + MoE(LN(x)) with the MoE routed per modality. */
 class FuseMoEBlock {
@@ -120,14 +121,9 @@ export class FuseMoEModel implements FusionModel {
   private tokens(batch: Batch, training: boolean): { x: tf.Tensor3D; present: Float32Array } {
     const B = batch.size;
     const M = this.spec.modalities.length;
-    const present = new Float32Array(B * M);
-    const keeps: tf.Tensor3D[] = [];
-    const parts = this.encoders.map((enc, j) => {
-      const { tokens, empty } = enc.apply(batch.modalities[this.spec.modalities[j]!.name]!, training); // [B, L_j, d], [B]
-      const emptyData = empty.dataSync();
-      for (let b = 0; b < B; b++) present[b * M + j] = batch.present[b * M + j]! > 0 && emptyData[b]! === 0 ? 1 : 0;
-      const keep = tf.tensor3d(Array.from({ length: B }, (_, b) => present[b * M + j]!), [B, 1, 1]); // [B, 1, 1]
-      keeps.push(keep);
+    const { tokens: encoded, present, keeps } = encodeModalities(this.encoders, this.spec, batch, training);
+    const parts = encoded.map((tokens, j) => {
+      const keep = keeps[j]!; // [B, 1, 1]
       let t = tf.mul(tokens, keep);
       const miss = this.missing[j];
       if (miss) t = tf.add(t, tf.mul(tf.sub(1, keep), miss.expandDims(0))); // learned tokens where absent
