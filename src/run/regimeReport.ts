@@ -8,6 +8,11 @@ import { lineChart } from '../eval/plots/lineChart.js';
 import { markdownTable } from '../eval/report.js';
 import type { RunConfig } from '../config/schema.js';
 import type { SeedRun } from './experiment.js';
+import type { MetricsJson } from '../eval/aggregate.js';
+import { longTailMarkdown } from '../eval/longTail.js';
+
+/** Metric columns of the regime tables, in report order (those present are shown). */
+const METRIC_ORDER = ['auroc', 'auprc', 'f1', 'f1_at_val_threshold', 'accuracy', 'brier'];
 
 /** At most this many groups are drawn in the λ plot (the largest final λ); the JSON has all. */
 const MAX_PLOTTED_GROUPS = 12;
@@ -54,4 +59,12 @@ export async function groupWeightsSection(outDir: string, plotsDir: string, cfg:
     '',
   ];
   return { plots, lines };
+}
+
+/** The head / tail table of a run (metrics.json `longTail`). */
+export function longTailSection(metrics: MetricsJson): ReportSection {
+  const lt = metrics.longTail;
+  if (!lt) return { plots: [], lines: [] };
+  const present = new Set(Object.values(lt.test ?? lt.val ?? {}).flatMap((p) => Object.keys(p)));
+  return { plots: [], lines: [longTailMarkdown(lt, METRIC_ORDER.filter((m) => present.has(m)))] };
 }

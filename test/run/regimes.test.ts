@@ -51,6 +51,12 @@ test('plain GroupDRO on the late-fusion baseline: λ logged per epoch on the sim
   const saved = JSON.parse(readFileSync(join(a.outDir, 'group-weights.json'), 'utf8'));
   assert.deepEqual(saved.seeds['1'][2].weights, hist[2]!.groupWeights);
   assert.match(readFileSync(join(a.outDir, 'summary.md'), 'utf8'), /group-weights\.svg/);
+  // head / tail metrics: tail = groups under 15 % of the training split
+  const lt = a.metrics.longTail!;
+  assert.ok(lt.tailGroups.length > 0 && lt.headGroups.length > 0);
+  assert.equal(lt.threshold, 0.15);
+  assert.ok(lt.test!.tail.auroc && lt.test!.head.accuracy);
+  assert.match(readFileSync(join(a.outDir, 'summary.md'), 'utf8'), /## Head \/ tail groups/);
   // DRO changes training compared with the plain loss
   const plain = await runExperiment(config({}), { baseDir: '.', outDir: tmp('fm-plain-'), log: quiet, progress: false, saveModels: false });
   assert.notDeepEqual(plain.metrics.test, a.metrics.test);
