@@ -267,13 +267,28 @@ export const configSchema = z
      * log and report.
      */
     missingness: z
-      .object({
+      .discriminatedUnion('protocol', [
+      z.object({
         protocol: z.literal('random-drop'),
         p: z.union([z.number().min(0).max(1), z.record(z.string().min(1), z.number().min(0).max(1))]),
         modalities: z.array(z.string()).optional(),
         seed: z.number().int().min(0).default(0),
       })
-      .strict()
+      .strict(),
+      /**
+       * REMIND Table 5 (src/data/extremeMissingness.ts): keep the samples with every modality
+       * (incomplete: 'drop', the paper) and remove `modality` from exactly round(fraction·k) of them.
+       */
+      z
+        .object({
+          protocol: z.literal('extreme'),
+          modality: z.string().min(1),
+          fraction: z.number().min(0).max(1).default(0.8),
+          seed: z.number().int().min(0).default(0),
+          incomplete: z.enum(['drop', 'keep']).default('drop'),
+        })
+        .strict(),
+      ])
       .optional(),
     model: modelSchema,
     /** Normalisation fitted on the training split. */

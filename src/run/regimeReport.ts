@@ -10,6 +10,7 @@ import type { RunConfig } from '../config/schema.js';
 import type { SeedRun } from './experiment.js';
 import type { MetricsJson } from '../eval/aggregate.js';
 import { longTailMarkdown } from '../eval/longTail.js';
+import { presenceMarkdown } from '../eval/presence.js';
 
 /** Metric columns of the regime tables, in report order (those present are shown). */
 const METRIC_ORDER = ['auroc', 'auprc', 'f1', 'f1_at_val_threshold', 'accuracy', 'brier'];
@@ -67,4 +68,12 @@ export function longTailSection(metrics: MetricsJson): ReportSection {
   if (!lt) return { plots: [], lines: [] };
   const present = new Set(Object.values(lt.test ?? lt.val ?? {}).flatMap((p) => Object.keys(p)));
   return { plots: [], lines: [longTailMarkdown(lt, METRIC_ORDER.filter((m) => present.has(m)))] };
+}
+
+/** The available / absent table of the extreme-missingness protocol (metrics.json `extreme`). */
+export function extremeSection(metrics: MetricsJson): ReportSection {
+  const ex = metrics.extreme;
+  if (!ex) return { plots: [], lines: [] };
+  const present = new Set(Object.keys(metrics.test ?? metrics.val ?? {}));
+  return { plots: [], lines: [presenceMarkdown(ex, metrics, METRIC_ORDER.filter((m) => present.has(m)))] };
 }

@@ -15,7 +15,7 @@ import { rocCurvePlot } from '../eval/plots/rocCurve.js';
 import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import type { SeedRun } from './experiment.js';
 import { expertUsageHeatmap, expertUsageMarkdown } from '../analysis/expertUsage.js';
-import { groupWeightsSection, longTailSection } from './regimeReport.js';
+import { extremeSection, groupWeightsSection, longTailSection } from './regimeReport.js';
 
 export interface RunReportInput {
   cfg: RunConfig;
@@ -81,7 +81,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     }
   }
 
-  const regimeSections = [longTailSection(r.metrics), await groupWeightsSection(outDir, plotsDir, r.cfg, r.runs)];
+  const regimeSections = [longTailSection(r.metrics), extremeSection(r.metrics), await groupWeightsSection(outDir, plotsDir, r.cfg, r.runs)];
   plots.push(...regimeSections.flatMap((x) => x.plots));
 
   const lines: string[] = [];

@@ -105,3 +105,22 @@ test('activeVariables and part choices follow the naming convention', () => {
   assert.throws(() => parsePartChoice('head+brain', '--parts'), /unknown model part "brain"/);
   void tf;
 });
+
+test('extreme-missingness run: metrics.json has overall, available and absent metrics; the summary shows them', async () => {
+  const cfg = config(
+    { epochs: 2 },
+    {
+      data: { type: 'synthetic', n: 200, seed: 3, missingness: { demo: 0, vitals: 0, labs: 0, notes: 0 } },
+      missingness: { protocol: 'extreme', modality: 'vitals', seed: 2 },
+    },
+  );
+  const r = await runExperiment(cfg, { baseDir: '.', outDir: tmp('fm-ext-'), log: quiet, progress: false, saveModels: false });
+  const ex = r.metrics.extreme!;
+  assert.equal(ex.modality, 'vitals');
+  assert.equal(ex.fraction, 0.8);
+  const test_ = ex.test!;
+  assert.equal(test_.available!.n!.mean! + test_.absent!.n!.mean!, r.metrics.test!.n!.mean);
+  assert.ok(test_.absent!.n!.mean! > test_.available!.n!.mean!, '80 % absent');
+  assert.ok(Number.isFinite(test_.absent!.accuracy!.mean!));
+  assert.match(readFileSync(join(r.outDir, 'summary.md'), 'utf8'), /vitals absent/);
+});
