@@ -252,6 +252,13 @@ export const configSchema = z
         seed: z.union([z.number().int().min(0), z.literal('per-seed')], { error: "expected a non-negative integer or 'per-seed'" }).default(0),
         /** Use this split file instead of drawing a split (path relative to the config). */
         file: z.string().optional(),
+        /**
+         * Unseen combinations (REMIND Fig. 5): groups (e.g. "fac+fou") held out of train/val/test,
+         * into a fine-tuning part (holdOutFinetuneFraction of each group) and a test part; see
+         * `fleximodal finetune`.
+         */
+        holdOutGroups: z.array(z.string().min(1)).default([]),
+        holdOutFinetuneFraction: z.number().min(0).max(1).default(0.2),
       })
       .strict()
       .refine((s) => !(s.file !== undefined && s.seed === 'per-seed'), {

@@ -34,6 +34,7 @@ import { writeRunReport } from './runReport.js';
 import { expertUsage, type ExpertUsage } from '../analysis/expertUsage.js';
 import { applyMissingness } from './missingnessProtocol.js';
 import { makeGroupWeighting } from '../train/groupWeighting.js';
+import { withoutHeldOutGroups } from './heldOut.js';
 import { aggregatePresence, presenceMetrics, type PresenceSeed } from '../eval/presence.js';
 import { hasModality } from '../data/schema.js';
 import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } from '../eval/longTail.js';
@@ -84,7 +85,7 @@ export function evalTaskOf(task: TaskSpec): Task {
 }
 
 /** Positive weight 'auto' = negatives / positives on the training split (binary only). */
-function resolvePosWeight(cfg: RunConfig, task: TaskSpec, trainSet: Sample[]): number {
+export function resolvePosWeight(cfg: RunConfig, task: TaskSpec, trainSet: Sample[]): number {
   const pw = cfg.train.loss.posWeight;
   if (pw !== 'auto') return pw;
   if (task.kind !== 'binary') {
@@ -127,7 +128,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
 
   const loaded = await loadDataset(cfg.data, opts.baseDir);
   log(formatReport(loaded.report, 'text'));
-  const dataset = applyMissingness(loaded, cfg.missingness, log);
+  const dataset = withoutHeldOutGroups(applyMissingness(loaded, cfg.missingness, log), cfg, outDir, opts.baseDir, log);
   const external = cfg.externalData ? await loadDataset(cfg.externalData, opts.baseDir) : undefined;
   if (external) {
     log(formatReport(external.report, 'text'));
