@@ -252,6 +252,13 @@ export const configSchema = z
         seed: z.union([z.number().int().min(0), z.literal('per-seed')], { error: "expected a non-negative integer or 'per-seed'" }).default(0),
         /** Use this split file instead of drawing a split (path relative to the config). */
         file: z.string().optional(),
+        /**
+         * Unseen combinations (REMIND Fig. 5): groups (e.g. "fac+fou") held out of train/val/test,
+         * into a fine-tuning part (holdOutFinetuneFraction of each group) and a test part; see
+         * `fleximodal finetune`.
+         */
+        holdOutGroups: z.array(z.string().min(1)).default([]),
+        holdOutFinetuneFraction: z.number().min(0).max(1).default(0.2),
       })
       .strict()
       .refine((s) => !(s.file !== undefined && s.seed === 'per-seed'), {
@@ -267,13 +274,28 @@ export const configSchema = z
      * log and report.
      */
     missingness: z
-      .object({
+      .discriminatedUnion('protocol', [
+      z.object({
         protocol: z.literal('random-drop'),
         p: z.union([z.number().min(0).max(1), z.record(z.string().min(1), z.number().min(0).max(1))]),
         modalities: z.array(z.string()).optional(),
         seed: z.number().int().min(0).default(0),
       })
-      .strict()
+      .strict(),
+      /**
+       * REMIND Table 5 (src/data/extremeMissingness.ts): keep the samples with every modality
+       * (incomplete: 'drop', the paper) and remove `modality` from exactly round(fraction·k) of them.
+       */
+      z
+        .object({
+          protocol: z.literal('extreme'),
+          modality: z.string().min(1),
+          fraction: z.number().min(0).max(1).default(0.8),
+          seed: z.number().int().min(0).default(0),
+          incomplete: z.enum(['drop', 'keep']).default('drop'),
+        })
+        .strict(),
+      ])
       .optional(),
     model: modelSchema,
     /** Normalisation fitted on the training split. */

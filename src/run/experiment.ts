@@ -35,6 +35,9 @@ import { expertUsage, type ExpertUsage } from '../analysis/expertUsage.js';
 import { applyMissingness } from './missingnessProtocol.js';
 import { RemindAnalyses } from '../analysis/remindAnalyses.js';
 import { makeGroupWeighting } from '../train/groupWeighting.js';
+import { withoutHeldOutGroups } from './heldOut.js';
+import { aggregatePresence, presenceMetrics, type PresenceSeed } from '../eval/presence.js';
+import { hasModality } from '../data/schema.js';
 import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } from '../eval/longTail.js';
 
 export interface ExperimentOptions {
@@ -83,7 +86,7 @@ export function evalTaskOf(task: TaskSpec): Task {
 }
 
 /** Positive weight 'auto' = negatives / positives on the training split (binary only). */
-function resolvePosWeight(cfg: RunConfig, task: TaskSpec, trainSet: Sample[]): number {
+export function resolvePosWeight(cfg: RunConfig, task: TaskSpec, trainSet: Sample[]): number {
   const pw = cfg.train.loss.posWeight;
   if (pw !== 'auto') return pw;
   if (task.kind !== 'binary') {
@@ -126,7 +129,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
 
   const loaded = await loadDataset(cfg.data, opts.baseDir);
   log(formatReport(loaded.report, 'text'));
-  const dataset = applyMissingness(loaded, cfg.missingness, log);
+  const dataset = withoutHeldOutGroups(applyMissingness(loaded, cfg.missingness, log), cfg, outDir, opts.baseDir, log);
   const analyses = new RemindAnalyses(cfg, dataset.spec, log);
   const external = cfg.externalData ? await loadDataset(cfg.externalData, opts.baseDir) : undefined;
   if (external) {
@@ -138,6 +141,8 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const evalTask = evalTaskOf(dataset.spec.task);
   const perSeed: SeedResult[] = [];
   const longTailSeeds: LongTailSeed[] = [];
+  const extreme = cfg.missingness?.protocol === 'extreme' ? cfg.missingness : null;
+  const extremeSeeds: PresenceSeed[] = [];
   const runs: SeedRun[] = [];
   let bestVal = -Infinity;
   const perSeedSplits = cfg.split.seed === 'per-seed';
@@ -183,13 +188,20 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
       evaluations.train = evaluateSamples(model, dataset, parts.train, toEvalBatch, threshold).grouped;
       evaluations.val = groupedMetrics(dataset, parts.val, valPred, threshold);
       let test: SeedRun['test'];
+      let testPred: Predictions | undefined;
       if (parts.test.length > 0) {
         const t = evaluateSamples(model, dataset, parts.test, toEvalBatch, threshold);
         evaluations.test = t.grouped;
+        testPred = t.predictions;
         test = { probs: t.predictions.probs, labels: labelsOf(dataset.spec.task, parts.test) };
       }
       if (external) evaluations.external = evaluateSamples(model, external, external.samples, toEvalBatch, threshold).grouped;
       perSeed.push(seedResultFromEvaluations(evaluations));
+      if (extreme) {
+        const part = (samples: Sample[], p: Predictions) =>
+          presenceMetrics(evalTask, p.probs, labelsOf(dataset.spec.task, samples), samples.map((s) => hasModality(s, extreme.modality)), threshold);
+        extremeSeeds.push({ val: part(parts.val, valPred), ...(testPred ? { test: part(parts.test, testPred) } : {}) });
+      }
       longTailSeeds.push(longTailOfSeed(evaluations, headTailGroups(parts.train.map((s) => groupName(dataset.spec, groupIdOf(dataset.spec, s))), cfg.evaluation.tailThreshold)));
       const usageSet = parts.test.length > 0 ? parts.test : parts.val;
       const usage = expertUsage(model, dataset.spec.modalities.map((m) => m.name), usageSet, toBatch);
@@ -222,6 +234,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
 
   const metrics = aggregateSeeds(perSeed);
   metrics.longTail = aggregateLongTail(longTailSeeds);
+  if (extreme) metrics.extreme = aggregatePresence(extreme.modality, extreme.fraction, extremeSeeds);
   writeFileSync(join(outDir, 'metrics.json'), metricsJsonString(metrics));
   const wallSeconds = (Date.now() - started) / 1000;
   const manifest = newManifest({

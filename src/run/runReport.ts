@@ -16,7 +16,7 @@ import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import type { SeedRun } from './experiment.js';
 import { expertUsageHeatmap, expertUsageMarkdown } from '../analysis/expertUsage.js';
 import type { ReportSection } from '../analysis/remindAnalyses.js';
-import { groupWeightsSection } from './regimeReport.js';
+import { extremeSection, groupWeightsSection, longTailSection } from './regimeReport.js';
 
 export interface RunReportInput {
   cfg: RunConfig;
@@ -85,7 +85,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
   }
 
   if (r.analysisSection) plots.push(...r.analysisSection.plots);
-  const regimeSections = [await groupWeightsSection(outDir, plotsDir, r.cfg, r.runs)];
+  const regimeSections = [longTailSection(r.metrics), extremeSection(r.metrics), await groupWeightsSection(outDir, plotsDir, r.cfg, r.runs)];
   plots.push(...regimeSections.flatMap((x) => x.plots));
 
   const lines: string[] = [];
