@@ -33,6 +33,7 @@ import { newManifest } from './manifest.js';
 import { writeRunReport } from './runReport.js';
 import { expertUsage, type ExpertUsage } from '../analysis/expertUsage.js';
 import { applyMissingness } from './missingnessProtocol.js';
+import { retrieverUsage, type RetrieverUsage } from '../analysis/retrieverUsage.js';
 
 export interface ExperimentOptions {
   /** Directory of the config file: data paths in the config are relative to it. */
@@ -58,6 +59,8 @@ export interface SeedRun {
   test?: { probs: Float32Array; labels: Float32Array };
   /** Expert × modality usage on the test split (MoE models). */
   usage?: ExpertUsage | null;
+  /** MoE-Retriever routing analyses on the test split (Fig. 3b/3c). */
+  retrieval?: RetrieverUsage | null;
 }
 
 export interface ExperimentResult {
@@ -144,8 +147,9 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
     const toEvalBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps, counters });
     const posWeight = resolvePosWeight(cfg, dataset.spec.task, parts.train);
     /** Train one model (the seed's model or one ensemble member) with its own seed. */
-    const trainMember = (model: FusionModel, memberSeed: number, label: string): TrainResult =>
-      train(
+    const trainMember = (model: FusionModel, memberSeed: number, label: string): TrainResult => {
+      model.setTrainingPool?.(parts.train, toBatch);
+      return train(
         {
           model,
           task: dataset.spec.task,
@@ -163,6 +167,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
         },
         { ...cfg.train, loss: { ...cfg.train.loss, posWeight }, seed: memberSeed },
       );
+    };
     const { model, members } = trainSeedModel(cfg, dataset.spec, seed, trainMember);
     try {
       // Threshold for F1 chosen on validation (binary), then every split evaluated at 0.5 and at it.
@@ -185,7 +190,8 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
       perSeed.push(seedResultFromEvaluations(evaluations));
       const usageSet = parts.test.length > 0 ? parts.test : parts.val;
       const usage = expertUsage(model, dataset.spec.modalities.map((m) => m.name), usageSet, toBatch);
-      runs.push({ seed, members, evaluations, threshold, test, usage });
+      const retrieval = retrieverUsage(model, usageSet, toEvalBatch);
+      runs.push({ seed, members, evaluations, threshold, test, usage, retrieval });
       if (counters.truncatedTimesteps + counters.clippedValues > 0) {
         log(
           `seed ${seed}: batching (train, val, test${external ? ', external' : ''} once each) truncated ${counters.truncatedTimesteps} time steps (${counters.truncatedObservations} observations) beyond train.maxTimesteps=${cfg.train.maxTimesteps}; clipped ${counters.clippedValues} values`,
@@ -244,6 +250,12 @@ function trainSeedModel(
   trainMember: (model: FusionModel, memberSeed: number, label: string) => TrainResult,
 ): { model: FusionModel; members: TrainResult[] } {
   const M = cfg.train.ensemble;
+  if (M > 1 && cfg.model.type === 'moe-retriever') {
+    throw new FlexiModalError('train.ensemble > 1 is not supported for moe-retriever models (each member needs its own retrieval bank)', {
+      where: 'config key train.ensemble',
+      hint: 'set train.ensemble to 1',
+    });
+  }
   if (M === 1) {
     const model = buildModel(cfg.model, spec, seed);
     try {

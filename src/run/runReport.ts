@@ -15,6 +15,7 @@ import { rocCurvePlot } from '../eval/plots/rocCurve.js';
 import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import type { SeedRun } from './experiment.js';
 import { expertUsageHeatmap, expertUsageMarkdown } from '../analysis/expertUsage.js';
+import { retrieverUsageHeatmaps, retrieverUsageMarkdown } from '../analysis/retrieverUsage.js';
 
 export interface RunReportInput {
   cfg: RunConfig;
@@ -80,6 +81,14 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     }
   }
 
+  const retrieval = r.runs.find((x) => x.retrieval);
+  if (retrieval?.retrieval) {
+    for (const [file, svg] of await retrieverUsageHeatmaps(retrieval.retrieval)) {
+      writeFileSync(join(plotsDir, file), svg);
+      plots.push(file);
+    }
+  }
+
   const lines: string[] = [];
   lines.push(`# Run ${r.cfg.name}`, '');
   const sp = r.cfg.split;
@@ -124,6 +133,9 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     lines.push(`## Expert usage (seed ${usageSeed}${ensemble ? ', ensemble member 1' : ''}, ${r.runs[0]!.test ? 'test' : 'validation'} split)`, '');
     lines.push("Gate-weighted share of each modality among each expert's top-k assignments (FuseMoE Fig. 3c); load = the expert's share of all gate weight.", '');
     lines.push(expertUsageMarkdown(usage), '');
+  }
+  if (retrieval?.retrieval) {
+    lines.push(`## MoE-Retriever routing (seed ${retrieval.seed}, ${r.runs[0]!.test ? 'test' : 'validation'} split)`, '', retrieverUsageMarkdown(retrieval.retrieval), '');
   }
   lines.push('## Data', '', '```', formatReport(r.dataset.report, 'text'), '```', '');
   if (r.external) lines.push('### External data', '', '```', formatReport(r.external.report, 'text'), '```', '');
