@@ -7,6 +7,7 @@ import type { FusionModel } from './model.js';
 import { LateFusionBaseline } from './lateFusionBaseline.js';
 import { FuseMoEModel } from './fusemoe.js';
 import { MoERetrieverModel } from './moeRetriever.js';
+import { RemindModel } from './remind.js';
 
 /** Build the model a config describes, initialised from `seed`. */
 export function buildModel(cfg: ModelConfig, spec: DatasetSpec, seed: number): FusionModel {
@@ -17,5 +18,7 @@ export function buildModel(cfg: ModelConfig, spec: DatasetSpec, seed: number): F
       return new FuseMoEModel(spec, cfg, seed);
     case 'moe-retriever':
       return new MoERetrieverModel(spec, cfg, seed);
+    case 'remind':
+      return new RemindModel(spec, cfg, seed);
   }
 }

@@ -35,6 +35,7 @@ import { encoderConfigOf } from './encoderConfig.js';
 import { FuseMoEBlock } from './fusemoe.js';
 import type { FusionModel, ForwardOutput, SampleExplanation } from './model.js';
 import { EmbeddingBank } from './retriever/embeddingBank.js';
+import { GroupMissingEmbedding } from './groupMissingEmbedding.js';
 import { planRetrieval, type RetrievalQuery } from './retriever/retrievalPlan.js';
 
 /** The training pool the model retrieves from while it trains. */
@@ -58,18 +59,6 @@ export interface RetrievalTrace {
   topGates: Float32Array;
   /** [B] modality combination each batch sample was observed with. */
   sampleGroups: Int32Array;
-}
-
-/** Learned per-modality-combination missing embedding (Flex-MoE / REMIND style): `missing.group` [2^M, d]. */
-class GroupMissingEmbedding {
-  readonly table: tf.Variable;
-  constructor(numModalities: number, d: number, rng: Rng) {
-    this.table = tf.tidy(() => tf.variable(tf.randomNormal([2 ** numModalities, d], 0, 0.02, 'float32', rng.seed()), true, 'missing.group'));
-  }
-  /** Rows of the samples' combinations: [B, d]. */
-  of(groups: Int32Array): tf.Tensor2D {
-    return gatherRows(this.table as tf.Tensor2D, groups);
-  }
 }
 
 /** Run `f` outside the gradient tape (ops inside a custom-gradient forward are not recorded). */
@@ -113,7 +102,7 @@ export class MoERetrieverModel implements FusionModel {
     this.modalityEmbedding = tf.tidy(() => tf.variable(tf.randomNormal([M, d], 0, 0.02, 'float32', rng.seed()), true, 'fusion.modalityEmbedding'));
     this.missingModality =
       cfg.missing === 'learned-modality' ? this.modalityNames.map((n) => tf.tidy(() => tf.variable(tf.randomNormal([d], 0, 0.02, 'float32', rng.seed()), true, `missing.${n}`))) : [];
-    this.missingGroup = cfg.missing === 'learned-group' ? new GroupMissingEmbedding(M, d, rng) : null;
+    this.missingGroup = cfg.missing === 'learned-group' ? new GroupMissingEmbedding('missing', M, d, rng) : null;
     const r = cfg.retrieval;
     this.retriever =
       cfg.missing === 'moe-retriever'
@@ -364,7 +353,7 @@ export class MoERetrieverModel implements FusionModel {
       case 'learned-group': {
         const groups = new Int32Array(B);
         for (let b = 0; b < B; b++) for (let m = 0; m < M; m++) if (observed[b * M + m]) groups[b]! |= 1 << m;
-        return tf.tile(this.missingGroup!.of(groups).expandDims(1), [1, M, 1]) as tf.Tensor3D;
+        return tf.tile(this.missingGroup!.lookup(groups, opts.training).expandDims(1), [1, M, 1]) as tf.Tensor3D; // [B, M, d]
       }
       case 'mean': {
         const bank = this.retrievalBank(opts.training);
@@ -564,7 +553,7 @@ export class MoERetrieverModel implements FusionModel {
       ...this.encoders.flatMap((e) => e.variables()),
       this.modalityEmbedding,
       ...this.missingModality,
-      ...(this.missingGroup ? [this.missingGroup.table] : []),
+      ...(this.missingGroup?.variables() ?? []),
       ...(this.roleEmbedding ? [this.roleEmbedding] : []),
       ...(this.retriever ? this.retriever.variables() : []),
       ...this.transformer.flatMap((b) => b.variables()),

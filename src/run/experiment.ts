@@ -34,6 +34,8 @@ import { writeRunReport } from './runReport.js';
 import { expertUsage, type ExpertUsage } from '../analysis/expertUsage.js';
 import { applyMissingness } from './missingnessProtocol.js';
 import { retrieverUsage, type RetrieverUsage } from '../analysis/retrieverUsage.js';
+import { makeGroupWeighting } from '../train/groupWeighting.js';
+import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } from '../eval/longTail.js';
 
 export interface ExperimentOptions {
   /** Directory of the config file: data paths in the config are relative to it. */
@@ -136,6 +138,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const seeds = opts.seeds ?? cfg.seeds;
   const evalTask = evalTaskOf(dataset.spec.task);
   const perSeed: SeedResult[] = [];
+  const longTailSeeds: LongTailSeed[] = [];
   const runs: SeedRun[] = [];
   let bestVal = -Infinity;
   const perSeedSplits = cfg.split.seed === 'per-seed';
@@ -164,6 +167,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
           progress: opts.progress ?? 'auto',
           log,
           label,
+          groupWeighting: makeGroupWeighting(cfg.train.groupWeighting, parts.train.map((s) => groupIdOf(dataset.spec, s)), (id) => groupName(dataset.spec, id)),
         },
         { ...cfg.train, loss: { ...cfg.train.loss, posWeight }, seed: memberSeed },
       );
@@ -188,6 +192,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
       }
       if (external) evaluations.external = evaluateSamples(model, external, external.samples, toEvalBatch, threshold).grouped;
       perSeed.push(seedResultFromEvaluations(evaluations));
+      longTailSeeds.push(longTailOfSeed(evaluations, headTailGroups(parts.train.map((s) => groupName(dataset.spec, groupIdOf(dataset.spec, s))), cfg.evaluation.tailThreshold)));
       const usageSet = parts.test.length > 0 ? parts.test : parts.val;
       const usage = expertUsage(model, dataset.spec.modalities.map((m) => m.name), usageSet, toBatch);
       const retrieval = retrieverUsage(model, usageSet, toEvalBatch);
@@ -218,6 +223,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   }
 
   const metrics = aggregateSeeds(perSeed);
+  metrics.longTail = aggregateLongTail(longTailSeeds);
   writeFileSync(join(outDir, 'metrics.json'), metricsJsonString(metrics));
   const wallSeconds = (Date.now() - started) / 1000;
   const manifest = newManifest({

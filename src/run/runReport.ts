@@ -16,6 +16,7 @@ import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import type { SeedRun } from './experiment.js';
 import { expertUsageHeatmap, expertUsageMarkdown } from '../analysis/expertUsage.js';
 import { retrieverUsageHeatmaps, retrieverUsageMarkdown } from '../analysis/retrieverUsage.js';
+import { groupWeightsSection } from './regimeReport.js';
 
 export interface RunReportInput {
   cfg: RunConfig;
@@ -88,6 +89,8 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
       plots.push(file);
     }
   }
+  const regimeSections = [await groupWeightsSection(outDir, plotsDir, r.cfg, r.runs)];
+  plots.push(...regimeSections.flatMap((x) => x.plots));
 
   const lines: string[] = [];
   lines.push(`# Run ${r.cfg.name}`, '');
@@ -137,6 +140,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
   if (retrieval?.retrieval) {
     lines.push(`## MoE-Retriever routing (seed ${retrieval.seed}, ${r.runs[0]!.test ? 'test' : 'validation'} split)`, '', retrieverUsageMarkdown(retrieval.retrieval), '');
   }
+  for (const section of regimeSections) lines.push(...section.lines);
   lines.push('## Data', '', '```', formatReport(r.dataset.report, 'text'), '```', '');
   if (r.external) lines.push('### External data', '', '```', formatReport(r.external.report, 'text'), '```', '');
   const md = lines.join('\n');
