@@ -213,3 +213,30 @@ test('a retriever without pool or bank says how to fix it', () => {
     model.dispose();
   }
 });
+
+test('Fig. 3b/3c analyses: rows are shares, a target only uses its own pool + shared experts, fallbacks counted', async () => {
+  const { retrieverUsage, retrieverUsageMarkdown, retrieverUsageHeatmaps } = await import('../../src/analysis/retrieverUsage.js');
+  const model = retriever();
+  try {
+    const u = retrieverUsage(model, testSet, toBatch, 8)!;
+    assert.ok(u.queries > 0);
+    assert.equal(u.pools.exact + u.pools['observes-target'] + u.pools.empty, u.queries);
+    for (const m of [u.byCombination, u.byTarget, u.tokensByExpert]) {
+      m.values.forEach((row, i) => {
+        const s = row.reduce((a, v) => a + v, 0);
+        assert.ok(m.counts[i] === 0 ? s === 0 : Math.abs(s - 1) < 1e-9, `row ${m.rows[i]} sums to ${s}`);
+      });
+    }
+    u.byTarget.rows.forEach((t, i) => {
+      u.byTarget.cols.forEach((e, j) => {
+        if (!e.startsWith(`${t}#`) && !e.startsWith('shared#')) assert.equal(u.byTarget.values[i]![j], 0, `${t} used ${e}`);
+      });
+    });
+    assert.match(retrieverUsageMarkdown(u), /Fig\. 3b/);
+    const svgs = await retrieverUsageHeatmaps(u);
+    assert.equal(svgs.length, 3);
+    for (const [, svg] of svgs) assert.match(svg, /^<svg/);
+  } finally {
+    model.dispose();
+  }
+});
