@@ -36,7 +36,7 @@ import { FuseMoEBlock } from './fusemoe.js';
 import type { FusionModel, ForwardOutput, SampleExplanation } from './model.js';
 import { EmbeddingBank } from './retriever/embeddingBank.js';
 import { GroupMissingEmbedding } from './groupMissingEmbedding.js';
-import { planRetrieval, type RetrievalQuery } from './retriever/retrievalPlan.js';
+import { planRetrieval, observedGroups, type RetrievalQuery } from './retriever/retrievalPlan.js';
 
 /** The training pool the model retrieves from while it trains. */
 interface TrainingPool {
@@ -59,6 +59,17 @@ export interface RetrievalTrace {
   topGates: Float32Array;
   /** [B] modality combination each batch sample was observed with. */
   sampleGroups: Int32Array;
+}
+
+/** What the missing-slot fill of one forward pass works on. */
+interface FillInput {
+  batch: Batch;
+  /** [B, M, d] encoder embeddings (zeros where missing). */
+  emb: tf.Tensor3D;
+  /** [B·M] 1 where observed. */
+  observed: Uint8Array;
+  opts: { training: boolean; seed?: number };
+  trace?: (t: RetrievalTrace) => void;
 }
 
 /** Run `f` outside the gradient tape (ops inside a custom-gradient forward are not recorded). */
@@ -233,12 +244,7 @@ export class MoERetrieverModel implements FusionModel {
     }
     if (training || !this.cfg.referenceCode.evaluatedSamplesInPool) return { index: base, poolSize: base.size };
     const M = this.spec.modalities.length;
-    const groups = Array.from({ length: base.size }, (_, i) => base.groupOf(i));
-    for (let b = 0; b < B; b++) {
-      let g = 0;
-      for (let m = 0; m < M; m++) if (observed[b * M + m]) g |= 1 << m;
-      groups.push(g);
-    }
+    const groups = [...Array.from({ length: base.size }, (_, i) => base.groupOf(i)), ...observedGroups(observed, B, M)];
     return { index: new SupportingGroupIndex(groups, M), poolSize: base.size };
   }
 
@@ -335,13 +341,8 @@ export class MoERetrieverModel implements FusionModel {
    * The fill of the missing slots [B, M, d] (rows of observed slots are ignored), and the trace
    * of the retrieval when `trace` is given.
    */
-  private fill(
-    batch: Batch,
-    emb: tf.Tensor3D,
-    observed: Uint8Array,
-    opts: { training: boolean; seed?: number },
-    trace?: (t: RetrievalTrace) => void,
-  ): tf.Tensor3D {
+  private fill(input: FillInput): tf.Tensor3D {
+    const { batch, observed, opts } = input;
     const B = batch.size;
     const M = this.spec.modalities.length;
     const d = this.cfg.d;
@@ -351,9 +352,7 @@ export class MoERetrieverModel implements FusionModel {
       case 'learned-modality':
         return tf.tile(tf.stack(this.missingModality).expandDims(0), [B, 1, 1]) as tf.Tensor3D; // [B, M, d]
       case 'learned-group': {
-        const groups = new Int32Array(B);
-        for (let b = 0; b < B; b++) for (let m = 0; m < M; m++) if (observed[b * M + m]) groups[b]! |= 1 << m;
-        return tf.tile(this.missingGroup!.lookup(groups, opts.training).expandDims(1), [1, M, 1]) as tf.Tensor3D; // [B, M, d]
+        return tf.tile(this.missingGroup!.lookup(observedGroups(observed, B, M), opts.training).expandDims(1), [1, M, 1]) as tf.Tensor3D; // [B, M, d]
       }
       case 'mean': {
         const bank = this.retrievalBank(opts.training);
@@ -363,18 +362,12 @@ export class MoERetrieverModel implements FusionModel {
         return tf.tile(tf.tensor3d(means, [1, M, d]), [B, 1, 1]) as tf.Tensor3D;
       }
       default:
-        return this.retrieve(batch, emb, observed, opts, trace);
+        return this.retrieve(input);
     }
   }
 
   /** Retrieval fill (moe-retriever, nearest-neighbour). */
-  private retrieve(
-    batch: Batch,
-    emb: tf.Tensor3D,
-    observed: Uint8Array,
-    opts: { training: boolean; seed?: number },
-    trace?: (t: RetrievalTrace) => void,
-  ): tf.Tensor3D {
+  private retrieve({ batch, emb, observed, opts, trace }: FillInput): tf.Tensor3D {
     const B = batch.size;
     const M = this.spec.modalities.length;
     const d = this.cfg.d;
@@ -404,10 +397,10 @@ export class MoERetrieverModel implements FusionModel {
       const mask = new Float32Array(R * Lc);
       const tokenGroups = new Int32Array(R * Lc).fill(-1);
       const groupOfMember = (i: number) => index.groupOf(i);
+      const sampleGroups = observedGroups(observed, B, M);
       queries.forEach((q, r) => {
         let at = r * Lc;
-        let own = 0;
-        for (let m = 0; m < M; m++) if (observed[q.b * M + m]) own |= 1 << m;
+        const own = sampleGroups[q.b]!;
         for (const i of q.intra) {
           idx[at] = rowOf.get(`${i}:${q.target}`)!;
           typeIdx[at] = q.target; // role intra, modality T
@@ -432,11 +425,7 @@ export class MoERetrieverModel implements FusionModel {
         tokenGroups,
         topIdx: out.topIdx,
         topGates: out.topGates,
-        sampleGroups: Int32Array.from({ length: B }, (_, b) => {
-          let g = 0;
-          for (let m = 0; m < M; m++) if (observed[b * M + m]) g |= 1 << m;
-          return g;
-        }),
+        sampleGroups,
       });
     }
     return scatterAddRows(retrieved, slots, B * M).reshape([B, M, d]) as tf.Tensor3D;
@@ -451,7 +440,7 @@ export class MoERetrieverModel implements FusionModel {
       this.samplesSeen += B;
       this.samplesSinceBank += B;
     }
-    const fill = this.fill(batch, emb, observed, opts, trace);
+    const fill = this.fill({ batch, emb, observed, opts, trace });
     const keep = tf.tensor3d(Float32Array.from(observed), [B, M, 1]);
     return { x: tf.add(tf.mul(emb, keep), tf.mul(fill, tf.sub(1, keep))) as tf.Tensor3D, observed };
   }

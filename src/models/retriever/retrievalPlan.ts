@@ -37,6 +37,13 @@ export interface PlanOptions {
   modelSeed: number;
 }
 
+/** Modality combination (bitmask) of each of B samples from observed flags [B·M]. */
+export function observedGroups(observed: Uint8Array, B: number, M: number): Int32Array {
+  const groups = new Int32Array(B);
+  for (let b = 0; b < B; b++) for (let m = 0; m < M; m++) if (observed[b * M + m]) groups[b]! |= 1 << m;
+  return groups;
+}
+
 /**
  * Plan the queries of a batch. `observed[b·M + m]` = 1 where sample b has modality m; `ids` are
  * the sample ids (inference draws are keyed by them).
@@ -46,9 +53,9 @@ export function planRetrieval(index: SupportingGroupIndex, observed: Uint8Array,
   const B = ids.length;
   const trainRng = opts.stepSeed === undefined ? null : new Rng(seedFor(opts.stepSeed, 'retrieval.draws'));
   const out: RetrievalQuery[] = [];
+  const groups = observedGroups(observed, B, M);
   for (let b = 0; b < B; b++) {
-    let mc = 0;
-    for (let m = 0; m < M; m++) if (observed[b * M + m]) mc |= 1 << m;
+    const mc = groups[b]!;
     const inter = opts.interContext ? Array.from({ length: M }, (_, m) => m).filter((m) => (mc >>> m) & 1) : [];
     const n = opts.intraSamples === 'observed-count' ? popcount(mc) : opts.intraSamples;
     for (let t = 0; t < M; t++) {
