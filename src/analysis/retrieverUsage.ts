@@ -36,6 +36,8 @@ export interface RetrieverUsage {
   /** Supporting groups used by the split's queries. */
   pools: PoolCounts;
   queries: number;
+  /** Per split (e.g. train, val, test): the supporting group every (sample, missing modality) gets. */
+  splitPools: Record<string, PoolCounts>;
 }
 
 /** Most token-source combinations shown as their own column in Fig. 3c (the rest: "other"). */
@@ -57,7 +59,13 @@ function shares(rows: string[], cols: string[], table: Map<string, Float64Array>
 }
 
 /** Accumulate the analyses over `samples`; null for models without a retrieval MoE. */
-export function retrieverUsage(model: FusionModel, samples: Sample[], toBatch: (s: Sample[]) => Batch, batchSize = 64): RetrieverUsage | null {
+export function retrieverUsage(
+  model: FusionModel,
+  samples: Sample[],
+  toBatch: (s: Sample[]) => Batch,
+  opts: { batchSize?: number; splits?: Record<string, Sample[]> } = {},
+): RetrieverUsage | null {
+  const batchSize = opts.batchSize ?? 64;
   if (!(model instanceof MoERetrieverModel) || !model.retriever?.moe) return null;
   const names = model.modalityNames;
   const S = model.retriever.numExperts;
@@ -110,6 +118,9 @@ export function retrieverUsage(model: FusionModel, samples: Sample[], toBatch: (
     tokensByExpert: shares(experts, cols, tokenTable),
     pools,
     queries,
+    splitPools: Object.fromEntries(
+      Object.entries(opts.splits ?? {}).map(([name, part]) => [name, model.poolIndex()!.splitCounts(part.length ? toBatch(part).groupIds : [])]),
+    ),
   };
 }
 
@@ -122,6 +133,15 @@ export function retrieverUsageMarkdown(u: RetrieverUsage): string {
   return [
     `Supporting groups of the ${u.queries} retrievals: exact G(T | mc) ${u.pools.exact}, fallback to samples observing T ${u.pools['observes-target']}, empty (no pool sample observes T) ${u.pools.empty}.`,
     '',
+    ...(Object.keys(u.splitPools).length
+      ? [
+          markdownTable(
+            ['split', 'retrievals', 'exact G(T | mc)', 'fallback: observes T', 'empty'],
+            Object.entries(u.splitPools).map(([k, c]) => [k, String(c.exact + c['observes-target'] + c.empty), String(c.exact), String(c['observes-target']), String(c.empty)]),
+          ),
+          '',
+        ]
+      : []),
     "### Expert-selection ratio per input modality combination (Fig. 3b)",
     '',
     "Rows: the querying sample's observed modalities; share of its retrieval tokens' top-k selections per expert (`<modality>#j` = T's pool, `shared#j`).",

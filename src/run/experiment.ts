@@ -195,7 +195,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
       longTailSeeds.push(longTailOfSeed(evaluations, headTailGroups(parts.train.map((s) => groupName(dataset.spec, groupIdOf(dataset.spec, s))), cfg.evaluation.tailThreshold)));
       const usageSet = parts.test.length > 0 ? parts.test : parts.val;
       const usage = expertUsage(model, dataset.spec.modalities.map((m) => m.name), usageSet, toBatch);
-      const retrieval = retrieverUsage(model, usageSet, toEvalBatch);
+      const retrieval = retrieverUsage(model, usageSet, toEvalBatch, { splits: { train: parts.train, val: parts.val, test: parts.test } });
       runs.push({ seed, members, evaluations, threshold, test, usage, retrieval });
       if (counters.truncatedTimesteps + counters.clippedValues > 0) {
         log(

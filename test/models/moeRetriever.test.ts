@@ -218,7 +218,9 @@ test('Fig. 3b/3c analyses: rows are shares, a target only uses its own pool + sh
   const { retrieverUsage, retrieverUsageMarkdown, retrieverUsageHeatmaps } = await import('../../src/analysis/retrieverUsage.js');
   const model = retriever();
   try {
-    const u = retrieverUsage(model, testSet, toBatch, 8)!;
+    const u = retrieverUsage(model, testSet, toBatch, { batchSize: 8, splits: { test: testSet } })!;
+    const c = u.splitPools.test!;
+    assert.equal(c.exact + c['observes-target'] + c.empty, u.queries, 'static split counts agree with the live retrievals');
     assert.ok(u.queries > 0);
     assert.equal(u.pools.exact + u.pools['observes-target'] + u.pools.empty, u.queries);
     for (const m of [u.byCombination, u.byTarget, u.tokensByExpert]) {
