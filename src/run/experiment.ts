@@ -34,6 +34,7 @@ import { writeRunReport } from './runReport.js';
 import { expertUsage, type ExpertUsage } from '../analysis/expertUsage.js';
 import { applyMissingness } from './missingnessProtocol.js';
 import { RemindAnalyses } from '../analysis/remindAnalyses.js';
+import { retrieverUsage, type RetrieverUsage } from '../analysis/retrieverUsage.js';
 import { makeGroupWeighting } from '../train/groupWeighting.js';
 import { withoutHeldOutGroups } from './heldOut.js';
 import { aggregatePresence, presenceMetrics, type PresenceSeed } from '../eval/presence.js';
@@ -64,6 +65,8 @@ export interface SeedRun {
   test?: { probs: Float32Array; labels: Float32Array };
   /** Expert × modality usage on the test split (MoE models). */
   usage?: ExpertUsage | null;
+  /** MoE-Retriever routing analyses on the test split (Fig. 3b/3c). */
+  retrieval?: RetrieverUsage | null;
 }
 
 export interface ExperimentResult {
@@ -154,8 +157,9 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
     const toEvalBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps, counters });
     const posWeight = resolvePosWeight(cfg, dataset.spec.task, parts.train);
     /** Train one model (the seed's model or one ensemble member) with its own seed. */
-    const trainMember = (model: FusionModel, memberSeed: number, label: string): TrainResult =>
-      train(
+    const trainMember = (model: FusionModel, memberSeed: number, label: string): TrainResult => {
+      model.setTrainingPool?.(parts.train, toBatch);
+      return train(
         {
           model,
           task: dataset.spec.task,
@@ -175,6 +179,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
         },
         { ...cfg.train, loss: { ...cfg.train.loss, posWeight }, seed: memberSeed },
       );
+    };
     const { model, members } = trainSeedModel(cfg, dataset.spec, seed, trainMember);
     try {
       // Threshold for F1 chosen on validation (binary), then every split evaluated at 0.5 and at it.
@@ -206,7 +211,8 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
       const usageSet = parts.test.length > 0 ? parts.test : parts.val;
       const usage = expertUsage(model, dataset.spec.modalities.map((m) => m.name), usageSet, toBatch);
       analyses.afterTraining(seed, model, usageSet, toEvalBatch);
-      runs.push({ seed, members, evaluations, threshold, test, usage });
+      const retrieval = retrieverUsage(model, usageSet, toEvalBatch, { splits: { train: parts.train, val: parts.val, test: parts.test } });
+      runs.push({ seed, members, evaluations, threshold, test, usage, retrieval });
       if (counters.truncatedTimesteps + counters.clippedValues > 0) {
         log(
           `seed ${seed}: batching (train, val, test${external ? ', external' : ''} once each) truncated ${counters.truncatedTimesteps} time steps (${counters.truncatedObservations} observations) beyond train.maxTimesteps=${cfg.train.maxTimesteps}; clipped ${counters.clippedValues} values`,
@@ -268,6 +274,12 @@ function trainSeedModel(
   trainMember: (model: FusionModel, memberSeed: number, label: string) => TrainResult,
 ): { model: FusionModel; members: TrainResult[] } {
   const M = cfg.train.ensemble;
+  if (M > 1 && cfg.model.type === 'moe-retriever') {
+    throw new FlexiModalError('train.ensemble > 1 is not supported for moe-retriever models (each member needs its own retrieval bank)', {
+      where: 'config key train.ensemble',
+      hint: 'set train.ensemble to 1',
+    });
+  }
   if (M === 1) {
     const model = buildModel(cfg.model, spec, seed);
     try {
