@@ -126,3 +126,27 @@ test('demo: a 1-epoch FuseMoE run per task (extraction read from the cache)', { 
     assert.ok(loaded[task] === undefined || res.seeds[0]!.evaluations.train!.overall.n + res.seeds[0]!.evaluations.val!.overall.n + (res.seeds[0]!.evaluations.test?.overall.n ?? 0) === loaded[task]!.samples.length);
   }
 });
+
+test('configs/fusemoe-mimic-iv-*.json validate; the directory comes from --set data.dir or $MIMIC_IV_DIR', async () => {
+  const { readConfigFile, applyOverride } = await import('../../../src/config/parse.js');
+  const { mimicDir } = await import('../../../src/data/sources/mimicIv/reader.js');
+  const { repoRoot } = await import('../fixtures.js');
+  for (const task of ['ihm', 'los', 'phe']) {
+    const path = join(repoRoot, 'configs', `fusemoe-mimic-iv-${task}.json`);
+    const raw = readConfigFile(path);
+    const cfg = parseConfig(applyOverride(raw, 'data.dir=/data/mimiciv/3.1'), path);
+    assert.equal(cfg.data.type, 'mimic-iv');
+    if (cfg.data.type !== 'mimic-iv') continue;
+    assert.equal(cfg.data.task, task);
+    assert.equal(mimicDir(cfg.data, '.'), '/data/mimiciv/3.1');
+    const fromEnv = parseConfig(raw, path);
+    const prev = process.env['MIMIC_IV_DIR'];
+    process.env['MIMIC_IV_DIR'] = '/srv/mimic-iv';
+    try {
+      assert.equal(fromEnv.data.type === 'mimic-iv' && mimicDir(fromEnv.data, '.'), '/srv/mimic-iv');
+    } finally {
+      if (prev === undefined) delete process.env['MIMIC_IV_DIR'];
+      else process.env['MIMIC_IV_DIR'] = prev;
+    }
+  }
+});

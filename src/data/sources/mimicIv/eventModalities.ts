@@ -13,9 +13,8 @@
 import type { ReportBuilder } from '../../report.js';
 import type { TimeSeriesData, TimeSeriesModalitySpec } from '../../schema.js';
 import { buildTimeSeries } from '../../timeseries.js';
-import type { DuckSession } from './duck.js';
+import { type DuckSession, valuesTable } from './duck.js';
 import type { TableFile } from './layout.js';
-import { valuesTable } from './labels.js';
 import { type EventVariable, unitRows } from './variables.js';
 
 /** An extracted time-series modality: its spec and the data per stay id. */
@@ -122,9 +121,10 @@ export interface TopItemSource {
 /**
  * Inputs / outputs / procedures / prescriptions: the `topK` items seen in most cohort stays
  * (ties by item key), each in its most frequent unit; rows of other items or units, without a
- * value or with a negative value are dropped and counted.
+ * value or with a negative value are dropped and counted. Undefined (with a note) when no row
+ * falls in a cohort window.
  */
-export async function extractTopItemSeries(db: DuckSession, s: TopItemSource, topK: number, report: ReportBuilder): Promise<ExtractedSeries> {
+export async function extractTopItemSeries(db: DuckSession, s: TopItemSource, topK: number, report: ReportBuilder): Promise<ExtractedSeries | undefined> {
   const raw = `raw_${s.name}`;
   await db.exec(`CREATE OR REPLACE TEMP TABLE ${raw} AS
     SELECT c.stay_id, ${hoursSql(`e.${s.time}`)} AS t, CAST(${s.item} AS VARCHAR) AS item, ${s.value} AS value, ${s.unit} AS unit, c.win_hours
@@ -133,6 +133,11 @@ export async function extractTopItemSeries(db: DuckSession, s: TopItemSource, to
   await db.exec(`DELETE FROM ${raw} WHERE NOT (t >= 0 AND t < win_hours)`);
   const vocab = await db.all(`SELECT item, CAST(count(DISTINCT stay_id) AS INTEGER) AS stays, mode(unit) AS unit FROM ${raw}
     GROUP BY item ORDER BY stays DESC, item LIMIT ${topK}`);
+  if (vocab.length === 0) {
+    await db.exec(`DROP TABLE ${raw}`);
+    report.note(`${s.name}: no ${s.source.table} row falls in a cohort window — modality left out`);
+    return undefined;
+  }
   const labelOf = new Map<string, string>();
   if (s.labels && vocab.length > 0) {
     const keys = vocab.map((v) => `'${String(v['item']).replaceAll("'", "''")}'`).join(', ');

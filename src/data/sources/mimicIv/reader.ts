@@ -69,6 +69,7 @@ export async function readMimicIv(src: MimicIvSource, opts: ReadMimicIvOptions =
     icd10Gem: src.icd10Gem && resolve(baseDir, src.icd10Gem),
     ccsDxref: src.ccsDxref && resolve(baseDir, src.ccsDxref),
     embeddings: src.embeddings.map((e) => ({ ...e, path: resolve(baseDir, e.path) })),
+    duckdb: { ...src.duckdb, tempDir: src.duckdb.tempDir && resolve(baseDir, src.duckdb.tempDir) },
   };
   for (const t of ['patients', 'admissions', 'icustays'] as const) {
     if (!findTableFile(dir, t)) {
@@ -108,7 +109,7 @@ type ResolvedSource = MimicIvSource & { dir: string };
 /** The extraction proper (no cache). */
 async function extract(cfg: ResolvedSource, dir: string, log: (l: string) => void): Promise<Dataset> {
   const report = new ReportBuilder();
-  const db = await DuckSession.open({ ...cfg.duckdb, tempDir: cfg.duckdb.tempDir });
+  const db = await DuckSession.open(cfg.duckdb);
   try {
     const timed = async <T>(what: string, fn: () => Promise<T>, done: (r: T) => string): Promise<T> => {
       const t0 = Date.now();
@@ -128,9 +129,7 @@ async function extract(cfg: ResolvedSource, dir: string, log: (l: string) => voi
     const windowText = cfg.windowHours === 'stay' ? `the whole stay (capped at ${cfg.maxWindowHours} h)` : `the first ${cfg.windowHours} h`;
     const counts = await timed('cohort (icustays × admissions × patients)', () => buildCohort(db, { icustays, admissions, patients }, cfg, report), (c) => `${c.icuStays} ICU stays → ${c.kept} in the cohort`);
     report.note(
-      `cohort: ${counts.icuStays} ICU stays; ${Object.entries(counts.excluded)
-        .map(([r, n]) => `${n} excluded (${r})`)
-        .join('; ') || 'none excluded'}; ${counts.kept} kept (adults ≥ ${cfg.minAge}, stay ≥ ${cfg.minStayHours ?? 0} h); window: ${windowText}`,
+      `cohort: ${counts.icuStays} ICU stays; ${counts.steps.map((s) => `${s.reason}: ${s.excluded} excluded`).join('; ')}; ${counts.kept} kept; window: ${windowText}`,
     );
     const labels = await timed(`labels ${cfg.task}`, () => buildLabels(db, cfg, diagnoses, report), (l) => `${l.size} stays labelled`);
 
