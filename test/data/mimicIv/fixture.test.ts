@@ -170,3 +170,34 @@ test('fixture: bad input — not MIMIC-IV, v1 layout, missing tables, unknown co
   if (prev !== undefined) process.env['MIMIC_IV_DIR'] = prev;
   await assertDataError(() => loadDataset({ type: 'mimic-iv', task: 'mortality', dir: '.' }), 'data.task');
 });
+
+test('fixture: Parquet tables give the same dataset as csv.gz; Parquet embeddings keyed by stay_id', async () => {
+  const { DuckSession } = await import('../../../src/data/sources/mimicIv/duck.js');
+  const { readdirSync, rmSync } = await import('node:fs');
+  const csvDir = writeMimicFixture();
+  const pqDir = writeMimicFixture();
+  const db = await DuckSession.open({ memoryLimit: '256MB', threads: 1 });
+  try {
+    for (const folder of ['hosp', 'icu']) {
+      for (const f of readdirSync(join(pqDir, folder))) {
+        const csv = join(pqDir, folder, f);
+        await db.exec(`COPY (SELECT * FROM read_csv('${csv}', header = true)) TO '${csv.replace('.csv.gz', '.parquet')}' (FORMAT parquet)`);
+        rmSync(csv);
+      }
+    }
+    const emb = join(tmpDir(), 'cxr.parquet');
+    await db.exec(`COPY (SELECT * FROM (VALUES (100, TIMESTAMP '2180-01-01 10:00:00', [0.5, 1.5]::FLOAT[]), (300, TIMESTAMP '2180-01-01 11:00:00', [2.0, 3.0]::FLOAT[])) t(stay_id, charttime, vector)) TO '${emb}' (FORMAT parquet)`);
+    const fromCsv = await read(csvDir);
+    const fromPq = await read(pqDir, { embeddings: [{ name: 'cxr', path: emb, dim: 2 }] });
+    assert.deepEqual(fromPq.spec.modalities.slice(0, 2), fromCsv.spec.modalities);
+    assert.deepEqual(fromPq.report.counts, fromCsv.report.counts);
+    for (const [a, b] of fromPq.samples.map((s, i) => [s, fromCsv.samples[i]!] as const)) {
+      assert.deepEqual([a.id, a.subject, a.label, a.modalities['vitals'], a.modalities['labs']], [b.id, b.subject, b.label, b.modalities['vitals'], b.modalities['labs']]);
+    }
+    const cxr100 = fromPq.samples[0]!.modalities['cxr'] as EmbeddingData;
+    assert.deepEqual([Array.from(cxr100.times), cxr100.vectors.map((v) => Array.from(v))], [[4], [[0.5, 1.5]]]);
+    assert.equal(fromPq.samples[1]!.modalities['cxr'], undefined, 'the image taken before ICU admission is outside the window');
+  } finally {
+    db.close();
+  }
+});
