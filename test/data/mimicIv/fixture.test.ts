@@ -145,6 +145,15 @@ test('fixture: the cache — a second run reads it; a changed setting or file ma
   assert.deepEqual(new Set(jsonl.samples.map((s) => s.subject)), new Set(['1', '3']));
 });
 
+test('the release is read from the directory name when it is there', async () => {
+  const { versionFromPath } = await import('../../../src/data/sources/mimicIv/layout.js');
+  assert.equal(versionFromPath('/data/physionet.org/files/mimiciv/3.1'), '3.1');
+  assert.equal(versionFromPath('/data/mimiciv/2.2/'), '2.2');
+  assert.equal(versionFromPath('/data/mimic-iv-2.2'), '2.2');
+  assert.equal(versionFromPath('/x/MIMIC_IV_v3.0'), '3.0');
+  assert.equal(versionFromPath('/work/shared/data/mimic-iv-demo'), undefined);
+});
+
 test('fixture: bad input — not MIMIC-IV, v1 layout, missing tables, unknown column names, no directory', async () => {
   const empty = tmpDir();
   await assertDataError(() => read(empty), 'not a MIMIC-IV directory', 'no hosp/ and icu/ folders');
