@@ -131,7 +131,8 @@ export function checkComparable(runs: FinishedRun[]): void {
 }
 
 /** Write compare.json, compare.md and the test-AUROC bar chart; print the Markdown. */
-async function writeComparison(outDir: string, title: string, preamble: string, results: Record<string, MetricsJson>): Promise<void> {
+/** Write compare.json, compare.md and the AUROC bar chart into `outDir`, and print the table. */
+export async function writeComparison(outDir: string, title: string, preamble: string, results: Record<string, MetricsJson>): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'compare.json'), JSON.stringify(results, null, 2) + '\n');
   const hasExternal = Object.values(results).some((m) => m.external);

@@ -9,6 +9,7 @@ import { registerEvaluateCommand } from './evaluate.js';
 import { registerPredictCommand } from './predict.js';
 import { registerSimulateCommands } from './simulate.js';
 import { registerCompareCommand } from './compare.js';
+import { registerDemoCommand } from './demo.js';
 import { packageVersion } from '../run/versions.js';
 
 const program = new Command();
@@ -18,6 +19,7 @@ program
   .version(packageVersion())
   .showHelpAfterError();
 
+registerDemoCommand(program);
 registerTrainCommand(program);
 registerEvaluateCommand(program);
 registerPredictCommand(program);

@@ -78,8 +78,11 @@ const fusemoeModelSchema = z
     moe: moeSchema.prefault({}),
     /** Pooling before the head: mean over all tokens, or the concatenation of per-modality token means. */
     pooling: z.enum(['mean', 'per-modality']).default('mean'),
-    /** Missing modality tokens: a learnable per-modality embedding (paper) or zeros. */
-    missing: z.enum(['learned', 'zeros']).default('learned'),
+    /**
+     * Missing modality tokens: a learnable per-modality embedding (paper) or zeros;
+     * 'learned-group' = one learnable embedding per modality combination (REMIND §3.1).
+     */
+    missing: z.enum(['learned', 'zeros', 'learned-group']).default('learned'),
     /** Switches that reproduce the public reference code where it deviates from the paper. */
     referenceCode: z
       .object({
@@ -93,7 +96,53 @@ const fusemoeModelSchema = z
   })
   .strict();
 
-export const modelSchema = z.discriminatedUnion('type', [baselineModelSchema, fusemoeModelSchema]);
+/** The Soft MoE layer of a REMIND / Soft MoE fusion model (REMIND eqs. 5–6). */
+const softMoeSchema = z
+  .object({
+    /** Experts n. */
+    numExperts: z.number().int().positive().default(8),
+    /** Slots per expert p (REMIND: 1). */
+    slotsPerExpert: z.number().int().positive().default(1),
+    /** Hidden width of each expert FFN. */
+    hidden: z.number().int().positive().default(128),
+  })
+  .strict();
+
+/** Group-residual routing Φ = Φ_shared + Φ_k with the uncertainty switch (REMIND eqs. 7–8). */
+const residualRoutingSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** 'entropy': apply Φ_k when the shared router's entropy exceeds threshold · ln(n·p); 'kl': when KL to uniform is below threshold. */
+    metric: z.enum(['entropy', 'kl']).default('entropy'),
+    /** Default 0.8 (a fraction of the maximum entropy) for 'entropy', 0.1 nats for 'kl' (appendix 7.2.11). */
+    threshold: z.number().min(0).optional(),
+  })
+  .strict()
+  .transform((r) => ({ ...r, threshold: r.threshold ?? (r.metric === 'entropy' ? 0.8 : 0.1) }));
+
+const remindModelSchema = z
+  .object({
+    type: z.literal('remind'),
+    d: z.number().int().positive().default(64),
+    encoder: encoderSchema,
+    /** Fusion blocks: x + MHA(LN x), then x + SoftMoE(LN x). REMIND uses one. */
+    blocks: z.number().int().positive().default(1),
+    heads: z.number().int().positive().default(4),
+    dropout: z.number().min(0).max(0.9).default(0.1),
+    softMoe: softMoeSchema.prefault({}),
+    /** Missing modalities' tokens: one learned embedding per modality combination B_k (REMIND) or per modality (false). */
+    groupEmbeddings: z.boolean().default(true),
+    /**
+     * Tokens of absent modalities (filled with the missing embeddings): 'dispatch' = ordinary tokens
+     * of the Soft MoE (paper); 'mask' = they reach the others through self-attention only, get no
+     * dispatch weight and are left out of pooling.
+     */
+    absentTokens: z.enum(['dispatch', 'mask']).default('dispatch'),
+    residualRouting: residualRoutingSchema.prefault({}),
+  })
+  .strict();
+
+export const modelSchema = z.discriminatedUnion('type', [baselineModelSchema, fusemoeModelSchema, remindModelSchema]);
 
 const trainSchema = z
   .object({
@@ -157,6 +206,26 @@ const trainSchema = z
     collapseDetector: z.boolean().default(true),
     /** Keep at most this many (latest) distinct observation times per time-series modality. */
     maxTimesteps: z.number().int().positive().default(256),
+    /**
+     * Loss weighting by modality-combination group (src/train/groupWeighting.ts): 'group-dro' =
+     * REMIND eqs. 2–4 (λ refreshed every `everySteps` optimizer steps with sharpness `gamma`);
+     * 'reweigh' = inverse-frequency group weights n_g^(−power); 'none' = plain mean loss.
+     */
+    groupWeighting: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('none') }).strict(),
+        z
+          .object({
+            type: z.literal('group-dro'),
+            gamma: z.number().positive().default(0.02),
+            everySteps: z.number().int().positive().default(1),
+          })
+          .strict(),
+        z.object({ type: z.literal('reweigh'), power: z.number().min(0).max(1).default(1) }).strict(),
+      ])
+      .prefault({ type: 'none' }),
+    /** Two-stage training (REMIND §3): freeze the encoders (`enc.*`) after this many epochs; null = never. */
+    freezeEncodersAfter: z.number().int().min(0).nullable().default(null),
   })
   .strict();
 
@@ -193,12 +262,14 @@ export const configSchema = z
     /**
      * A missingness protocol applied to the loaded data before splitting (for missing-modality
      * experiments): every listed modality (default: all) is dropped from each sample independently
-     * with probability p, never dropping a sample's last modality. Counts go to the log and report.
+     * with probability p — one number, or a record modality → probability (a per-modality profile;
+     * modalities not named are kept) — never dropping a sample's last modality. Counts go to the
+     * log and report.
      */
     missingness: z
       .object({
         protocol: z.literal('random-drop'),
-        p: z.number().min(0).max(1),
+        p: z.union([z.number().min(0).max(1), z.record(z.string().min(1), z.number().min(0).max(1))]),
         modalities: z.array(z.string()).optional(),
         seed: z.number().int().min(0).default(0),
       })
@@ -216,6 +287,14 @@ export const configSchema = z
       .strict()
       .prefault({}),
     train: trainSchema.prefault({}),
+    /** Evaluation settings. */
+    evaluation: z
+      .object({
+        /** Tail groups = modality combinations holding less than this share of the training samples (REMIND: 0.15). */
+        tailThreshold: z.number().gt(0).lt(1).default(0.15),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -223,6 +302,7 @@ export type RunConfig = z.infer<typeof configSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type BaselineModelConfig = z.infer<typeof baselineModelSchema>;
 export type FuseMoEModelConfig = z.infer<typeof fusemoeModelSchema>;
+export type RemindModelConfig = z.infer<typeof remindModelSchema>;
 export type EncoderConfig = z.infer<typeof encoderSchema>;
 export type MoEConfig = z.infer<typeof moeSchema>;
 export type TrainConfig = z.infer<typeof trainSchema>;

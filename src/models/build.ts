@@ -6,6 +6,7 @@ import type { ModelConfig } from '../config/schema.js';
 import type { FusionModel } from './model.js';
 import { LateFusionBaseline } from './lateFusionBaseline.js';
 import { FuseMoEModel } from './fusemoe.js';
+import { RemindModel } from './remind.js';
 
 /** Build the model a config describes, initialised from `seed`. */
 export function buildModel(cfg: ModelConfig, spec: DatasetSpec, seed: number): FusionModel {
@@ -14,5 +15,7 @@ export function buildModel(cfg: ModelConfig, spec: DatasetSpec, seed: number): F
       return new LateFusionBaseline(spec, cfg, seed);
     case 'fusemoe':
       return new FuseMoEModel(spec, cfg, seed);
+    case 'remind':
+      return new RemindModel(spec, cfg, seed);
   }
 }

@@ -21,6 +21,7 @@ import { outputUnits } from '../train/taskLoss.js';
 import { encoderConfigOf } from './encoderConfig.js';
 import type { FusionModel, ForwardOutput, SampleExplanation } from './model.js';
 import { explainRouting } from './explainRouting.js';
+import { GroupMissingEmbedding, presenceGroupIds } from './groupMissingEmbedding.js';
 
 /** One FuseMoE block: x + MHA(LN(x)); x + MoE(LN(x)) with the MoE routed per modality. */
 class FuseMoEBlock {
@@ -78,6 +79,8 @@ export class FuseMoEModel implements FusionModel {
   private readonly encoders: ModalityEncoder[];
   /** Per modality: learnable missing-modality tokens [L_j, d] (config missing = 'learned'). */
   private readonly missing: (tf.Variable | null)[];
+  /** Group-specific missing embeddings B_k (config missing = 'learned-group', REMIND §3.1). */
+  private readonly groupMissing: GroupMissingEmbedding | null;
   /** Per modality: a learned modality-type embedding added to its tokens [d]. */
   private readonly modalityEmbedding: tf.Variable;
   private readonly blocks: FuseMoEBlock[];
@@ -106,6 +109,7 @@ export class FuseMoEModel implements FusionModel {
         : null,
     );
     this.modalityEmbedding = tf.tidy(() => tf.variable(tf.randomNormal([spec.modalities.length, cfg.d], 0, 0.02, 'float32', rng.seed()), true, 'fusion.modalityEmbedding'));
+    this.groupMissing = cfg.missing === 'learned-group' ? new GroupMissingEmbedding('missing', spec.modalities.length, cfg.d, rng) : null;
     this.blocks = Array.from({ length: cfg.blocks }, (_, i) => new FuseMoEBlock(`fusion.block${i}`, cfg, this.seqLens, rng));
     this.norm = new LayerNorm('fusion.norm', { dim: cfg.d });
     const pooledDim = cfg.pooling === 'per-modality' ? cfg.d * spec.modalities.length : cfg.d;
@@ -117,16 +121,22 @@ export class FuseMoEModel implements FusionModel {
     const B = batch.size;
     const M = this.spec.modalities.length;
     const present = new Float32Array(B * M);
+    const keeps: tf.Tensor3D[] = [];
     const parts = this.encoders.map((enc, j) => {
       const { tokens, empty } = enc.apply(batch.modalities[this.spec.modalities[j]!.name]!, training); // [B, L_j, d], [B]
       const emptyData = empty.dataSync();
       for (let b = 0; b < B; b++) present[b * M + j] = batch.present[b * M + j]! > 0 && emptyData[b]! === 0 ? 1 : 0;
       const keep = tf.tensor3d(Array.from({ length: B }, (_, b) => present[b * M + j]!), [B, 1, 1]); // [B, 1, 1]
+      keeps.push(keep);
       let t = tf.mul(tokens, keep);
       const miss = this.missing[j];
       if (miss) t = tf.add(t, tf.mul(tf.sub(1, keep), miss.expandDims(0))); // learned tokens where absent
       return tf.add(t, this.modalityEmbedding.slice([j, 0], [1, this.cfg.d]).reshape([1, 1, this.cfg.d])) as tf.Tensor3D;
     });
+    if (this.groupMissing) {
+      const emb = tf.reshape(this.groupMissing.lookup(presenceGroupIds(present, B, M), training), [B, 1, this.cfg.d]); // [B, 1, d]
+      parts.forEach((t, j) => (parts[j] = tf.add(t, tf.mul(tf.sub(1, keeps[j]!), emb)) as tf.Tensor3D)); // B_k where absent
+    }
     return { x: tf.concat(parts, 1) as tf.Tensor3D, present };
   }
 
@@ -200,6 +210,7 @@ export class FuseMoEModel implements FusionModel {
     return [
       ...this.encoders.flatMap((e) => e.variables()),
       ...this.missing.filter((v): v is tf.Variable => v !== null),
+      ...(this.groupMissing?.variables() ?? []),
       this.modalityEmbedding,
       ...this.blocks.flatMap((b) => b.variables()),
       ...this.norm.variables(),

@@ -33,6 +33,8 @@ import { newManifest } from './manifest.js';
 import { writeRunReport } from './runReport.js';
 import { expertUsage, type ExpertUsage } from '../analysis/expertUsage.js';
 import { applyMissingness } from './missingnessProtocol.js';
+import { makeGroupWeighting } from '../train/groupWeighting.js';
+import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } from '../eval/longTail.js';
 
 export interface ExperimentOptions {
   /** Directory of the config file: data paths in the config are relative to it. */
@@ -133,6 +135,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const seeds = opts.seeds ?? cfg.seeds;
   const evalTask = evalTaskOf(dataset.spec.task);
   const perSeed: SeedResult[] = [];
+  const longTailSeeds: LongTailSeed[] = [];
   const runs: SeedRun[] = [];
   let bestVal = -Infinity;
   const perSeedSplits = cfg.split.seed === 'per-seed';
@@ -160,6 +163,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
           progress: opts.progress ?? 'auto',
           log,
           label,
+          groupWeighting: makeGroupWeighting(cfg.train.groupWeighting, parts.train.map((s) => groupIdOf(dataset.spec, s)), (id) => groupName(dataset.spec, id)),
         },
         { ...cfg.train, loss: { ...cfg.train.loss, posWeight }, seed: memberSeed },
       );
@@ -183,6 +187,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
       }
       if (external) evaluations.external = evaluateSamples(model, external, external.samples, toEvalBatch, threshold).grouped;
       perSeed.push(seedResultFromEvaluations(evaluations));
+      longTailSeeds.push(longTailOfSeed(evaluations, headTailGroups(parts.train.map((s) => groupName(dataset.spec, groupIdOf(dataset.spec, s))), cfg.evaluation.tailThreshold)));
       const usageSet = parts.test.length > 0 ? parts.test : parts.val;
       const usage = expertUsage(model, dataset.spec.modalities.map((m) => m.name), usageSet, toBatch);
       runs.push({ seed, members, evaluations, threshold, test, usage });
@@ -212,6 +217,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   }
 
   const metrics = aggregateSeeds(perSeed);
+  metrics.longTail = aggregateLongTail(longTailSeeds);
   writeFileSync(join(outDir, 'metrics.json'), metricsJsonString(metrics));
   const wallSeconds = (Date.now() - started) / 1000;
   const manifest = newManifest({

@@ -25,7 +25,7 @@ export function applyMissingness(dataset: Dataset, protocol: RunConfig['missingn
   for (const [m, n] of Object.entries(r.dropped)) report.counts[`modality dropped by protocol: ${m}`] = n;
   const kept = Object.entries(r.keptToAvoidEmpty).filter(([, n]) => n > 0);
   report.notes.push(
-    `missingness protocol random-drop p=${protocol.p} seed=${protocol.seed} over [${(protocol.modalities ?? dataset.spec.modalities.map((m) => m.name)).join(', ')}]: ` +
+    `missingness protocol random-drop p=${typeof protocol.p === 'number' ? protocol.p : JSON.stringify(protocol.p)} seed=${protocol.seed} over [${(protocol.modalities ?? dataset.spec.modalities.map((m) => m.name)).join(', ')}]: ` +
       `${r.samplesAffected} samples lost ≥ 1 modality` +
       (kept.length ? `; drops undone to keep one modality: ${kept.map(([m, n]) => `${m} ${n}`).join(', ')}` : ''),
   );

@@ -15,6 +15,7 @@ import { rocCurvePlot } from '../eval/plots/rocCurve.js';
 import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import type { SeedRun } from './experiment.js';
 import { expertUsageHeatmap, expertUsageMarkdown } from '../analysis/expertUsage.js';
+import { groupWeightsSection } from './regimeReport.js';
 
 export interface RunReportInput {
   cfg: RunConfig;
@@ -80,6 +81,9 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     }
   }
 
+  const regimeSections = [await groupWeightsSection(outDir, plotsDir, r.cfg, r.runs)];
+  plots.push(...regimeSections.flatMap((x) => x.plots));
+
   const lines: string[] = [];
   lines.push(`# Run ${r.cfg.name}`, '');
   const sp = r.cfg.split;
@@ -125,6 +129,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     lines.push("Gate-weighted share of each modality among each expert's top-k assignments (FuseMoE Fig. 3c); load = the expert's share of all gate weight.", '');
     lines.push(expertUsageMarkdown(usage), '');
   }
+  for (const section of regimeSections) lines.push(...section.lines);
   lines.push('## Data', '', '```', formatReport(r.dataset.report, 'text'), '```', '');
   if (r.external) lines.push('### External data', '', '```', formatReport(r.external.report, 'text'), '```', '');
   const md = lines.join('\n');
