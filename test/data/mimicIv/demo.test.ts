@@ -13,6 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { loadDataset } from '../../../src/data/load.js';
 import { stratifiedSplit } from '../../../src/data/split.js';
+import { sampleToJson } from '../../../src/data/sources/jsonl.js';
 import { parseConfig } from '../../../src/config/parse.js';
 import { runExperiment } from '../../../src/run/experiment.js';
 import { initEngine } from '../../../src/engine/backend.js';
@@ -92,6 +93,10 @@ test('demo: LOS and 25-PHE label counts', { skip }, async () => {
   const los = (loaded['los'] = await loadDataset(source('los', SMALL)));
   assert.deepEqual(new Map(los.samples.map((s) => [s.id, s.label])), ex.los);
   assert.equal(los.samples.filter((s) => s.label === 1).length, 32);
+  // deterministic: one DuckDB thread instead of two gives the same samples, bit for bit
+  const los1 = await loadDataset({ ...source('los', SMALL), cache: false, duckdb: { threads: 1 } });
+  assert.deepEqual(los1.samples.map((s) => sampleToJson(los1.spec, s)), los.samples.map((s) => sampleToJson(los.spec, s)));
+  assert.deepEqual(los1.report.counts, los.report.counts);
   const phe = (loaded['phe'] = await loadDataset(source('phe', SMALL)));
   // without a GEM the cohort's ICD-10-coded admissions are excluded (counted); 39 ICD-9-coded stays remain
   assert.equal(phe.report.counts['label: admission coded in ICD-10 and no data.icd10Gem'], 35);
