@@ -6,7 +6,8 @@
  * `multilabelStratify: 'first'`. Within each stratum the ids are shuffled with the seed and cut
  * by largest remainder, so each split's count of every stratum is within ±1 of fraction × count.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 import { z } from 'zod';
 import { FlexiModalError } from '../errors.js';
 import { Rng } from '../engine/rng.js';
@@ -89,7 +90,7 @@ const splitFileSchema = z.object({
 
 /** Write a split file (JSON: { seed, fractions, train, val, test }). */
 export async function writeSplitFile(path: string, split: Split): Promise<void> {
-  await writeFile(path, JSON.stringify(split, null, 1) + '\n');
+  writeFileAtomic(path, JSON.stringify(split, null, 1) + '\n');
 }
 
 /**

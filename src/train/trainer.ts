@@ -18,6 +18,7 @@ import { ProgressReporter } from './progress.js';
 import { WeightAverage } from './ema.js';
 import { augmentEnabled, augmentSamples, type AugmentConfig, type AugmentCounts } from './augment.js';
 import { rngFor } from '../engine/seed.js';
+import type { TrainingCheckpoint, TrainingObjects } from './checkpoint.js';
 
 export interface TrainerConfig {
   epochs: number;
@@ -77,6 +78,8 @@ export interface TrainerInputs {
   log?: (line: string) => void;
   /** Label for the progress bar (e.g. "seed 1"). */
   label?: string;
+  /** Saves the complete training state after every epoch and restores it on resume (checkpoint.ts). */
+  checkpoint?: TrainingCheckpoint;
 }
 
 /** Train `model` in place; on return its variables hold the best validation weights. */
@@ -97,15 +100,19 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
   const ema = cfg.ema ? new WeightAverage(variables, cfg.ema) : null;
   const progress = new ProgressReporter(inputs.progress ?? 'auto', inputs.label ?? 'train', log);
   const started = Date.now();
+  const objects: TrainingObjects = { model, variables, optimizer, ema, rngs: { shuffle: rng, ...(augment ? { augment: augment.rng } : {}) } };
+  const resumed = inputs.checkpoint?.restore(objects) ?? null;
+  if (resumed) log(`${inputs.label ?? 'train'}: resumed from the checkpoint of epoch ${resumed.epoch}${resumed.finished ? ' (training had ended)' : ''}`);
 
-  const history: EpochRecord[] = [];
-  let best = -Infinity;
-  let bestEpoch = -1;
-  let bestWeights: Map<string, tf.Tensor> | null = null;
-  let sinceBest = 0;
-  let stoppedEarly = false;
+  const history: EpochRecord[] = resumed?.history ?? [];
+  let best = resumed?.best ?? -Infinity;
+  let bestEpoch = resumed?.bestEpoch ?? -1;
+  let bestWeights: Map<string, tf.Tensor> | null = resumed?.bestWeights ?? null;
+  let sinceBest = resumed?.sinceBest ?? 0;
+  let stoppedEarly = resumed?.stoppedEarly ?? false;
+  const elapsedBefore = resumed?.elapsedSeconds ?? 0;
 
-  for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+  for (let epoch = (resumed?.epoch ?? 0) + 1; epoch <= cfg.epochs && !resumed?.finished; epoch++) {
     const epochStart = Date.now();
     const order = rng.shuffle(trainSet.map((_, i) => i));
     let lossSum = 0;
@@ -194,8 +201,12 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
       const r = cb.onEpochEnd?.({ epoch, trainLoss, valMetrics, weights: byName, warn: (msg) => progress.warn(`[${cb.name}] ${msg}`) });
       if (r && r.stop) stop = true;
     }
-    if (cfg.patience > 0 && sinceBest >= cfg.patience) {
-      stoppedEarly = true;
+    const earlyStop = cfg.patience > 0 && sinceBest >= cfg.patience;
+    if (earlyStop) stoppedEarly = true;
+    const finished = earlyStop || stop || epoch === cfg.epochs;
+    const elapsedSeconds = elapsedBefore + (Date.now() - started) / 1000;
+    inputs.checkpoint?.save(objects, { epoch, finished, history, best, bestEpoch, sinceBest, stoppedEarly, elapsedSeconds, bestWeights });
+    if (earlyStop) {
       progress.warn(`early stopping: no improvement of val ${cfg.monitor} for ${cfg.patience} epochs (best ${best.toFixed(4)} at epoch ${bestEpoch})`);
       break;
     }
@@ -209,5 +220,5 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
   }
   optimizer.dispose();
   ema?.dispose();
-  return { history, bestEpoch, bestScore: best, stoppedEarly, seconds: (Date.now() - started) / 1000 };
+  return { history, bestEpoch, bestScore: best, stoppedEarly, seconds: elapsedBefore + (Date.now() - started) / 1000 };
 }
