@@ -2,7 +2,9 @@
  * Saving and loading a trained model: a directory with `model.json` (config, dataset spec,
  * normaliser, decision threshold, seed) and `weights.safetensors` (every variable by name).
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicWrite.js';
+import { assertRunComplete } from '../run/runDirectory.js';
 import { join } from 'node:path';
 import { tf } from '../engine/tf.js';
 import { saveWeights, loadWeights } from '../engine/weights.js';
@@ -56,7 +58,7 @@ export function saveModel(dir: string, model: FusionModel, meta: Omit<ModelMeta,
     ...(ensemble ? { ensembleMembers: ensemble.size } : {}),
     normalizer: normalizerToJson(meta.normalizer),
   };
-  writeFileSync(join(dir, 'model.json'), JSON.stringify(full, null, 2) + '\n');
+  writeFileAtomic(join(dir, 'model.json'), JSON.stringify(full, null, 2) + '\n');
   const weights = ensemble
     ? new Map(Array.from({ length: ensemble.size }, (_, i) => [...ensemble.memberWeights(i)].map(([name, t]) => [memberKey(i, name), t] as const)).flat())
     : new Map(model.variables().map((v) => [v.name, v as tf.Tensor] as const));
@@ -74,6 +76,7 @@ function memberKey(i: number, name: string): string {
  * Errors name the file and what does not match.
  */
 export function loadModel(dir: string): LoadedModel {
+  assertRunComplete(dir);
   const modelDir = existsSync(join(dir, 'model.json')) ? dir : join(dir, 'model');
   const metaPath = join(modelDir, 'model.json');
   if (!existsSync(metaPath)) {

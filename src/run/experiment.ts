@@ -3,7 +3,7 @@
  * evaluate every split overall and per modality-combination group) → aggregate over seeds →
  * write the run directory (metrics.json, summary.md, model/, split.json, manifest.json, plots).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initEngine } from '../engine/backend.js';
 import type { Dataset, Sample, TaskSpec } from '../data/schema.js';
@@ -40,6 +40,9 @@ import { withoutHeldOutGroups } from './heldOut.js';
 import { aggregatePresence, presenceMetrics, type PresenceSeed } from '../eval/presence.js';
 import { hasModality } from '../data/schema.js';
 import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } from '../eval/longTail.js';
+import { withRunDirectory, type RunDirectory, type RunDirMode } from './runDirectory.js';
+import { writeFileAtomic } from '../io/atomicWrite.js';
+import { FileCheckpoint } from '../train/checkpoint.js';
 
 export interface ExperimentOptions {
   /** Directory of the config file: data paths in the config are relative to it. */
@@ -53,6 +56,8 @@ export interface ExperimentOptions {
   callbacks?: (seed: number) => TrainerCallback[];
   /** Save the trained models (default true). */
   saveModels?: boolean;
+  /** An existing non-empty outDir: refused ('new', default), cleared ('overwrite') or continued ('resume'). */
+  runDir?: RunDirMode;
 }
 
 export interface SeedRun {
@@ -126,7 +131,15 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const started = Date.now();
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const outDir = resolve(opts.outDir);
-  mkdirSync(outDir, { recursive: true });
+  const seeds = opts.seeds ?? cfg.seeds;
+  const result = await withRunDirectory(outDir, { mode: opts.runDir ?? 'new', identity: { config: cfg, seeds }, log }, (run) => runExperimentIn(run, cfg, seeds, opts, log));
+  return { ...result, wallSeconds: (Date.now() - started) / 1000 };
+}
+
+/** The experiment itself, writing into the open run directory `run`. */
+async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[], opts: ExperimentOptions, log: (l: string) => void): Promise<ExperimentResult> {
+  const started = Date.now();
+  const outDir = run.dir;
   const backend = await initEngine(cfg.engine);
   log(`engine: ${backend}${cfg.engine.threads > 1 ? ` (${cfg.engine.threads} threads)` : ''}`);
 
@@ -140,7 +153,6 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
     checkCompatible(dataset, external);
   }
 
-  const seeds = opts.seeds ?? cfg.seeds;
   const evalTask = evalTaskOf(dataset.spec.task);
   const perSeed: SeedResult[] = [];
   const longTailSeeds: LongTailSeed[] = [];
@@ -176,6 +188,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
           log,
           label,
           groupWeighting: makeGroupWeighting(cfg.train.groupWeighting, parts.train.map((s) => groupIdOf(dataset.spec, s)), (id) => groupName(dataset.spec, id)),
+          checkpoint: new FileCheckpoint(run.checkpointPath(seed, memberSeed)),
         },
         { ...cfg.train, loss: { ...cfg.train.loss, posWeight }, seed: memberSeed },
       );
@@ -233,6 +246,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
           saveModel(join(outDir, 'model'), model, meta);
         }
       }
+      run.markSeedFinished(seed);
     } finally {
       model.dispose();
     }
@@ -241,7 +255,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const metrics = aggregateSeeds(perSeed);
   metrics.longTail = aggregateLongTail(longTailSeeds);
   if (extreme) metrics.extreme = aggregatePresence(extreme.modality, extreme.fraction, extremeSeeds);
-  writeFileSync(join(outDir, 'metrics.json'), metricsJsonString(metrics));
+  writeFileAtomic(join(outDir, 'metrics.json'), metricsJsonString(metrics));
   const wallSeconds = (Date.now() - started) / 1000;
   const manifest = newManifest({
     config: cfg,
@@ -251,8 +265,9 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
     engine: { backend, threads: cfg.engine.threads },
   });
   manifest.wallSeconds = wallSeconds;
-  writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  writeFileSync(join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  if (run.resumed) manifest.resumed = true;
+  writeFileAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   const analysisSection = await analyses.write(outDir);
   await writeRunReport(outDir, { cfg, dataset, external, metrics, runs, wallSeconds, analysisSection });
   return { metrics, seeds: runs, outDir, wallSeconds };

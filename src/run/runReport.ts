@@ -3,7 +3,8 @@
  * modality-combination group, training history) and SVG plots (learning curves, test ROC,
  * test AUROC per group).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 import { join } from 'node:path';
 import type { Dataset } from '../data/schema.js';
 import { formatReport } from '../data/report.js';
@@ -44,7 +45,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     })),
   );
   if (curves.some((c) => c.x.length > 1)) {
-    writeFileSync(
+    writeFileAtomic(
       join(plotsDir, 'learning-curves.svg'),
       await lineChart(curves, { title: `validation ${r.cfg.train.monitor} per epoch`, xLabel: 'epoch', yLabel: r.cfg.train.monitor, mark: 'both' }),
     );
@@ -58,7 +59,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
       return pos > 0 && pos < c.labels.length;
     });
     if (hasBoth.length) {
-      writeFileSync(join(plotsDir, 'roc-test.svg'), await rocCurvePlot(hasBoth, { title: 'ROC on the test split' }));
+      writeFileAtomic(join(plotsDir, 'roc-test.svg'), await rocCurvePlot(hasBoth, { title: 'ROC on the test split' }));
       plots.push('roc-test.svg');
     }
   }
@@ -72,7 +73,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
       return { label: `${name} (n=${Math.round(g.n)})`, mean: m.mean, std: m.std ?? undefined };
     });
   if (groupBars.length) {
-    writeFileSync(join(plotsDir, 'test-auroc-by-group.svg'), await barChartWithErrors(groupBars, { title: 'test AUROC per modality combination', yLabel: 'AUROC', yDomain: [0, 1] }));
+    writeFileAtomic(join(plotsDir, 'test-auroc-by-group.svg'), await barChartWithErrors(groupBars, { title: 'test AUROC per modality combination', yLabel: 'AUROC', yDomain: [0, 1] }));
     plots.push('test-auroc-by-group.svg');
   }
 
@@ -80,7 +81,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
   const usageSeed = r.runs.find((x) => x.usage)?.seed;
   if (usage) {
     for (let l = 0; l < usage.shares.length; l++) {
-      writeFileSync(join(plotsDir, `expert-usage-block${l}.svg`), await expertUsageHeatmap(usage, l));
+      writeFileAtomic(join(plotsDir, `expert-usage-block${l}.svg`), await expertUsageHeatmap(usage, l));
       plots.push(`expert-usage-block${l}.svg`);
     }
   }
@@ -89,7 +90,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
   const retrieval = r.runs.find((x) => x.retrieval);
   if (retrieval?.retrieval) {
     for (const [file, svg] of await retrieverUsageHeatmaps(retrieval.retrieval)) {
-      writeFileSync(join(plotsDir, file), svg);
+      writeFileAtomic(join(plotsDir, file), svg);
       plots.push(file);
     }
   }
@@ -149,6 +150,6 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
   lines.push('## Data', '', '```', formatReport(r.dataset.report, 'text'), '```', '');
   if (r.external) lines.push('### External data', '', '```', formatReport(r.external.report, 'text'), '```', '');
   const md = lines.join('\n');
-  writeFileSync(join(outDir, 'summary.md'), md);
+  writeFileAtomic(join(outDir, 'summary.md'), md);
   return md;
 }
