@@ -159,3 +159,15 @@ test('E_X TV distance: hand-computed value for one-expert models, 0 at the truth
   const t = regimeTruth(2, parseGateTransform('sigmoid'));
   assert.equal(mlogitExpectedTv(t, t), 0);
 });
+
+test('the package root exposes the identifiability view for a fitted small MoE (theory.mlogitFisherDiagnostics)', async () => {
+  const { theory } = await import('../../src/index.js');
+  const truth = theory.regimeTruth(2, theory.parseGateTransform('standard'));
+  const rng = new Rng(2);
+  const data = theory.sampleMlogitMoe(truth, 2000, rng);
+  const fit = theory.fitMlogitEm(data, theory.initFromTruth(truth, 2, rng, 0.05), { tol: 1e-8 });
+  const diag = theory.mlogitFisherDiagnostics(fit.params, { seTol: 0.5 });
+  assert.equal(diag.eigenvalues.length, 6);
+  assert.ok(diag.seSqrtN.every((s) => s > 0 && Number.isFinite(s)));
+  assert.ok(diag.nForSe.every((n, j) => Math.abs(n - (diag.seSqrtN[j]! / 0.5) ** 2) < 1e-9 * n));
+});
