@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { initEngine } from '../engine/backend.js';
+import { engineSummary, engineThreads, initEngine } from '../engine/backend.js';
 import type { Dataset, Sample, TaskSpec } from '../data/schema.js';
 import { loadDataset } from '../data/load.js';
 import { stratifiedSplit, readSplitFile, writeSplitFile, splitSamples, type Split } from '../data/split.js';
@@ -119,7 +119,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
   const backend = await initEngine(cfg.engine);
-  log(`engine: ${backend}${cfg.engine.threads > 1 ? ` (${cfg.engine.threads} threads)` : ''}`);
+  log(engineSummary());
 
   const loaded = await loadDataset(cfg.data, opts.baseDir);
   log(formatReport(loaded.report, 'text'));
@@ -219,7 +219,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
     seeds,
     splitSeed: perSeedSplits ? 'per-seed' : fixed!.split.seed,
     dataHashes: { ...(dataset.hashes ?? {}), ...(external?.hashes ?? {}) },
-    engine: { backend, threads: cfg.engine.threads },
+    engine: { backend, threads: engineThreads() },
   });
   manifest.wallSeconds = wallSeconds;
   writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
