@@ -37,4 +37,6 @@ export interface FusionModel {
   dispose(): void;
   /** Optional: routing explanation for each sample of a batch (inference mode). */
   explain?(batch: Batch): SampleExplanation[];
+  /** Inference logits [B, C] and `explain`'s explanations from one forward pass (optional). */
+  forwardExplained?(batch: Batch): { logits: tf.Tensor2D; explanations: SampleExplanation[] };
 }
