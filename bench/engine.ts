@@ -11,6 +11,7 @@
  *   node dist/bench/engine.js --batch 8       # quick run
  *   node dist/bench/engine.js --steps 5 --stock-steps 2 --gelu erf --stock-2t
  *   node dist/bench/engine.js --micro         # per-kernel stock vs ours, side by side, 1 thread
+ *   node dist/bench/engine.js --interleaved   # wasm vs native BLAS vs PyTorch, 1 thread, CPU time (robust to load)
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -208,6 +209,8 @@ interface TwinResult {
   threads: number;
   torch: string;
   coreType?: string;
+  /** Median process CPU time per step (ms). */
+  cpuMedian?: number;
 }
 
 /**
@@ -215,8 +218,10 @@ interface TwinResult {
  * OpenBLAS 0.3.21, which mis-detects recent CPUs: OPENBLAS_CORETYPE is set from the CPU flags for
  * this command alone when the environment does not set it (the engine does the same for itself).
  */
-async function runTwin(tokens: number, geluKind: string, steps: number, timeoutS: number): Promise<TwinResult | string> {
-  const py = process.env['PYTHON'] ?? 'python3';
+async function runTwin(tokens: number, geluKind: string, steps: number, timeoutS: number, threads = arg('blas-threads', '2')): Promise<TwinResult | string> {
+  const { existsSync } = await import('node:fs');
+  // Debian's python3-torch lives in the system python (a pyenv `python3` on PATH would not see it).
+  const py = process.env['PYTHON'] ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
   const { spawnSync } = await import('node:child_process');
   const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return `not run (${py} cannot import torch; for the comparison: apt-get install -y python3-torch)`;
@@ -229,7 +234,6 @@ async function runTwin(tokens: number, geluKind: string, steps: number, timeoutS
     if (coreType !== undefined) env['OPENBLAS_CORETYPE'] = coreType;
   }
   const script = fileURLToPath(new URL('../../bench/engine_twin.py', import.meta.url));
-  const threads = arg('blas-threads', '2');
   const r = await runProcess(py, [script, '--tokens', String(tokens), '--threads', threads, '--steps', String(steps), '--gelu', geluKind], timeoutS, env);
   if (typeof r === 'string') return r;
   return { ...(r as TwinResult), coreType };
@@ -294,6 +298,67 @@ async function micro(): Promise<void> {
   }
 }
 
+/**
+ * Side by side in ONE process, robust to other jobs on the machine: steps of the reference MoE
+ * alternate between the wasm matmul and the native BLAS (both 1 thread), and the PyTorch twin
+ * (1 thread) runs after; each step's process CPU time is recorded (with 1 thread, CPU time ≈ the
+ * wall time on an idle core). Prints medians and ratios.
+ */
+async function interleaved(): Promise<void> {
+  const { initEngine, engineBlas } = await import('../src/engine/backend.js');
+  const { useNativeMatMul } = await import('../src/engine/fastKernels.js');
+  const { ReferenceMoe } = await import('../src/engine/referenceMoe.js');
+  const steps = Number(arg('steps', '5'));
+  const tokens = Number(arg('tokens', String(32 * 4 * 48)));
+  const timeoutS = Number(arg('timeout', '900'));
+  await initEngine({ backend: 'wasm', threads: 1, blas: 'auto' });
+  const blas = engineBlas();
+  console.log(`interleaved in one process, 1 thread each; ${blas.line}`);
+  if (!blas.active) {
+    console.log('native BLAS unavailable: nothing to compare');
+    return;
+  }
+  type Row = { name: string; wall: number[]; cpu: number[]; losses: number[] };
+  const rows: Row[] = [];
+  for (const gelu of ['erf', 'sigmoid'] as const) {
+    const paths = [false, true].map((native) => ({ native, moe: new ReferenceMoe({ tokens, gelu }), row: { name: `${native ? 'native BLAS' : 'wasm'} ${gelu === 'erf' ? 'erf GELU' : 'σ-GELU'}`, wall: [] as number[], cpu: [] as number[], losses: [] as number[] } }));
+    for (let i = 0; i <= steps; i++) {
+      for (const p of paths) {
+        useNativeMatMul(p.native);
+        const c = process.cpuUsage();
+        const t = performance.now();
+        const loss = p.moe.step();
+        const wall = performance.now() - t;
+        const d = process.cpuUsage(c);
+        p.row.losses.push(loss);
+        if (i === 0) continue; // warm-up
+        p.row.wall.push(wall);
+        p.row.cpu.push((d.user + d.system) / 1000);
+      }
+    }
+    for (const p of paths) {
+      p.moe.dispose();
+      rows.push(p.row);
+    }
+  }
+  useNativeMatMul(true);
+  const twin = flag('no-torch') ? 'skipped (--no-torch)' : await runTwin(tokens, 'erf', steps, timeoutS, '1');
+  console.log('| path | median wall ms | median cpu ms | losses (steps 1–3) |');
+  console.log('| --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.name} | ${median(r.wall).toFixed(0)} | ${median(r.cpu).toFixed(0)} | ${r.losses.slice(0, 3).map((l) => l.toFixed(6)).join(' ')} |`);
+  if (typeof twin === 'string') console.log(`PyTorch twin: ${twin}`);
+  else console.log(`| PyTorch ${twin.torch} erf GELU (1 thread${twin.coreType ? `, OPENBLAS_CORETYPE=${twin.coreType}` : ''}) | ${twin.median.toFixed(0)} | ${twin.cpuMedian?.toFixed(0) ?? 'n/a'} | |`);
+  const cpu = (name: string): number => median(rows.find((r) => r.name === name)!.cpu);
+  console.log(`native/wasm speed-up (cpu time, erf GELU): ${(cpu('wasm erf GELU') / cpu('native BLAS erf GELU')).toFixed(2)}×`);
+  console.log(`native/wasm speed-up (cpu time, σ-GELU): ${(cpu('wasm σ-GELU') / cpu('native BLAS σ-GELU')).toFixed(2)}×`);
+  console.log(`ours: ${cpu('native BLAS erf GELU').toFixed(0)} ms cpu (native BLAS, erf GELU, 1 thread)`);
+  console.log(`ours σ-GELU: ${cpu('native BLAS σ-GELU').toFixed(0)} ms cpu (native BLAS, 1 thread)`);
+  if (typeof twin !== 'string' && twin.cpuMedian !== undefined) {
+    console.log(`torch/ours (cpu time, 1 thread, erf GELU): ${(twin.cpuMedian / cpu('native BLAS erf GELU')).toFixed(2)}`);
+  }
+}
+
 if (flag('child')) await child();
+else if (flag('interleaved')) await interleaved();
 else if (flag('micro')) await micro();
 else await main();

@@ -69,16 +69,21 @@ def main() -> None:
 
     step()
     times = []
+    cpu = []
     for _ in range(a.steps):
         t = time.perf_counter()
+        c = time.process_time()
         step()
         times.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
     s = sorted(times)
     m = len(s) // 2
     median = s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
     core = torch.__config__.show().split("\n")
     blas = next((l.strip() for l in core if "BLAS_INFO" in l), "")
-    print("RESULT " + json.dumps({"median": median, "times": times, "threads": torch.get_num_threads(), "torch": torch.__version__, "blas": blas}))
+    cs = sorted(cpu)
+    cpu_median = cs[m] if len(cs) % 2 else (cs[m - 1] + cs[m]) / 2
+    print("RESULT " + json.dumps({"median": median, "cpuMedian": cpu_median, "cpuTimes": cpu, "times": times, "threads": torch.get_num_threads(), "torch": torch.__version__, "blas": blas}))
 
 
 if __name__ == "__main__":

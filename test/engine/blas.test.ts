@@ -17,6 +17,7 @@ import { engineBlas, initEngine } from '../../src/engine/backend.js';
 import { nativeMatMulInUse, useNativeMatMul } from '../../src/engine/fastKernels.js';
 import { blasCallCount, blasMinWork, broadcastOffsets, setBlasMinWork } from '../../src/engine/kernels/blasMatMul.js';
 import { coreTypeFromCpuFlags } from '../../src/engine/blas.js';
+import { freeCores, resolveThreads } from '../../src/engine/autoThreads.js';
 import { Rng } from '../../src/engine/rng.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { runExperiment } from '../../src/run/experiment.js';
@@ -281,4 +282,15 @@ test('engine.blas "off" → wasm path; "auto" → native when the library is the
   assert.equal(on.native, true);
   assert.match(on.summary, /matmul on native BLAS \(libopenblas|libblis|libmkl/);
   assert.deepEqual(on.product, [19, 22, 43, 50]);
+});
+
+test("engine.threads 'auto': free cores = cores − load, BLAS gets them when active, wasm otherwise", () => {
+  assert.equal(freeCores(2, 0.1), 2);
+  assert.equal(freeCores(2, 0.9), 1);
+  assert.equal(freeCores(2, 20), 1);
+  assert.equal(freeCores(16, 3.2), 13);
+  assert.deepEqual(resolveThreads('auto', () => true, 2), { wasm: 1, blas: 2 });
+  assert.deepEqual(resolveThreads('auto', () => false, 2), { wasm: 2, blas: 1 });
+  assert.deepEqual(resolveThreads('auto', () => false, 13), { wasm: 4, blas: 1 });
+  assert.deepEqual(resolveThreads(3, () => true, 13), { wasm: 3, blas: 3 });
 });
