@@ -10,9 +10,8 @@
  * call overhead dominates.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { tf } from '../tf.js';
 import { activeBlas } from '../blas.js';
-import { batchMatMulConfig } from './batchMatMul.js';
+import { batchMatMulConfig, matMulDims } from './batchMatMul.js';
 import { byteOffset, heapBuffer, sizeOf, stridesOf, type WasmBackendLike } from './wasmHeap.js';
 
 /**
@@ -100,16 +99,7 @@ function blasBatchMatMul(args: MatMulArgs): TensorInfo {
   if (blas === null || a.dtype !== 'float32' || b.dtype !== 'float32') return wasmBatchMatMul(args);
   const tA = !!attrs.transposeA;
   const tB = !!attrs.transposeB;
-  const ra = a.shape.length;
-  const rb = b.shape.length;
-  const m = tA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
-  const k = tA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
-  const kb = tB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
-  const n = tB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
-  if (k !== kb) return wasmBatchMatMul(args); // the wasm kernel throws tfjs's message
-  const outerA = a.shape.slice(0, -2);
-  const outerB = b.shape.slice(0, -2);
-  const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+  const { m, k, n, outerA, outerB, outer } = matMulDims(a, b, tA, tB);
   const batch = sizeOf(outer);
   // Empty products (the wasm kernel zero-fills k = 0) and small ones stay on wasm.
   if (m * n * k * batch === 0 || m * n * k * batch < blasMinWork) return wasmBatchMatMul(args);
