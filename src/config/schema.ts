@@ -304,7 +304,13 @@ export const configSchema = z
     /** Seeds to train with; metrics report mean ± std over them. */
     seeds: z.array(z.number().int().min(0)).nonempty().default([1]),
     engine: z
-      .object({ backend: z.enum(['wasm', 'cpu']).default('wasm'), threads: z.number().int().positive().default(1) })
+      .object({
+        backend: z.enum(['wasm', 'cpu']).default('wasm'),
+        /** wasm (and native BLAS) threads; 'auto' = what measured fastest (src/engine/autoThreads.ts). */
+        threads: z.union([z.number().int().positive(), z.literal('auto')], { error: "expected a positive integer or 'auto'" }).default('auto'),
+        /** Native BLAS for matrix products: 'auto' (use one if found), 'off', or a library path. */
+        blas: z.string().min(1, { error: "expected 'auto', 'off' or a path to a BLAS library" }).default('auto'),
+      })
       .strict()
       .prefault({}),
     data: dataSourceSchema,

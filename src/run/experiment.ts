@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { initEngine } from '../engine/backend.js';
+import { engineSummary, engineThreads, initEngine } from '../engine/backend.js';
 import type { Dataset, Sample, TaskSpec } from '../data/schema.js';
 import { loadDataset } from '../data/load.js';
 import { stratifiedSplit, readSplitFile, writeSplitFile, splitSamples, type Split } from '../data/split.js';
@@ -141,7 +141,7 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
   const started = Date.now();
   const outDir = run.dir;
   const backend = await initEngine(cfg.engine);
-  log(`engine: ${backend}${cfg.engine.threads > 1 ? ` (${cfg.engine.threads} threads)` : ''}`);
+  log(engineSummary());
 
   const loaded = await loadDataset(cfg.data, opts.baseDir);
   log(formatReport(loaded.report, 'text'));
@@ -262,7 +262,7 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
     seeds,
     splitSeed: perSeedSplits ? 'per-seed' : fixed!.split.seed,
     dataHashes: { ...(dataset.hashes ?? {}), ...(external?.hashes ?? {}) },
-    engine: { backend, threads: cfg.engine.threads },
+    engine: { backend, threads: engineThreads() },
   });
   manifest.wallSeconds = wallSeconds;
   if (run.resumed) manifest.resumed = true;
