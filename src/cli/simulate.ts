@@ -22,7 +22,6 @@ import { emTraces, type EmTrace } from '../theory/emTrace.js';
 import { registerFisherCommand } from './simulateFisher.js';
 import { int, num, parseWith } from './simulateOptions.js';
 
-
 const common = {
   nMin: num.pipe(z.number().min(2)).default(1e4),
   nMax: num.pipe(z.number().min(2)).default(1e5),

@@ -17,7 +17,7 @@
  */
 import { FlexiModalError } from '../errors.js';
 import { applyGateTransform } from './gateTransform.js';
-import { symmetricEigen, symmetrizeLower } from './linalg.js';
+import { softmaxInPlace, symmetricEigen, symmetrizeLower } from './linalg.js';
 import { canonicalizeMlogit, cloneMlogitParams, type MlogitData, type MlogitMoeParams } from './mlogitMoe.js';
 import { uniformTensorRule, type CovariateRule } from './quadrature.js';
 
@@ -95,7 +95,6 @@ export function classProbJacobian(params: MlogitMoeParams): (X: ArrayLike<number
   const mx = new Float64Array(d);
   const pi = new Float64Array(k);
   const f = new Float64Array(k * K);
-  const z = new Float64Array(K);
   const P = new Float64Array(K);
   const J = new Float64Array(K * np);
   const pe = d + 1;
@@ -103,37 +102,21 @@ export function classProbJacobian(params: MlogitMoeParams): (X: ArrayLike<number
   const expertOff = (k - 1) * pe;
   return (X, off) => {
     applyGateTransform(p.gate, X, off, d, mx, 0);
-    let m = -Infinity;
     for (let i = 0; i < k; i++) {
       let v = p.beta0[i]!;
       for (let c = 0; c < d; c++) v += p.beta1[i * d + c]! * mx[c]!;
       pi[i] = v;
-      if (v > m) m = v;
     }
-    let sg = 0;
-    for (let i = 0; i < k; i++) {
-      pi[i] = Math.exp(pi[i]! - m);
-      sg += pi[i]!;
-    }
-    for (let i = 0; i < k; i++) pi[i] = pi[i]! / sg;
+    softmaxInPlace(pi, 0, k);
     P.fill(0);
     for (let i = 0; i < k; i++) {
-      let mz = -Infinity;
       for (let s = 0; s < K; s++) {
         let v = p.a[i * K + s]!;
         for (let c = 0; c < d; c++) v += p.b[(i * K + s) * d + c]! * X[off + c]!;
-        z[s] = v;
-        if (v > mz) mz = v;
+        f[i * K + s] = v;
       }
-      let se = 0;
-      for (let s = 0; s < K; s++) {
-        z[s] = Math.exp(z[s]! - mz);
-        se += z[s]!;
-      }
-      for (let s = 0; s < K; s++) {
-        f[i * K + s] = z[s]! / se;
-        P[s] = P[s]! + pi[i]! * f[i * K + s]!;
-      }
+      softmaxInPlace(f, i * K, K);
+      for (let s = 0; s < K; s++) P[s] = P[s]! + pi[i]! * f[i * K + s]!;
     }
     J.fill(0);
     for (let s = 0; s < K; s++) {
@@ -191,37 +174,47 @@ export function mlogitFisherInformation(params: MlogitMoeParams, rule: Covariate
   return F;
 }
 
-/** Expected conditional log-likelihood E_X Σ_s P*_s(X) log P_s(X) of `params` when the data follow `truth`. */
-export function mlogitExpectedLogLik(params: MlogitMoeParams, truth: MlogitMoeParams, rule: CovariateRule = defaultCovariateRule(params.d)): number {
-  checkRule(params, rule);
-  const ev = classProbJacobian(params);
+/** E_X g(P_model(·|X), P_truth(·|X)) under the covariate rule, for two models of the same shape. */
+function expectOverRule(model: MlogitMoeParams, truth: MlogitMoeParams, rule: CovariateRule, g: (Pm: Float64Array, Pt: Float64Array) => number, where: string): number {
+  checkRule(truth, rule);
+  if (model.K !== truth.K || model.d !== truth.d) {
+    throw new FlexiModalError(`model (K=${model.K}, d=${model.d}) and truth (K=${truth.K}, d=${truth.d}) differ in shape`, { where, hint: 'compare models with the same classes and covariates' });
+  }
+  const ev = classProbJacobian(model);
   const evT = classProbJacobian(truth);
   let total = 0;
-  for (let t = 0; t < rule.count; t++) {
-    const Ps = ev(rule.X, t * rule.d).P.slice();
-    const Pt = evT(rule.X, t * rule.d).P;
-    let v = 0;
-    for (let s = 0; s < params.K; s++) if (Pt[s]! > 0) v += Pt[s]! * Math.log(Ps[s]!);
-    total += rule.weights[t]! * v;
-  }
+  for (let t = 0; t < rule.count; t++) total += rule.weights[t]! * g(ev(rule.X, t * rule.d).P, evT(rule.X, t * rule.d).P);
   return total;
+}
+
+/** Expected conditional log-likelihood E_X Σ_s P*_s(X) log P_s(X) of `params` when the data follow `truth`. */
+export function mlogitExpectedLogLik(params: MlogitMoeParams, truth: MlogitMoeParams, rule: CovariateRule = defaultCovariateRule(params.d)): number {
+  return expectOverRule(
+    params,
+    truth,
+    rule,
+    (Ps, Pt) => {
+      let v = 0;
+      for (let s = 0; s < Pt.length; s++) if (Pt[s]! > 0) v += Pt[s]! * Math.log(Ps[s]!);
+      return v;
+    },
+    'mlogitExpectedLogLik',
+  );
 }
 
 /** E_X TV(P_fit(·|X), P_truth(·|X)) = E_X ½ Σ_s |P_fit,s(X) − P_truth,s(X)| (the density-estimation error). */
 export function mlogitExpectedTv(fit: MlogitMoeParams, truth: MlogitMoeParams, rule: CovariateRule = defaultCovariateRule(truth.d)): number {
-  checkRule(truth, rule);
-  if (fit.K !== truth.K || fit.d !== truth.d) throw new FlexiModalError(`fit (K=${fit.K}, d=${fit.d}) and truth (K=${truth.K}, d=${truth.d}) differ in shape`, { where: 'mlogitExpectedTv' });
-  const ev = classProbJacobian(fit);
-  const evT = classProbJacobian(truth);
-  let total = 0;
-  for (let t = 0; t < rule.count; t++) {
-    const Pf = ev(rule.X, t * rule.d).P.slice();
-    const Pt = evT(rule.X, t * rule.d).P;
-    let v = 0;
-    for (let s = 0; s < truth.K; s++) v += Math.abs(Pf[s]! - Pt[s]!);
-    total += (rule.weights[t]! * v) / 2;
-  }
-  return total;
+  return expectOverRule(
+    fit,
+    truth,
+    rule,
+    (Pf, Pt) => {
+      let v = 0;
+      for (let s = 0; s < Pt.length; s++) v += Math.abs(Pf[s]! - Pt[s]!);
+      return v / 2;
+    },
+    'mlogitExpectedTv',
+  );
 }
 
 /** Σₜ score and Fisher-scoring matrix of a data set: g = Σₜ ∇log P_{yₜ}(xₜ), F = Σₜ Σ_s ∇P_s ∇P_sᵀ / P_s at xₜ; also ℓ. */

@@ -70,6 +70,18 @@ export function logSumExp(v: Float64Array | number[], off = 0, len = v.length - 
   return m + Math.log(s);
 }
 
+/** Replace v[off..off+len) by its softmax (max-shifted, so large scores do not overflow). */
+export function softmaxInPlace(v: Float64Array, off: number, len: number): void {
+  let m = -Infinity;
+  for (let i = off; i < off + len; i++) if (v[i]! > m) m = v[i]!;
+  let s = 0;
+  for (let i = off; i < off + len; i++) {
+    v[i] = Math.exp(v[i]! - m);
+    s += v[i]!;
+  }
+  for (let i = off; i < off + len; i++) v[i] = v[i]! / s;
+}
+
 /** Ordinary least squares fit y ≈ a + b·x: slope, intercept and the slope's standard error. */
 export function olsSlope(x: number[], y: number[]): { slope: number; intercept: number; slopeStderr: number; r2: number } {
   const m = x.length;

@@ -15,31 +15,13 @@ export function gaussLegendre(m: number): { nodes: Float64Array; weights: Float6
   // Newton on P_m from the Chebyshev-like initial guesses; P_m by the three-term recurrence.
   for (let i = 0; i < Math.ceil(m / 2); i++) {
     let x = Math.cos((Math.PI * (i + 0.75)) / (m + 0.5));
-    let dp = 0;
     for (let it = 0; it < 100; it++) {
-      let p0 = 1;
-      let p1 = x;
-      for (let j = 2; j <= m; j++) {
-        const p2 = ((2 * j - 1) * x * p1 - (j - 1) * p0) / j;
-        p0 = p1;
-        p1 = p2;
-      }
-      const pm = m === 1 ? x : p1;
-      const pm1 = m === 1 ? 1 : p0;
-      dp = (m * (x * pm - pm1)) / (x * x - 1);
-      const dx = pm / dp;
+      const [pm, dpm] = legendreWithDerivative(m, x);
+      const dx = pm / dpm;
       x -= dx;
       if (Math.abs(dx) < 1e-16) break;
     }
-    // recompute the derivative at the converged node
-    let p0 = 1;
-    let p1 = x;
-    for (let j = 2; j <= m; j++) {
-      const p2 = ((2 * j - 1) * x * p1 - (j - 1) * p0) / j;
-      p0 = p1;
-      p1 = p2;
-    }
-    dp = m === 1 ? 1 : (m * (x * p1 - p0)) / (x * x - 1);
+    const dp = legendreWithDerivative(m, x)[1];
     const w = 2 / ((1 - x * x) * dp * dp);
     nodes[i] = -x;
     nodes[m - 1 - i] = x;
@@ -48,6 +30,19 @@ export function gaussLegendre(m: number): { nodes: Float64Array; weights: Float6
   }
   if (m % 2 === 1) nodes[(m - 1) / 2] = 0;
   return { nodes, weights };
+}
+
+/** P_m(x) and P_m'(x) by the three-term recurrence (|x| < 1). */
+function legendreWithDerivative(m: number, x: number): [number, number] {
+  if (m === 1) return [x, 1];
+  let p0 = 1;
+  let p1 = x;
+  for (let j = 2; j <= m; j++) {
+    const p2 = ((2 * j - 1) * x * p1 - (j - 1) * p0) / j;
+    p0 = p1;
+    p1 = p2;
+  }
+  return [p1, (m * (x * p1 - p0)) / (x * x - 1)];
 }
 
 /** A weighted point set {(xⱼ, wⱼ)} approximating a covariate law: X [count, d], weights [count] summing to 1. */
