@@ -131,6 +131,9 @@ export function checkComparable(runs: FinishedRun[]): void {
   }
 }
 
+/** Per-group rows of the comparison: groups with at least this many samples in the split (all groups stay in compare.json). */
+const MIN_GROUP_N = 10;
+
 /** Write compare.json, compare.md and the test-AUROC bar chart; print the Markdown. */
 /** Write compare.json, compare.md and the AUROC bar chart into `outDir`, and print the table. */
 export async function writeComparison(outDir: string, title: string, preamble: string, results: Record<string, MetricsJson>): Promise<void> {
@@ -142,9 +145,9 @@ export async function writeComparison(outDir: string, title: string, preamble: s
     '',
     preamble,
     '',
-    compareTable(results, { split: 'test', groups: true }),
+    compareTable(results, { split: 'test', groups: true, minGroupN: MIN_GROUP_N }),
     '',
-    ...(hasExternal ? ['## External test set', '', compareTable(results, { split: 'external', groups: true }), ''] : []),
+    ...(hasExternal ? ['## External test set', '', compareTable(results, { split: 'external', groups: true, minGroupN: MIN_GROUP_N }), ''] : []),
   ].join('\n');
   writeFileSync(join(outDir, 'compare.md'), md);
   const bars = Object.entries(results)

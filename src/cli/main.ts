@@ -10,6 +10,7 @@ import { registerPredictCommand } from './predict.js';
 import { registerSimulateCommands } from './simulate.js';
 import { registerCompareCommand } from './compare.js';
 import { registerDemoCommand } from './demo.js';
+import { registerFinetuneCommand } from './finetune.js';
 import { packageVersion } from '../run/versions.js';
 
 const program = new Command();
@@ -24,6 +25,7 @@ registerTrainCommand(program);
 registerEvaluateCommand(program);
 registerPredictCommand(program);
 registerCompareCommand(program);
+registerFinetuneCommand(program);
 registerSimulateCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -96,6 +96,75 @@ const fusemoeModelSchema = z
   })
   .strict();
 
+/** MoE-Retriever (seed 001): missing-modality strategies over one embedding per modality, then fusion. */
+const moeRetrieverModelSchema = z
+  .object({
+    type: z.literal('moe-retriever'),
+    /** Token width d (one token per modality: the mean of its encoder tokens). */
+    d: z.number().int().positive().default(64),
+    encoder: encoderSchema,
+    heads: z.number().int().positive().default(4),
+    dropout: z.number().min(0).max(0.9).default(0.1),
+    /**
+     * What fills a missing modality's token: MoE-Retriever (paper), zeros, the training mean of the
+     * modality's embeddings, a learned per-modality embedding (FuseMoE-style), a learned
+     * per-modality-combination embedding (Flex-MoE/REMIND-style), or the embedding of the nearest
+     * supporting-group member (no router).
+     */
+    missing: z.enum(['moe-retriever', 'zeros', 'mean', 'learned-modality', 'learned-group', 'nearest-neighbour']).default('moe-retriever'),
+    retrieval: z
+      .object({
+        /** Intra-modal context size: |mc| (paper) or a fixed number; 0 = no intra-modal context. */
+        intraSamples: z.union([z.literal('observed-count'), z.number().int().min(0)]).default('observed-count'),
+        /** Inter-modal context: the sample's own observed embeddings (false = ablation). */
+        interContext: z.boolean().default(true),
+        /** Context-aware routing: sparse MoE (true) or the mean of the attended context (false = ablation). */
+        router: z.boolean().default(true),
+        /** Experts in each target modality's pool |E_T| (paper: 8). */
+        expertsPerModality: z.number().int().positive().default(8),
+        /** Shared experts b (paper: 4). */
+        sharedExperts: z.number().int().min(0).default(4),
+        /** Experts chosen per context token among T's pool + the shared ones. */
+        topK: z.number().int().positive().default(2),
+        /** Hidden width of each expert FFN. */
+        hidden: z.number().int().positive().default(128),
+        gating: z.enum(['softmax', 'laplace']).default('softmax'),
+        /**
+         * Embeddings of the drawn pool members during training: encoded live with the current
+         * encoders (gradient flows) or read from the bank (recomputed once per pass over the pool).
+         * Inference always reads the bank (training pool, final encoders).
+         */
+        poolEmbeddings: z.enum(['live', 'bank']).default('live'),
+      })
+      .strict()
+      .prefault({}),
+    fusion: z
+      .object({
+        /** A transformer encoder (paper default) or FuseMoE blocks (sparse MoE feed-forward). */
+        type: z.enum(['transformer', 'moe']).default('transformer'),
+        blocks: z.number().int().positive().default(1),
+        /** Feed-forward width of the transformer blocks. */
+        ffnHidden: z.number().int().positive().default(128),
+        /** The MoE of the 'moe' fusion (FuseMoE's settings). */
+        moe: moeSchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    /** First epochs train with zeros for missing modalities (paper's optional warm-up). */
+    warmupEpochs: z.number().int().min(0).default(0),
+    /** Switches that reproduce the public reference code (see docs/DEVIATIONS.md). */
+    referenceCode: z
+      .object({
+        /** Overwrite the MoE output with the plain average of the context embeddings. */
+        averageContextOutput: z.boolean().default(false),
+        /** At inference the pool also holds the other samples of the evaluated batch (a test-to-test leak). */
+        evaluatedSamplesInPool: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 /** The Soft MoE layer of a REMIND / Soft MoE fusion model (REMIND eqs. 5–6). */
 const softMoeSchema = z
   .object({
@@ -142,7 +211,7 @@ const remindModelSchema = z
   })
   .strict();
 
-export const modelSchema = z.discriminatedUnion('type', [baselineModelSchema, fusemoeModelSchema, remindModelSchema]);
+export const modelSchema = z.discriminatedUnion('type', [baselineModelSchema, fusemoeModelSchema, remindModelSchema, moeRetrieverModelSchema]);
 
 const trainSchema = z
   .object({
@@ -252,6 +321,13 @@ export const configSchema = z
         seed: z.union([z.number().int().min(0), z.literal('per-seed')], { error: "expected a non-negative integer or 'per-seed'" }).default(0),
         /** Use this split file instead of drawing a split (path relative to the config). */
         file: z.string().optional(),
+        /**
+         * Unseen combinations (REMIND Fig. 5): groups (e.g. "fac+fou") held out of train/val/test,
+         * into a fine-tuning part (holdOutFinetuneFraction of each group) and a test part; see
+         * `fleximodal finetune`.
+         */
+        holdOutGroups: z.array(z.string().min(1)).default([]),
+        holdOutFinetuneFraction: z.number().min(0).max(1).default(0.2),
       })
       .strict()
       .refine((s) => !(s.file !== undefined && s.seed === 'per-seed'), {
@@ -267,13 +343,28 @@ export const configSchema = z
      * log and report.
      */
     missingness: z
-      .object({
+      .discriminatedUnion('protocol', [
+      z.object({
         protocol: z.literal('random-drop'),
         p: z.union([z.number().min(0).max(1), z.record(z.string().min(1), z.number().min(0).max(1))]),
         modalities: z.array(z.string()).optional(),
         seed: z.number().int().min(0).default(0),
       })
-      .strict()
+      .strict(),
+      /**
+       * REMIND Table 5 (src/data/extremeMissingness.ts): keep the samples with every modality
+       * (incomplete: 'drop', the paper) and remove `modality` from exactly round(fraction·k) of them.
+       */
+      z
+        .object({
+          protocol: z.literal('extreme'),
+          modality: z.string().min(1),
+          fraction: z.number().min(0).max(1).default(0.8),
+          seed: z.number().int().min(0).default(0),
+          incomplete: z.enum(['drop', 'keep']).default('drop'),
+        })
+        .strict(),
+      ])
       .optional(),
     model: modelSchema,
     /** Normalisation fitted on the training split. */
@@ -331,6 +422,7 @@ export type RunConfig = z.infer<typeof configSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type BaselineModelConfig = z.infer<typeof baselineModelSchema>;
 export type FuseMoEModelConfig = z.infer<typeof fusemoeModelSchema>;
+export type MoERetrieverModelConfig = z.infer<typeof moeRetrieverModelSchema>;
 export type RemindModelConfig = z.infer<typeof remindModelSchema>;
 export type EncoderConfig = z.infer<typeof encoderSchema>;
 export type MoEConfig = z.infer<typeof moeSchema>;

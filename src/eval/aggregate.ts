@@ -10,6 +10,7 @@ import { FlexiModalError } from '../errors.js';
 import { SPLITS, type Metrics, type Split } from './task.js';
 import type { GroupedMetrics } from './evaluate.js';
 import type { LongTailJson } from './longTail.js';
+import type { ExtremeJson } from './presence.js';
 
 /** Mean ± std of one metric over seeds; `seeds` holds the per-seed values in input seed order. */
 export interface MetricSummary {
@@ -42,10 +43,12 @@ export interface MetricsJson {
   groups: Partial<Record<Split, Record<string, GroupSummary>>>;
   /** Head / tail groups (src/eval/longTail.ts); absent in runs written before it existed. */
   longTail?: LongTailJson;
+  /** Metrics with / without the modality of the extreme-missingness protocol (src/eval/presence.ts). */
+  extreme?: ExtremeJson;
 }
 
 /** Top-level sections of metrics.json that are neither splits nor `groups` (checked by their own modules). */
-export const EXTRA_SECTIONS: readonly string[] = ['longTail'];
+export const EXTRA_SECTIONS: readonly string[] = ['longTail', 'extreme'];
 
 /** One seed's results: split → metrics, and optionally split → group → metrics. */
 export interface SeedResult {

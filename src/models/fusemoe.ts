@@ -25,14 +25,14 @@ import { GroupMissingEmbedding, presenceGroupIds } from './groupMissingEmbedding
 import { encodeModalities } from './encodeModalities.js';
 
 /** One FuseMoE block: x + MHA(LN(x)); x + MoE(LN(x)) with the MoE routed per modality. */
-class FuseMoEBlock {
+export class FuseMoEBlock {
   readonly ln1: LayerNorm;
   readonly attn: MultiHeadAttention;
   readonly ln2: LayerNorm;
   readonly router: MoEFusionRouter;
   private readonly drop: Dropout;
 
-  constructor(name: string, cfg: FuseMoEModelConfig, seqLens: number[], rng: Rng) {
+  constructor(name: string, cfg: Pick<FuseMoEModelConfig, 'd' | 'heads' | 'dropout' | 'moe' | 'referenceCode'>, seqLens: number[], rng: Rng) {
     this.ln1 = new LayerNorm(`${name}.ln1`, { dim: cfg.d });
     this.attn = new MultiHeadAttention(`${name}.attn`, { dim: cfg.d, heads: cfg.heads }, rng);
     this.ln2 = new LayerNorm(`${name}.ln2`, { dim: cfg.d });

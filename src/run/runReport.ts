@@ -16,7 +16,8 @@ import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import type { SeedRun } from './experiment.js';
 import { expertUsageHeatmap, expertUsageMarkdown } from '../analysis/expertUsage.js';
 import type { ReportSection } from '../analysis/remindAnalyses.js';
-import { groupWeightsSection } from './regimeReport.js';
+import { extremeSection, groupWeightsSection, longTailSection } from './regimeReport.js';
+import { retrieverUsageHeatmaps, retrieverUsageMarkdown } from '../analysis/retrieverUsage.js';
 
 export interface RunReportInput {
   cfg: RunConfig;
@@ -85,7 +86,14 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
   }
 
   if (r.analysisSection) plots.push(...r.analysisSection.plots);
-  const regimeSections = [await groupWeightsSection(outDir, plotsDir, r.cfg, r.runs)];
+  const retrieval = r.runs.find((x) => x.retrieval);
+  if (retrieval?.retrieval) {
+    for (const [file, svg] of await retrieverUsageHeatmaps(retrieval.retrieval)) {
+      writeFileSync(join(plotsDir, file), svg);
+      plots.push(file);
+    }
+  }
+  const regimeSections = [longTailSection(r.metrics), extremeSection(r.metrics), await groupWeightsSection(outDir, plotsDir, r.cfg, r.runs)];
   plots.push(...regimeSections.flatMap((x) => x.plots));
 
   const lines: string[] = [];
@@ -134,6 +142,9 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     lines.push(expertUsageMarkdown(usage), '');
   }
   if (r.analysisSection) lines.push(r.analysisSection.markdown, '');
+  if (retrieval?.retrieval) {
+    lines.push(`## MoE-Retriever routing (seed ${retrieval.seed}, ${r.runs[0]!.test ? 'test' : 'validation'} split)`, '', retrieverUsageMarkdown(retrieval.retrieval), '');
+  }
   for (const section of regimeSections) lines.push(...section.lines);
   lines.push('## Data', '', '```', formatReport(r.dataset.report, 'text'), '```', '');
   if (r.external) lines.push('### External data', '', '```', formatReport(r.external.report, 'text'), '```', '');
