@@ -49,7 +49,9 @@ export class RemindAnalyses {
       out.push(cb);
     }
     const gc = this.cfg.analysis.gradientConsistency;
-    if (gc.enabled && !this.consistency.has(seed)) {
+    if (gc.enabled && !this.consistency.has(seed) && !model.variables().some((v) => safeTest(gc.params, v.name))) {
+      this.log(`gradient consistency skipped: no variable of this ${model.type} model matches analysis.gradientConsistency.params = ${gc.params}`);
+    } else if (gc.enabled && !this.consistency.has(seed)) {
       const cb = new GradientConsistencyMonitor(model, this.spec.task, this.spec, train, toBatch, loss, { ...gc, tailFraction: this.cfg.evaluation.tailThreshold }, seedFor(seed, 'analysis.gradientConsistency'), this.log);
       this.consistency.set(seed, cb);
       out.push(cb);
@@ -108,6 +110,15 @@ export class RemindAnalyses {
       }
     }
     return plots.length || md.length ? { plots, markdown: md.join('\n') } : null;
+  }
+}
+
+/** `pattern` tested on `name`; an invalid pattern counts as matching (the monitor then reports it with the config key). */
+function safeTest(pattern: string, name: string): boolean {
+  try {
+    return new RegExp(pattern).test(name);
+  } catch {
+    return true;
   }
 }
 

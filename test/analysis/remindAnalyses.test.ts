@@ -16,6 +16,7 @@ import { cosine, dominantDirection, perExampleGradients, topEigenvector } from '
 import { groupsWithKind } from '../../src/analysis/gradientConsistencyMonitor.js';
 import { topExpertsPattern, topIndices } from '../../src/analysis/topExperts.js';
 import { runExperiment } from '../../src/run/experiment.js';
+import { RemindAnalyses } from '../../src/analysis/remindAnalyses.js';
 import { meanConsistencyOverSeeds, writeConsistencyComparison } from '../../src/analysis/gradientConsistencyCompare.js';
 import type { Sample } from '../../src/data/schema.js';
 
@@ -149,5 +150,21 @@ test('gradient consistency of several runs: per-epoch means over seeds, NaN seed
     assert.equal(await writeConsistencyComparison(dir, [{ name: 'b', dir: join(dir, 'missing') }]), null);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('gradient consistency on a model without fusion parameters is skipped with a log line, not a crash', () => {
+  const cfg = parseConfig(
+    { data: { type: 'synthetic' }, model: { type: 'baseline', d: 8, encoder: { kind: 'mean-pool-mlp' }, hidden: [8] }, analysis: { gradientConsistency: { enabled: true } } },
+    'test',
+  );
+  const model = buildModel(cfg.model, data.spec, 1);
+  try {
+    const lines: string[] = [];
+    const cbs = new RemindAnalyses(cfg, data.spec, (l) => lines.push(l)).callbacks(1, model, data.samples, toBatch, lossOpts);
+    assert.deepEqual(cbs, []);
+    assert.match(lines.join('\n'), /gradient consistency skipped: no variable of this baseline model matches/);
+  } finally {
+    model.dispose();
   }
 });
