@@ -87,6 +87,8 @@ export interface TrainerInputs {
   groupWeighting?: GroupWeighting | null;
   /** Only variables whose name passes are trained (e.g. fine-tuning chosen parts); default all. */
   trainable?: (name: string) => boolean;
+  /** Keep the weights of the last epoch instead of the best validation epoch (fine-tuning without a validation set). */
+  keepLastWeights?: boolean;
 }
 
 /** Train `model` in place; on return its variables hold the best validation weights. */
@@ -217,7 +219,7 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
   }
   progress.stop();
 
-  if (bestWeights) {
+  if (bestWeights && !inputs.keepLastWeights) {
     for (const v of variables) v.assign(bestWeights.get(v.name)!);
     bestWeights.forEach((t) => t.dispose());
   }
