@@ -1,6 +1,7 @@
 /**
  * `fleximodal finetune`: for a run trained with split.holdOutGroups, fine-tune each seed's saved
- * model on the held-out groups' labelled part with only the chosen parts unfrozen, evaluate on
+ * model on the held-out groups' labelled part with only the chosen parts unfrozen (fixed epochs, last
+ * weights kept: there is no validation set for unseen groups), evaluate on
  * the held-out test part, and write finetune.json (choice → metrics.json object), finetune.md
  * and plots/finetune.svg.
  */
@@ -88,7 +89,7 @@ export async function runFinetune(runDir: string, opts: FinetuneRunOptions): Pro
         const threshold = typeof meta.threshold === 'number' ? meta.threshold : undefined;
         const grouped = groupedMetrics({ spec: meta.spec }, testSet, predict(model, meta.spec.task, testSet, toBatch, 64), threshold);
         perSeed.push(seedResultFromEvaluations({ test: grouped }));
-        log(`${choice.name} seed ${seed}: ${result ? `best fine-tuning epoch ${result.bestEpoch}` : 'no fine-tuning'}; held-out test ${Object.entries(grouped.overall).filter(([k]) => ['accuracy', 'auroc', 'f1'].includes(k)).map(([k, v]) => `${k} ${v?.toFixed(4)}`).join(', ')}`);
+        log(`${choice.name} seed ${seed}: ${result ? `fine-tuned ${result.history.length} epochs (last loss ${result.history[result.history.length - 1]!.trainLoss.toFixed(4)})` : 'no fine-tuning'}; held-out test ${Object.entries(grouped.overall).filter(([k]) => ['accuracy', 'auroc', 'f1'].includes(k)).map(([k, v]) => `${k} ${v?.toFixed(4)}`).join(', ')}`);
       } finally {
         model.dispose();
       }
@@ -116,7 +117,7 @@ async function writeFinetuneReport(
     '',
     `Run \`${runDir}\` (${dataType} data). Held out of training: ${Object.entries(held.groups).map(([g, n]) => `${g} (${n} samples)`).join(', ')}; ` +
       `fine-tuned on ${held.finetune.length} of them (fraction ${held.fraction}, seed ${held.seed}) for ${opts.epochs} epochs` +
-      `${opts.lr !== undefined ? ` at lr ${opts.lr}` : ''}, the best epoch chosen on the fine-tuning part; evaluated on the other ${held.test.length}. ` +
+      `${opts.lr !== undefined ? ` at lr ${opts.lr}` : ''}${opts.batchSize !== undefined ? `, batch size ${opts.batchSize}` : ''}, keeping the last epoch's weights; evaluated on the other ${held.test.length}. ` +
       'Rows: the parts unfrozen (nothing = the trained model as is). Mean ± std over the run’s seeds.',
     '',
     compareTable(results, { split: 'test', groups: true, title: 'Held-out groups (test part)' }),

@@ -14,7 +14,7 @@ import type { Predictions } from './predict.js';
 export interface FinetuneInputs {
   model: FusionModel;
   task: TaskSpec;
-  /** The labelled fine-tuning samples (also the set the best epoch is chosen on: no other labels exist for unseen groups). */
+  /** The labelled fine-tuning samples (no other labels exist for unseen groups: training runs its fixed epochs and keeps the last weights). */
   samples: Sample[];
   toBatch: (samples: Sample[]) => Batch;
   scoreValidation: (pred: Predictions, samples: Sample[]) => Record<string, number>;
@@ -50,6 +50,7 @@ export function finetuneParts(inputs: FinetuneInputs, parts: readonly ModelPart[
       log: inputs.log,
       label: inputs.label,
       trainable: inParts(parts),
+      keepLastWeights: true,
     },
     { ...cfg, freezeEncodersAfter: null, patience: 0 },
   );

@@ -90,6 +90,8 @@ export interface TrainerInputs {
   trainable?: (name: string) => boolean;
   /** Saves the complete training state after every epoch and restores it on resume (checkpoint.ts). */
   checkpoint?: TrainingCheckpoint;
+  /** Keep the weights of the last epoch instead of the best validation epoch (fine-tuning without a validation set). */
+  keepLastWeights?: boolean;
 }
 
 /** Train `model` in place; on return its variables hold the best validation weights. */
@@ -228,7 +230,7 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
   }
   progress.stop();
 
-  if (bestWeights) {
+  if (bestWeights && !inputs.keepLastWeights) {
     for (const v of variables) v.assign(bestWeights.get(v.name)!);
     bestWeights.forEach((t) => t.dispose());
   }
