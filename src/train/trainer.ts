@@ -153,7 +153,7 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
           for (const [k, t] of Object.entries(out.auxTerms ?? {})) auxValues[k] = t.dataSync()[0]!;
           if (out.auxLoss) loss = tf.add(loss, out.auxLoss) as tf.Scalar;
           return loss;
-        }, active);
+        }, active.filter((v) => v.trainable)); // non-trainable variables (e.g. a seen-groups mask) get no gradient
         const lossValue = value.dataSync()[0]!;
         value.dispose();
         if (!Number.isFinite(lossValue)) {
