@@ -10,11 +10,14 @@ import { metricsReport } from '../eval/report.js';
 import { defaultConfigPath } from './defaults.js';
 import { parseSeeds, collect } from './options.js';
 import { externalSourceFromArg } from './dataArg.js';
+import { resolveSetPaths } from './setPaths.js';
+import { prepareOutDir } from './outPaths.js';
+import { FlexiModalError } from '../errors.js';
 
 /** Load a config file, apply `--set` overrides and `--backend`, validate. */
 export function loadRunConfig(configPath: string, sets: string[], backend?: string) {
   let raw = readConfigFile(configPath);
-  for (const s of sets) raw = applyOverride(raw, s);
+  for (const s of sets) raw = resolveSetPaths(applyOverride(raw, s), s);
   if (backend) raw = applyOverride(raw, `engine.backend=${backend}`);
   return parseConfig(raw, configPath);
 }
@@ -32,6 +35,13 @@ export function registerTrainCommand(program: Command): void {
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu')
     .option('--no-progress', 'plain log lines instead of a progress bar')
     .action(async (o: { config?: string; out: string; seeds?: string; externalData?: string; externalOutcomes?: string; set: string[]; backend?: string; progress: boolean }) => {
+      if (o.externalOutcomes && !o.externalData) {
+        throw new FlexiModalError('--external-outcomes is only read with --external-data (PhysioNet records)', {
+          where: `--external-outcomes ${o.externalOutcomes}`,
+          hint: 'add --external-data <records dir or .tar.gz>, or drop --external-outcomes',
+        });
+      }
+      prepareOutDir(o.out);
       const configPath = resolve(o.config ?? defaultConfigPath());
       const cfg = loadRunConfig(configPath, o.set, o.backend);
       if (o.externalData) cfg.externalData = externalSourceFromArg(o.externalData, o.externalOutcomes, cfg.data);

@@ -39,6 +39,8 @@ export interface MetricsJson {
   test?: SplitSummary;
   external?: SplitSummary;
   groups: Partial<Record<Split, Record<string, GroupSummary>>>;
+  /** Warnings about the protocol, e.g. evaluation on training samples (absent when none). */
+  warnings?: string[];
 }
 
 /** One seed's results: split → metrics, and optionally split → group → metrics. */
@@ -172,6 +174,10 @@ export function validateMetricsJson(obj: unknown, where = 'metrics.json'): Metri
   if (typeof o.groups !== 'object' || o.groups === null) bad('missing "groups" object', 'groups');
   for (const [k, v] of Object.entries(o)) {
     if (k === 'groups') continue;
+    if (k === 'warnings') {
+      if (!Array.isArray(v) || v.some((w) => typeof w !== 'string')) bad('"warnings" must be an array of strings', k);
+      continue;
+    }
     if (!(SPLITS as readonly string[]).includes(k)) bad(`unknown split "${k}"`, k);
     for (const [mk, mv] of Object.entries(v as Record<string, unknown>)) {
       if (!isSummary(mv)) bad('metric is not { mean, std, seeds }', `${k}.${mk}`);

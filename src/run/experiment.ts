@@ -33,6 +33,9 @@ import { newManifest } from './manifest.js';
 import { writeRunReport } from './runReport.js';
 import { expertUsage, type ExpertUsage } from '../analysis/expertUsage.js';
 import { applyMissingness } from './missingnessProtocol.js';
+import { checkEmptySamples, checkSplitClasses, writeTrainingSamples } from '../data/degenerate.js';
+import { alignDataset } from '../data/specMatch.js';
+import { rangePolicyOf } from '../data/load.js';
 
 export interface ExperimentOptions {
   /** Directory of the config file: data paths in the config are relative to it. */
@@ -124,7 +127,8 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const loaded = await loadDataset(cfg.data, opts.baseDir);
   log(formatReport(loaded.report, 'text'));
   const dataset = applyMissingness(loaded, cfg.missingness, log);
-  const external = cfg.externalData ? await loadDataset(cfg.externalData, opts.baseDir) : undefined;
+  checkEmptySamples(dataset, cfg.emptySamples, 'config key data');
+  const external = cfg.externalData ? alignDataset(dataset.spec, await loadDataset(cfg.externalData, opts.baseDir), 'config key externalData') : undefined;
   if (external) {
     log(formatReport(external.report, 'text'));
     checkCompatible(dataset, external);
@@ -198,12 +202,14 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
       const seconds = members.reduce((t, m) => t + m.seconds, 0);
       log(`seed ${seed}: best epoch ${members.map((m) => m.bestEpoch).join(', ')} (${seconds.toFixed(1)} s) — ${line}`);
       if (opts.saveModels !== false) {
-        const meta = { model: cfg.model, spec: dataset.spec, normalizer, maxTimesteps: cfg.train.maxTimesteps, threshold, seed };
+        const meta = { model: cfg.model, spec: dataset.spec, normalizer, maxTimesteps: cfg.train.maxTimesteps, threshold, seed, ranges: rangePolicyOf(cfg.data).toJson() };
         saveModel(join(outDir, 'seeds', String(seed), 'model'), model, meta);
+        writeTrainingSamples(join(outDir, 'seeds', String(seed), 'model'), dataset.spec, parts.train);
         const valScore = (evaluations.val!.overall as unknown as Record<string, number>)[cfg.train.monitor] ?? NaN;
         if (valScore > bestVal || bestVal === -Infinity) {
           bestVal = valScore;
           saveModel(join(outDir, 'model'), model, meta);
+          writeTrainingSamples(join(outDir, 'model'), dataset.spec, parts.train);
         }
       }
     } finally {
@@ -300,6 +306,7 @@ async function prepareSplit(
   mkdirSync(dir, { recursive: true });
   await writeSplitFile(join(dir, 'split.json'), split);
   const parts = splitSamples(dataset, split);
+  checkSplitClasses(dataset.spec.task, parts, cfg.split.file ? `split file ${cfg.split.file}` : 'config key split');
   if (parts.train.length === 0 || parts.val.length === 0) {
     throw new FlexiModalError(`the split has ${parts.train.length} training and ${parts.val.length} validation samples`, {
       where: 'config key split',
@@ -307,7 +314,7 @@ async function prepareSplit(
     });
   }
   log(`split (seed ${split.seed}): train ${parts.train.length}, val ${parts.val.length}, test ${parts.test.length}${external ? `, external ${external.samples.length}` : ''}`);
-  const normalizer = fitNormalizer(dataset.spec, parts.train, { clip: cfg.normalize.clip, logSkewed: cfg.normalize.logSkewed });
+  const normalizer = fitNormalizer(dataset.spec, parts.train, { clip: cfg.normalize.clip, logSkewed: cfg.normalize.logSkewed, robust: cfg.normalize.robust, onWarning: (w) => log(`warning: ${w}`) });
   const toBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps });
   return { split, parts, normalizer, toBatch };
 }

@@ -18,6 +18,7 @@ import { ProgressReporter } from './progress.js';
 import { WeightAverage } from './ema.js';
 import { augmentEnabled, augmentSamples, type AugmentConfig, type AugmentCounts } from './augment.js';
 import { rngFor } from '../engine/seed.js';
+import { FlexiModalError } from '../errors.js';
 
 export interface TrainerConfig {
   epochs: number;
@@ -137,10 +138,10 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
         if (!Number.isFinite(lossValue)) {
           for (const g of Object.values(grads)) g.dispose();
           for (const g of Object.values(accumulated)) g.dispose();
-          throw new Error(
-            `trainer: the loss became ${lossValue} at epoch ${epoch}, micro-batch ${m}. ` +
-              'Fix: lower train.lr, enable train.clipNorm, or check the input data for extreme values.',
-          );
+          throw new FlexiModalError(`the loss became ${lossValue} at epoch ${epoch}, micro-batch ${m}`, {
+            where: 'training',
+            hint: 'lower train.lr, enable train.clipNorm, or check the input data for extreme values',
+          });
         }
         lossSum += lossValue;
         lossCount++;
