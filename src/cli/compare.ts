@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../io/atomicWrite.js';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readConfigFile, applyOverride, parseConfig } from '../config/parse.js';
+import { resolveSetPaths } from './setPaths.js';
 import { runExperiment } from '../run/experiment.js';
 import { compareTable } from '../eval/report.js';
 import { validateMetricsJson, type MetricsJson, type MetricSummary } from '../eval/aggregate.js';
@@ -217,7 +218,8 @@ export function registerCompareCommand(program: Command): void {
         // validate every variant before training any
         const configs = variants.map((v) => {
           let raw = base;
-          for (const s of [...o.set, ...v.sets]) raw = applyOverride(raw, s);
+          for (const s of o.set) raw = resolveSetPaths(applyOverride(raw, s), s);
+          for (const s of v.sets) raw = applyOverride(raw, s);
           if (o.backend) raw = applyOverride(raw, `engine.backend=${o.backend}`);
           return parseConfig(raw, `${configPath} with ${v.name}`);
         });

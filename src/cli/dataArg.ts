@@ -9,26 +9,41 @@ import { FlexiModalError } from '../errors.js';
 import type { DatasetSpec } from '../data/schema.js';
 import { dataSourceSchema, type DataSource } from '../data/load.js';
 import { readConfigFile, formatIssues } from '../config/parse.js';
+import type { Range } from '../data/ranges.js';
 
 /** The data source and the directory its relative paths are resolved against. */
-export function dataSourceFromArg(path: string, opts: { outcomes?: string }, spec: DatasetSpec): { source: DataSource; baseDir: string } {
+export function dataSourceFromArg(
+  path: string,
+  opts: { outcomes?: string; ranges?: Record<string, Range> },
+  spec: DatasetSpec,
+): { source: DataSource; baseDir: string } {
   const full = resolve(path);
   if (!existsSync(full)) throw new FlexiModalError(`no such file or directory`, { where: path, hint: 'check the --data path' });
-  if (full.endsWith('.jsonl')) return { source: { type: 'jsonl', path: full } as DataSource, baseDir: dirname(full) };
+  const isRecords = statSync(full).isDirectory() || full.endsWith('.tar.gz') || full.endsWith('.tgz');
+  if (opts.outcomes && !isRecords) {
+    throw new FlexiModalError('--outcomes is only read with PhysioNet 2012 records (a directory or .tar.gz); this --data has its own labels', {
+      where: `--outcomes ${opts.outcomes}`,
+      hint: 'drop --outcomes, or pass the PhysioNet records directory as --data',
+    });
+  }
+  // prediction input is cleaned with the model's training ranges unless the source sets its own
+  const withRanges = (src: DataSource): DataSource =>
+    opts.ranges && src.type !== 'synthetic' && src.type !== 'mimic-iv' && !src.ranges && !src.rangePreset ? ({ ...src, ranges: opts.ranges, rangePreset: 'none' } as DataSource) : src;
+  if (full.endsWith('.jsonl')) return { source: withRanges({ type: 'jsonl', path: full } as DataSource), baseDir: dirname(full) };
   if (full.endsWith('.json')) {
     const raw = readConfigFile(full) as Record<string, unknown>;
     const candidate = raw && typeof raw === 'object' && 'data' in raw ? raw.data : raw;
     const r = dataSourceSchema.safeParse(candidate);
     if (!r.success) throw new FlexiModalError(`not a data source: ${formatIssues(r.error.issues)}`, { where: full, hint: 'see docs/DATA.md' });
-    return { source: r.data, baseDir: dirname(full) };
+    return { source: withRanges(r.data), baseDir: dirname(full) };
   }
-  if (statSync(full).isDirectory() || full.endsWith('.tar.gz') || full.endsWith('.tgz')) {
+  if (isRecords) {
     if (!opts.outcomes) {
       throw new FlexiModalError('PhysioNet 2012 records need an outcomes file', { where: path, hint: 'add --outcomes Outcomes-x.txt' });
     }
     const grouping: Record<string, string[]> = {};
     for (const m of spec.modalities) if (m.kind === 'timeseries') grouping[m.name] = m.variables;
-    const r = dataSourceSchema.safeParse({ type: 'physionet2012', records: full, outcomes: resolve(opts.outcomes), grouping });
+    const r = dataSourceSchema.safeParse(withRanges({ type: 'physionet2012', records: full, outcomes: resolve(opts.outcomes), grouping } as DataSource));
     if (!r.success) throw new FlexiModalError(`cannot read as PhysioNet 2012: ${formatIssues(r.error.issues)}`, { where: path });
     return { source: r.data, baseDir: dirname(full) };
   }

@@ -3,7 +3,7 @@
  * The `fleximodal` command line: wires the commands (one file each) with commander.
  */
 import { Command } from 'commander';
-import { FlexiModalError } from '../errors.js';
+import { exitWithError, endQuietlyOnEpipe } from './errorHandler.js';
 import { registerTrainCommand } from './train.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerPredictCommand } from './predict.js';
@@ -18,7 +18,10 @@ program
   .name('fleximodal')
   .description('Mixture-of-experts fusion for incomplete, irregular multimodal data (FuseMoE, MoE-Retriever, REMIND)')
   .version(packageVersion())
+  .option('--verbose', 'print the stack trace of unexpected errors')
   .showHelpAfterError();
+
+endQuietlyOnEpipe();
 
 registerDemoCommand(program);
 registerTrainCommand(program);
@@ -28,11 +31,4 @@ registerCompareCommand(program);
 registerFinetuneCommand(program);
 registerSimulateCommands(program);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof FlexiModalError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+program.parseAsync(process.argv).catch((err: unknown) => exitWithError(err, process.argv.includes('--verbose')));

@@ -202,7 +202,9 @@ export async function runEmTrace(o: EmTraceOptions, log: (s: string) => void = (
   );
   for (const t of traces) {
     const at = (i: number) => t.nll[Math.min(i, t.nll.length) - 1]!.toFixed(5);
-    log(`${t.gate.padEnd(12)} NLL/n init ${t.initialNll.toFixed(5)}  it1 ${at(1)}  it10 ${at(10)}  it100 ${at(100)}  it${t.nll.length} ${at(t.nll.length)}`);
+    // checkpoints that exist: 1, 10, 100 (when run that long) and the last iteration
+    const marks = [...new Set([1, 10, 100].filter((i) => i < t.nll.length).concat(t.nll.length))];
+    log(`${t.gate.padEnd(12)} NLL/n init ${t.initialNll.toFixed(5)}  ${marks.map((i) => `it${i} ${at(i)}`).join('  ')}`);
   }
   if (o.out) {
     mkdirSync(o.out, { recursive: true });

@@ -11,11 +11,14 @@ import { defaultConfigPath } from './defaults.js';
 import { parseSeeds, collect } from './options.js';
 import { externalSourceFromArg } from './dataArg.js';
 import { runDirModeOf } from './runDirOptions.js';
+import { resolveSetPaths } from './setPaths.js';
+import { prepareOutDir } from './outPaths.js';
+import { FlexiModalError } from '../errors.js';
 
 /** Load a config file, apply `--set` overrides and `--backend`, validate. */
 export function loadRunConfig(configPath: string, sets: string[], backend?: string) {
   let raw = readConfigFile(configPath);
-  for (const s of sets) raw = applyOverride(raw, s);
+  for (const s of sets) raw = resolveSetPaths(applyOverride(raw, s), s);
   if (backend) raw = applyOverride(raw, `engine.backend=${backend}`);
   return parseConfig(raw, configPath);
 }
@@ -35,6 +38,13 @@ export function registerTrainCommand(program: Command): void {
     .option('--overwrite', 'clear an existing non-empty --out directory first')
     .option('--resume', 'continue the interrupted run in --out from its checkpoints (same config, --set and --seeds)')
     .action(async (o: { config?: string; out: string; seeds?: string; externalData?: string; externalOutcomes?: string; set: string[]; backend?: string; progress: boolean; overwrite?: boolean; resume?: boolean }) => {
+      if (o.externalOutcomes && !o.externalData) {
+        throw new FlexiModalError('--external-outcomes is only read with --external-data (PhysioNet records)', {
+          where: `--external-outcomes ${o.externalOutcomes}`,
+          hint: 'add --external-data <records dir or .tar.gz>, or drop --external-outcomes',
+        });
+      }
+      prepareOutDir(o.out);
       const runDir = runDirModeOf(o);
       const configPath = resolve(o.config ?? defaultConfigPath());
       const cfg = loadRunConfig(configPath, o.set, o.backend);

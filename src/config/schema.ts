@@ -372,6 +372,11 @@ export const configSchema = z
         .strict(),
       ])
       .optional(),
+    /**
+     * Samples with no modality at all (nothing to predict from): 'flag' keeps them and counts them
+     * in the data report; 'refuse' stops with an error listing their ids.
+     */
+    emptySamples: z.enum(['flag', 'refuse']).default('flag'),
     model: modelSchema,
     /** Normalisation fitted on the training split. */
     normalize: z
@@ -380,6 +385,8 @@ export const configSchema = z
         clip: z.number().positive().nullable().default(null),
         /** log1p-transform non-negative variables whose training skewness exceeds this (e.g. 2); null = never. */
         logSkewed: z.number().positive().nullable().default(null),
+        /** Robust scaling (median / IQR) for heavy-tailed variables: true = all, or a list of variable names. */
+        robust: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
       })
       .strict()
       .prefault({}),

@@ -45,6 +45,8 @@ export interface MetricsJson {
   longTail?: LongTailJson;
   /** Metrics with / without the modality of the extreme-missingness protocol (src/eval/presence.ts). */
   extreme?: ExtremeJson;
+  /** Warnings about the protocol, e.g. evaluation on training samples (absent when none). */
+  warnings?: string[];
 }
 
 /** Top-level sections of metrics.json that are neither splits nor `groups` (checked by their own modules). */
@@ -181,6 +183,10 @@ export function validateMetricsJson(obj: unknown, where = 'metrics.json'): Metri
   if (typeof o.groups !== 'object' || o.groups === null) bad('missing "groups" object', 'groups');
   for (const [k, v] of Object.entries(o)) {
     if (k === 'groups' || EXTRA_SECTIONS.includes(k)) continue;
+    if (k === 'warnings') {
+      if (!Array.isArray(v) || v.some((w) => typeof w !== 'string')) bad('"warnings" must be an array of strings', k);
+      continue;
+    }
     if (!(SPLITS as readonly string[]).includes(k)) bad(`unknown split "${k}"`, k);
     for (const [mk, mv] of Object.entries(v as Record<string, unknown>)) {
       if (!isSummary(mv)) bad('metric is not { mean, std, seeds }', `${k}.${mk}`);

@@ -18,6 +18,8 @@ import type { FusionModel } from './model.js';
 import { EnsembleModel } from './ensemble.js';
 import { packageVersion } from '../run/versions.js';
 import { saveRetrievalState, loadRetrievalState } from './retriever/persistBank.js';
+import type { Range } from '../data/ranges.js';
+import { assertFiniteWeights } from './finiteWeights.js';
 
 export const MODEL_FORMAT = 'fleximodal-model';
 
@@ -36,6 +38,8 @@ export interface ModelMeta {
   seed: number;
   /** Number of members when the model is a seed ensemble (weights stored as `member<i>/<name>`). */
   ensembleMembers?: number;
+  /** The plausible-range table the training data were read with (applied to prediction input too). */
+  ranges?: Record<string, Range>;
   createdAt: string;
 }
 
@@ -75,9 +79,14 @@ function memberKey(i: number, name: string): string {
  * Load a model directory. `dir` may also be a run directory (its `model/` is used).
  * Errors name the file and what does not match.
  */
+/** The model directory of `dir`: itself when it holds model.json, else its `model/`. */
+export function modelDirOf(dir: string): string {
+  return existsSync(join(dir, 'model.json')) ? dir : join(dir, 'model');
+}
+
 export function loadModel(dir: string): LoadedModel {
   assertRunComplete(dir);
-  const modelDir = existsSync(join(dir, 'model.json')) ? dir : join(dir, 'model');
+  const modelDir = modelDirOf(dir);
   const metaPath = join(modelDir, 'model.json');
   if (!existsSync(metaPath)) {
     throw new FlexiModalError(`no model.json found`, { where: dir, hint: 'pass a run directory or its model/ directory written by `fleximodal train`' });
@@ -98,6 +107,13 @@ export function loadModel(dir: string): LoadedModel {
   const model = buildModel(meta.model, meta.spec, meta.seed);
   const weightsPath = join(modelDir, 'weights.safetensors');
   const weights = loadWeights(weightsPath);
+  try {
+    assertFiniteWeights(weights, weightsPath);
+  } catch (e) {
+    model.dispose();
+    weights.forEach((t) => t.dispose());
+    throw e;
+  }
   const members = meta.ensembleMembers ?? 0;
   if (meta.ensembleMembers !== undefined && !(Number.isInteger(members) && members >= 1)) {
     model.dispose();

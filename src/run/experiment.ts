@@ -43,6 +43,9 @@ import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } 
 import { withRunDirectory, type RunDirectory, type RunDirMode } from './runDirectory.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { FileCheckpoint } from '../train/checkpoint.js';
+import { checkEmptySamples, checkSplitClasses, writeTrainingSamples } from '../data/degenerate.js';
+import { alignDataset } from '../data/specMatch.js';
+import { rangePolicyOf } from '../data/load.js';
 
 export interface ExperimentOptions {
   /** Directory of the config file: data paths in the config are relative to it. */
@@ -146,8 +149,9 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
   const loaded = await loadDataset(cfg.data, opts.baseDir);
   log(formatReport(loaded.report, 'text'));
   const dataset = withoutHeldOutGroups(applyMissingness(loaded, cfg.missingness, log), cfg, outDir, opts.baseDir, log);
+  checkEmptySamples(dataset, cfg.emptySamples, 'config key data');
   const analyses = new RemindAnalyses(cfg, dataset.spec, log);
-  const external = cfg.externalData ? await loadDataset(cfg.externalData, opts.baseDir) : undefined;
+  const external = cfg.externalData ? alignDataset(dataset.spec, await loadDataset(cfg.externalData, opts.baseDir), 'config key externalData') : undefined;
   if (external) {
     log(formatReport(external.report, 'text'));
     checkCompatible(dataset, external);
@@ -238,12 +242,14 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
       const seconds = members.reduce((t, m) => t + m.seconds, 0);
       log(`seed ${seed}: best epoch ${members.map((m) => m.bestEpoch).join(', ')} (${seconds.toFixed(1)} s) — ${line}`);
       if (opts.saveModels !== false) {
-        const meta = { model: cfg.model, spec: dataset.spec, normalizer, maxTimesteps: cfg.train.maxTimesteps, threshold, seed };
+        const meta = { model: cfg.model, spec: dataset.spec, normalizer, maxTimesteps: cfg.train.maxTimesteps, threshold, seed, ranges: rangePolicyOf(cfg.data).toJson() };
         saveModel(join(outDir, 'seeds', String(seed), 'model'), model, meta);
+        writeTrainingSamples(join(outDir, 'seeds', String(seed), 'model'), dataset.spec, parts.train);
         const valScore = (evaluations.val!.overall as unknown as Record<string, number>)[cfg.train.monitor] ?? NaN;
         if (valScore > bestVal || bestVal === -Infinity) {
           bestVal = valScore;
           saveModel(join(outDir, 'model'), model, meta);
+          writeTrainingSamples(join(outDir, 'model'), dataset.spec, parts.train);
         }
       }
       run.markSeedFinished(seed);
@@ -351,6 +357,7 @@ async function prepareSplit(
   mkdirSync(dir, { recursive: true });
   await writeSplitFile(join(dir, 'split.json'), split);
   const parts = splitSamples(dataset, split);
+  checkSplitClasses(dataset.spec.task, parts, cfg.split.file ? `split file ${cfg.split.file}` : 'config key split');
   if (parts.train.length === 0 || parts.val.length === 0) {
     throw new FlexiModalError(`the split has ${parts.train.length} training and ${parts.val.length} validation samples`, {
       where: 'config key split',
@@ -358,7 +365,7 @@ async function prepareSplit(
     });
   }
   log(`split (seed ${split.seed}): train ${parts.train.length}, val ${parts.val.length}, test ${parts.test.length}${external ? `, external ${external.samples.length}` : ''}`);
-  const normalizer = fitNormalizer(dataset.spec, parts.train, { clip: cfg.normalize.clip, logSkewed: cfg.normalize.logSkewed });
+  const normalizer = fitNormalizer(dataset.spec, parts.train, { clip: cfg.normalize.clip, logSkewed: cfg.normalize.logSkewed, robust: cfg.normalize.robust, onWarning: (w) => log(`warning: ${w}`) });
   const toBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps });
   return { split, parts, normalizer, toBatch };
 }

@@ -21,6 +21,7 @@ import { rngFor } from '../engine/seed.js';
 import type { GroupWeighting } from './groupWeighting.js';
 import { activeVariables } from './freeze.js';
 import type { TrainingCheckpoint, TrainingObjects } from './checkpoint.js';
+import { FlexiModalError } from '../errors.js';
 
 export interface TrainerConfig {
   epochs: number;
@@ -159,10 +160,10 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
         if (!Number.isFinite(lossValue)) {
           for (const g of Object.values(grads)) g.dispose();
           for (const g of Object.values(accumulated)) g.dispose();
-          throw new Error(
-            `trainer: the loss became ${lossValue} at epoch ${epoch}, micro-batch ${m}. ` +
-              'Fix: lower train.lr, enable train.clipNorm, or check the input data for extreme values.',
-          );
+          throw new FlexiModalError(`the loss became ${lossValue} at epoch ${epoch}, micro-batch ${m}`, {
+            where: 'training',
+            hint: 'lower train.lr, enable train.clipNorm, or check the input data for extreme values',
+          });
         }
         lossSum += lossValue;
         lossCount++;
