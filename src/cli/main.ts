@@ -10,6 +10,8 @@ import { registerPredictCommand } from './predict.js';
 import { registerSimulateCommands } from './simulate.js';
 import { registerCompareCommand } from './compare.js';
 import { packageVersion } from '../run/versions.js';
+import { registerDataCommand } from './data.js';
+import { registerConvertCommand } from './convert.js';
 
 const program = new Command();
 program
@@ -23,6 +25,8 @@ registerEvaluateCommand(program);
 registerPredictCommand(program);
 registerCompareCommand(program);
 registerSimulateCommands(program);
+registerDataCommand(program);
+registerConvertCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof FlexiModalError) {
