@@ -14,7 +14,7 @@ import type { Sample } from '../data/schema.js';
 import { evaluateSamples } from '../run/experiment.js';
 import { aggregateSeeds, seedResultFromEvaluations, metricsJsonString } from '../eval/aggregate.js';
 import { metricsReport } from '../eval/report.js';
-import { dataSourceFromArg } from './dataArg.js';
+import { dataSourceFromOptions } from './dataArg.js';
 import { prepareOutDir } from './outPaths.js';
 import { alignDataset } from '../data/specMatch.js';
 import { trainingOverlap, overlapWarning } from '../data/degenerate.js';
@@ -25,19 +25,20 @@ export function registerEvaluateCommand(program: Command): void {
     .command('evaluate')
     .description('evaluate a saved model on a dataset (reported as the "external" split of metrics.json)')
     .requiredOption('-m, --model <dir>', 'a run directory or its model/ directory')
-    .requiredOption('-d, --data <path>', 'JSONL file, data-source JSON, or PhysioNet 2012 directory/.tar.gz')
+    .option('-d, --data <path>', 'JSONL file, data-source JSON, or PhysioNet 2012 directory/.tar.gz')
+    .option('--data-config <json>', 'a JSON file holding any data source the trainer accepts (or a run config: its data section)')
     .option('--outcomes <file>', 'PhysioNet 2012 outcomes file (with a PhysioNet --data)')
     .option('-o, --out <dir>', 'write metrics.json and summary.md here')
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu', 'wasm')
-    .action(async (o: { model: string; data: string; outcomes?: string; out?: string; backend: string }) => {
+    .action(async (o: { model: string; data?: string; dataConfig?: string; outcomes?: string; out?: string; backend: string }) => {
       const outDir = o.out ? prepareOutDir(o.out) : undefined;
       await initEngine({ backend: o.backend === 'cpu' ? 'cpu' : 'wasm' });
       const { model, meta } = loadModel(o.model);
-      const { source, baseDir } = dataSourceFromArg(o.data, { outcomes: o.outcomes, ranges: meta.ranges }, meta.spec);
+      const { source, baseDir, label } = dataSourceFromOptions(o, meta.spec, meta.ranges);
       const loaded = await loadDataset(source, baseDir);
       process.stderr.write(formatReport(loaded.report, 'text') + '\n');
       // the same check as predict and Predictor: modalities, variables and classes by name
-      const dataset = alignDataset(meta.spec, loaded, o.data);
+      const dataset = alignDataset(meta.spec, loaded, label);
       const overlap = trainingOverlap(modelDirOf(o.model), meta.spec, dataset.samples);
       const warnings = overlap?.length ? [overlapWarning(overlap, dataset.samples.length)] : [];
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
@@ -45,7 +46,7 @@ export function registerEvaluateCommand(program: Command): void {
       const threshold = typeof meta.threshold === 'number' ? meta.threshold : undefined;
       const { grouped } = evaluateSamples(model, { spec: meta.spec }, dataset.samples, toBatch, threshold);
       const metrics = { ...aggregateSeeds([seedResultFromEvaluations({ external: grouped })]), ...(warnings.length ? { warnings } : {}) };
-      const md = metricsReport(metrics, { title: `evaluation of ${o.model} on ${o.data}` });
+      const md = metricsReport(metrics, { title: `evaluation of ${o.model} on ${label}` });
       process.stdout.write(md + '\n');
       if (outDir) {
         writeFileAtomic(join(outDir, 'metrics.json'), metricsJsonString(metrics));

@@ -12,6 +12,8 @@ import { registerCompareCommand } from './compare.js';
 import { registerDemoCommand } from './demo.js';
 import { registerFinetuneCommand } from './finetune.js';
 import { packageVersion } from '../run/versions.js';
+import { registerDataCommand } from './data.js';
+import { registerConvertCommand } from './convert.js';
 
 const program = new Command();
 program
@@ -30,5 +32,7 @@ registerPredictCommand(program);
 registerCompareCommand(program);
 registerFinetuneCommand(program);
 registerSimulateCommands(program);
+registerDataCommand(program);
+registerConvertCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => exitWithError(err, process.argv.includes('--verbose')));

@@ -1,17 +1,17 @@
 /**
- * `fleximodal predict --model <dir> --input <jsonl> [--explain] [--out <file>]`
+ * `fleximodal predict --model <dir> (--input <jsonl> | --data <path> | --data-config <json>) [--explain] [--out <file>]`
  * Probabilities as JSON lines: {"id", "probs": {...}} (+ "explanation" with --explain, and
  * "noModality": true for a sample with no modality at all).
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, renameSync } from 'node:fs';
+import { tempPathFor } from '../io/atomicWrite.js';
+import { samplesToPredict } from './predictInput.js';
 import type { Command } from 'commander';
 import { initEngine } from '../engine/backend.js';
 import { loadModel } from '../models/persist.js';
-import { streamJsonl } from '../data/sources/jsonl.js';
 import type { Sample } from '../data/schema.js';
 import { FlexiModalError } from '../errors.js';
 import { predictSamples } from '../serve/predictor.js';
-import { RangePolicy } from '../data/ranges.js';
 import { ReportBuilder, formatReport, NO_MODALITY } from '../data/report.js';
 import { prepareOutFile } from './outPaths.js';
 import { exitWithError } from './errorHandler.js';
@@ -21,13 +21,16 @@ export function registerPredictCommand(program: Command): void {
     .command('predict')
     .description('predict probabilities for samples in a FlexiModal JSON Lines file (labels optional)')
     .requiredOption('-m, --model <dir>', 'a run directory or its model/ directory')
-    .requiredOption('-i, --input <jsonl>', 'samples in the FlexiModal JSONL format (docs/DATA.md)')
+    .option('-i, --input <jsonl>', 'samples in the FlexiModal JSONL format (docs/DATA.md)')
+    .option('-d, --data <path>', 'instead of --input: a JSONL file, a data-source JSON, or PhysioNet 2012 records (with --outcomes)')
+    .option('--data-config <json>', 'instead of --input: a JSON file holding any data source the trainer accepts (or a run config)')
+    .option('--outcomes <file>', 'outcomes file for PhysioNet --data (the labels are not used)')
     .option('-o, --out <file>', 'write JSON lines here instead of stdout')
     .option('--explain', 'add each sample\'s top experts and modality shares (MoE models)')
     .option('--empty-samples <policy>', 'samples with no modality: flag (mark "noModality": true) or refuse (error)', 'flag')
     .option('--batch-size <n>', 'samples per batch', '64')
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu', 'wasm')
-    .action(async (o: { model: string; input: string; out?: string; explain?: boolean; emptySamples: string; batchSize: string; backend: string }) => {
+    .action(async (o: { model: string; input?: string; data?: string; dataConfig?: string; outcomes?: string; out?: string; explain?: boolean; emptySamples: string; batchSize: string; backend: string }) => {
       if (o.emptySamples !== 'flag' && o.emptySamples !== 'refuse') {
         throw new FlexiModalError(`--empty-samples must be flag or refuse, got '${o.emptySamples}'`, { where: '--empty-samples' });
       }
@@ -37,7 +40,12 @@ export function registerPredictCommand(program: Command): void {
       if (o.explain && !model.explain) {
         throw new FlexiModalError(`model type '${model.type}' has no experts to explain`, { where: o.model, hint: 'drop --explain or use a fusemoe model' });
       }
-      const out = outPath ? createWriteStream(outPath) : process.stdout;
+      if (!o.input && !o.data && !o.dataConfig) {
+        throw new FlexiModalError('no input given', { hint: 'pass --input <jsonl>, --data <path> or --data-config <data-source.json>' });
+      }
+      // written to a temporary name and renamed when complete (an interrupted predict leaves no partial file)
+      const outTmp = outPath ? tempPathFor(outPath) : undefined;
+      const out = outTmp ? createWriteStream(outTmp) : process.stdout;
       if (outPath) out.on('error', (e) => exitWithError(e, process.argv.includes('--verbose')));
       const batchSize = Math.max(1, Number(o.batchSize) || 64);
       const report = new ReportBuilder();
@@ -53,8 +61,7 @@ export function registerPredictCommand(program: Command): void {
         count += pending.length;
         pending = [];
       };
-      const input = streamJsonl(o.input, { spec: meta.spec, requireLabels: false, ranges: RangePolicy.fromTable(meta.ranges), report });
-      for await (const sample of input) {
+      for await (const sample of samplesToPredict(o, meta.spec, meta.ranges, report)) {
         pending.push(sample);
         if (pending.length >= batchSize) flush();
       }
@@ -62,11 +69,12 @@ export function registerPredictCommand(program: Command): void {
       report.count(NO_MODALITY, flagged);
       // what the input cleaning dropped and the flagged samples, when there is anything to say
       if (Object.keys(report.counts).length) {
-        const lines = formatReport(report.build(`JSONL ${o.input}`, count, []), 'text').split('\n');
+        const lines = formatReport(report.build(o.input ?? o.data ?? o.dataConfig ?? 'input', count, []), 'text').split('\n');
         process.stderr.write([lines[0], `  samples predicted ${count}`, ...lines.slice(2)].join('\n') + '\n');
       }
       if (outPath) {
         await new Promise<void>((res) => (out as ReturnType<typeof createWriteStream>).end(res));
+        renameSync(outTmp!, outPath);
         process.stderr.write(`wrote ${count} predictions to ${o.out}\n`);
       }
       model.dispose();
