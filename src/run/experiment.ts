@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { engineSummary, engineThreads, initEngine } from '../engine/backend.js';
+import { engineBlas, engineSummary, engineThreads, initEngine } from '../engine/backend.js';
 import type { Dataset, Sample, TaskSpec } from '../data/schema.js';
 import { loadDataset } from '../data/load.js';
 import { stratifiedSplit, readSplitFile, writeSplitFile, splitSamples, type Split } from '../data/split.js';
@@ -219,7 +219,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
     seeds,
     splitSeed: perSeedSplits ? 'per-seed' : fixed!.split.seed,
     dataHashes: { ...(dataset.hashes ?? {}), ...(external?.hashes ?? {}) },
-    engine: { backend, threads: engineThreads() },
+    engine: { backend, threads: engineThreads(), ...(backend === 'wasm' ? { matmul: engineBlas().line.replace(/^engine: /, '') } : {}) },
   });
   manifest.wallSeconds = wallSeconds;
   writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
