@@ -20,7 +20,7 @@ export interface EngineOptions {
    * Number of wasm threads (1 = no workers), or 'auto' (src/engine/autoThreads.ts: what won when
    * measured). Default 1. Fixed by the first wasm initialisation of the process; if threads
    * cannot start, the engine warns and runs with 1. With the native BLAS active, it is also the
-   * BLAS thread count ('auto': every available core).
+   * BLAS thread count ('auto': the cores free of other jobs).
    */
   threads?: ThreadsSetting;
   /**

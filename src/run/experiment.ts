@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { engineSummary, engineThreads, initEngine } from '../engine/backend.js';
+import { engineBlas, engineSummary, engineThreads, initEngine } from '../engine/backend.js';
 import type { Dataset, Sample, TaskSpec } from '../data/schema.js';
 import { loadDataset } from '../data/load.js';
 import { stratifiedSplit, readSplitFile, writeSplitFile, splitSamples, type Split } from '../data/split.js';
@@ -268,7 +268,7 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
     seeds,
     splitSeed: perSeedSplits ? 'per-seed' : fixed!.split.seed,
     dataHashes: { ...(dataset.hashes ?? {}), ...(external?.hashes ?? {}) },
-    engine: { backend, threads: engineThreads() },
+    engine: { backend, threads: engineThreads(), ...(backend === 'wasm' ? { matmul: engineBlas().line.replace(/^engine: /, '') } : {}) },
   });
   manifest.wallSeconds = wallSeconds;
   if (run.resumed) manifest.resumed = true;
