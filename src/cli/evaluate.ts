@@ -2,7 +2,8 @@
  * `fleximodal evaluate --model <dir> --data <path> [--outcomes <file>] [--out <dir>]`
  * Metrics of a saved model on a dataset, overall and per modality-combination group.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { initEngine } from '../engine/backend.js';
@@ -47,8 +48,8 @@ export function registerEvaluateCommand(program: Command): void {
       process.stdout.write(md + '\n');
       if (o.out) {
         mkdirSync(o.out, { recursive: true });
-        writeFileSync(join(o.out, 'metrics.json'), metricsJsonString(metrics));
-        writeFileSync(join(o.out, 'summary.md'), md + '\n');
+        writeFileAtomic(join(o.out, 'metrics.json'), metricsJsonString(metrics));
+        writeFileAtomic(join(o.out, 'summary.md'), md + '\n');
       }
       model.dispose();
     });

@@ -10,6 +10,7 @@ import { metricsReport } from '../eval/report.js';
 import { defaultConfigPath } from './defaults.js';
 import { parseSeeds, collect } from './options.js';
 import { externalSourceFromArg } from './dataArg.js';
+import { runDirModeOf } from './runDirOptions.js';
 
 /** Load a config file, apply `--set` overrides and `--backend`, validate. */
 export function loadRunConfig(configPath: string, sets: string[], backend?: string) {
@@ -31,12 +32,15 @@ export function registerTrainCommand(program: Command): void {
     .option('--set <key=value>', 'override a config key, e.g. --set train.lr=3e-4 (repeatable)', collect, [])
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu')
     .option('--no-progress', 'plain log lines instead of a progress bar')
-    .action(async (o: { config?: string; out: string; seeds?: string; externalData?: string; externalOutcomes?: string; set: string[]; backend?: string; progress: boolean }) => {
+    .option('--overwrite', 'clear an existing non-empty --out directory first')
+    .option('--resume', 'continue the interrupted run in --out from its checkpoints (same config, --set and --seeds)')
+    .action(async (o: { config?: string; out: string; seeds?: string; externalData?: string; externalOutcomes?: string; set: string[]; backend?: string; progress: boolean; overwrite?: boolean; resume?: boolean }) => {
+      const runDir = runDirModeOf(o);
       const configPath = resolve(o.config ?? defaultConfigPath());
       const cfg = loadRunConfig(configPath, o.set, o.backend);
       if (o.externalData) cfg.externalData = externalSourceFromArg(o.externalData, o.externalOutcomes, cfg.data);
       const seeds = o.seeds ? parseSeeds(o.seeds) : undefined;
-      const res = await runExperiment(cfg, { baseDir: dirname(configPath), outDir: o.out, seeds, progress: o.progress ? 'auto' : false });
+      const res = await runExperiment(cfg, { baseDir: dirname(configPath), outDir: o.out, seeds, progress: o.progress ? 'auto' : false, runDir });
       // the console shows overall metrics and the test split per group; summary.md has everything
       const shown = { ...res.metrics, groups: res.metrics.groups.test ? { test: res.metrics.groups.test } : {} };
       process.stdout.write('\n' + metricsReport(shown, { title: `${cfg.name}: mean ± std over ${res.seeds.length} seed(s)` }) + '\n');

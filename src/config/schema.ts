@@ -96,6 +96,75 @@ const fusemoeModelSchema = z
   })
   .strict();
 
+/** MoE-Retriever (seed 001): missing-modality strategies over one embedding per modality, then fusion. */
+const moeRetrieverModelSchema = z
+  .object({
+    type: z.literal('moe-retriever'),
+    /** Token width d (one token per modality: the mean of its encoder tokens). */
+    d: z.number().int().positive().default(64),
+    encoder: encoderSchema,
+    heads: z.number().int().positive().default(4),
+    dropout: z.number().min(0).max(0.9).default(0.1),
+    /**
+     * What fills a missing modality's token: MoE-Retriever (paper), zeros, the training mean of the
+     * modality's embeddings, a learned per-modality embedding (FuseMoE-style), a learned
+     * per-modality-combination embedding (Flex-MoE/REMIND-style), or the embedding of the nearest
+     * supporting-group member (no router).
+     */
+    missing: z.enum(['moe-retriever', 'zeros', 'mean', 'learned-modality', 'learned-group', 'nearest-neighbour']).default('moe-retriever'),
+    retrieval: z
+      .object({
+        /** Intra-modal context size: |mc| (paper) or a fixed number; 0 = no intra-modal context. */
+        intraSamples: z.union([z.literal('observed-count'), z.number().int().min(0)]).default('observed-count'),
+        /** Inter-modal context: the sample's own observed embeddings (false = ablation). */
+        interContext: z.boolean().default(true),
+        /** Context-aware routing: sparse MoE (true) or the mean of the attended context (false = ablation). */
+        router: z.boolean().default(true),
+        /** Experts in each target modality's pool |E_T| (paper: 8). */
+        expertsPerModality: z.number().int().positive().default(8),
+        /** Shared experts b (paper: 4). */
+        sharedExperts: z.number().int().min(0).default(4),
+        /** Experts chosen per context token among T's pool + the shared ones. */
+        topK: z.number().int().positive().default(2),
+        /** Hidden width of each expert FFN. */
+        hidden: z.number().int().positive().default(128),
+        gating: z.enum(['softmax', 'laplace']).default('softmax'),
+        /**
+         * Embeddings of the drawn pool members during training: encoded live with the current
+         * encoders (gradient flows) or read from the bank (recomputed once per pass over the pool).
+         * Inference always reads the bank (training pool, final encoders).
+         */
+        poolEmbeddings: z.enum(['live', 'bank']).default('live'),
+      })
+      .strict()
+      .prefault({}),
+    fusion: z
+      .object({
+        /** A transformer encoder (paper default) or FuseMoE blocks (sparse MoE feed-forward). */
+        type: z.enum(['transformer', 'moe']).default('transformer'),
+        blocks: z.number().int().positive().default(1),
+        /** Feed-forward width of the transformer blocks. */
+        ffnHidden: z.number().int().positive().default(128),
+        /** The MoE of the 'moe' fusion (FuseMoE's settings). */
+        moe: moeSchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    /** First epochs train with zeros for missing modalities (paper's optional warm-up). */
+    warmupEpochs: z.number().int().min(0).default(0),
+    /** Switches that reproduce the public reference code (see docs/DEVIATIONS.md). */
+    referenceCode: z
+      .object({
+        /** Overwrite the MoE output with the plain average of the context embeddings. */
+        averageContextOutput: z.boolean().default(false),
+        /** At inference the pool also holds the other samples of the evaluated batch (a test-to-test leak). */
+        evaluatedSamplesInPool: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 /** The Soft MoE layer of a REMIND / Soft MoE fusion model (REMIND eqs. 5–6). */
 const softMoeSchema = z
   .object({
@@ -142,7 +211,7 @@ const remindModelSchema = z
   })
   .strict();
 
-export const modelSchema = z.discriminatedUnion('type', [baselineModelSchema, fusemoeModelSchema, remindModelSchema]);
+export const modelSchema = z.discriminatedUnion('type', [baselineModelSchema, fusemoeModelSchema, remindModelSchema, moeRetrieverModelSchema]);
 
 const trainSchema = z
   .object({
@@ -235,7 +304,13 @@ export const configSchema = z
     /** Seeds to train with; metrics report mean ± std over them. */
     seeds: z.array(z.number().int().min(0)).nonempty().default([1]),
     engine: z
-      .object({ backend: z.enum(['wasm', 'cpu']).default('wasm'), threads: z.number().int().positive().default(1) })
+      .object({
+        backend: z.enum(['wasm', 'cpu']).default('wasm'),
+        /** wasm (and native BLAS) threads; 'auto' = what measured fastest (src/engine/autoThreads.ts). */
+        threads: z.union([z.number().int().positive(), z.literal('auto')], { error: "expected a positive integer or 'auto'" }).default('auto'),
+        /** Native BLAS for matrix products: 'auto' (use one if found), 'off', or a library path. */
+        blas: z.string().min(1, { error: "expected 'auto', 'off' or a path to a BLAS library" }).default('auto'),
+      })
       .strict()
       .prefault({}),
     data: dataSourceSchema,
@@ -317,6 +392,35 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Analyses of the run (REMIND App. 7.1, Fig. 4); written next to metrics.json and into the report. */
+    analysis: z
+      .object({
+        /** Gradient consistency of head and tail groups over training (costs one forward/backward per sampled example). */
+        gradientConsistency: z
+          .object({
+            enabled: z.boolean().default(false),
+            /** Sample after epoch 1 and every `every` epochs. */
+            every: z.number().int().positive().default(2),
+            /** Whole-set sample size. */
+            samples: z.number().int().positive().default(64),
+            /** Examples per group. */
+            perGroup: z.number().int().positive().default(16),
+            /** Groups with fewer training samples are skipped. */
+            minGroupSize: z.number().int().positive().default(8),
+            maxGroups: z.number().int().positive().default(12),
+            /** Regular expression over variable names selecting the fusion block's parameters. */
+            params: z.string().default('^fusion\\.'),
+          })
+          .strict()
+          .prefault({}),
+        /** Top-experts pattern per group (Soft MoE models): top-k by combine weight. */
+        topExperts: z
+          .object({ k: z.number().int().positive().default(3), minGroupSize: z.number().int().positive().default(5) })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -324,6 +428,7 @@ export type RunConfig = z.infer<typeof configSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type BaselineModelConfig = z.infer<typeof baselineModelSchema>;
 export type FuseMoEModelConfig = z.infer<typeof fusemoeModelSchema>;
+export type MoERetrieverModelConfig = z.infer<typeof moeRetrieverModelSchema>;
 export type RemindModelConfig = z.infer<typeof remindModelSchema>;
 export type EncoderConfig = z.infer<typeof encoderSchema>;
 export type MoEConfig = z.infer<typeof moeSchema>;

@@ -11,7 +11,8 @@
  * samples (binary: positive when any of its samples is), and the split file also lists the
  * subject ids of each split (`subjects`). Samples without a subject are units of their own.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 import { z } from 'zod';
 import { FlexiModalError } from '../errors.js';
 import { Rng } from '../engine/rng.js';
@@ -131,7 +132,7 @@ const splitFileSchema = z.object({
 
 /** Write a split file (JSON: { seed, fractions, train, val, test }). */
 export async function writeSplitFile(path: string, split: Split): Promise<void> {
-  await writeFile(path, JSON.stringify(split, null, 1) + '\n');
+  writeFileAtomic(path, JSON.stringify(split, null, 1) + '\n');
 }
 
 /**

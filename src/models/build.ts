@@ -6,6 +6,7 @@ import type { ModelConfig } from '../config/schema.js';
 import type { FusionModel } from './model.js';
 import { LateFusionBaseline } from './lateFusionBaseline.js';
 import { FuseMoEModel } from './fusemoe.js';
+import { MoERetrieverModel } from './moeRetriever.js';
 import { RemindModel } from './remind.js';
 
 /** Build the model a config describes, initialised from `seed`. */
@@ -15,6 +16,8 @@ export function buildModel(cfg: ModelConfig, spec: DatasetSpec, seed: number): F
       return new LateFusionBaseline(spec, cfg, seed);
     case 'fusemoe':
       return new FuseMoEModel(spec, cfg, seed);
+    case 'moe-retriever':
+      return new MoERetrieverModel(spec, cfg, seed);
     case 'remind':
       return new RemindModel(spec, cfg, seed);
   }

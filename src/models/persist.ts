@@ -2,7 +2,9 @@
  * Saving and loading a trained model: a directory with `model.json` (config, dataset spec,
  * normaliser, decision threshold, seed) and `weights.safetensors` (every variable by name).
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicWrite.js';
+import { assertRunComplete } from '../run/runDirectory.js';
 import { join } from 'node:path';
 import { tf } from '../engine/tf.js';
 import { saveWeights, loadWeights } from '../engine/weights.js';
@@ -15,6 +17,7 @@ import { buildModel } from './build.js';
 import type { FusionModel } from './model.js';
 import { EnsembleModel } from './ensemble.js';
 import { packageVersion } from '../run/versions.js';
+import { saveRetrievalState, loadRetrievalState } from './retriever/persistBank.js';
 
 export const MODEL_FORMAT = 'fleximodal-model';
 
@@ -55,11 +58,12 @@ export function saveModel(dir: string, model: FusionModel, meta: Omit<ModelMeta,
     ...(ensemble ? { ensembleMembers: ensemble.size } : {}),
     normalizer: normalizerToJson(meta.normalizer),
   };
-  writeFileSync(join(dir, 'model.json'), JSON.stringify(full, null, 2) + '\n');
+  writeFileAtomic(join(dir, 'model.json'), JSON.stringify(full, null, 2) + '\n');
   const weights = ensemble
     ? new Map(Array.from({ length: ensemble.size }, (_, i) => [...ensemble.memberWeights(i)].map(([name, t]) => [memberKey(i, name), t] as const)).flat())
     : new Map(model.variables().map((v) => [v.name, v as tf.Tensor] as const));
   saveWeights(join(dir, 'weights.safetensors'), weights);
+  saveRetrievalState(dir, model);
 }
 
 /** Key of member i's weight `name` in an ensemble's weights file. */
@@ -72,6 +76,7 @@ function memberKey(i: number, name: string): string {
  * Errors name the file and what does not match.
  */
 export function loadModel(dir: string): LoadedModel {
+  assertRunComplete(dir);
   const modelDir = existsSync(join(dir, 'model.json')) ? dir : join(dir, 'model');
   const metaPath = join(modelDir, 'model.json');
   if (!existsSync(metaPath)) {
@@ -115,6 +120,7 @@ export function loadModel(dir: string): LoadedModel {
       return { model: new EnsembleModel(model, snapshots, meta.spec.task), meta };
     }
     for (const v of model.variables()) v.assign(weightFor(v, null));
+    loadRetrievalState(modelDir, model);
   } catch (e) {
     model.dispose();
     throw e;

@@ -18,6 +18,8 @@ export interface Manifest {
   machine: { platform: string; arch: string; cpus: number; cpuModel: string };
   engine: { backend: string; threads: number };
   wallSeconds?: number;
+  /** True when the run was continued from checkpoints after an interruption (`train --resume`). */
+  resumed?: boolean;
 }
 
 /** A manifest for a run starting now. */

@@ -3,7 +3,8 @@
  * `{"fleximodal": 1, "spec": <DatasetSpec>}` (or the spec given separately). Format in
  * docs/DATA.md. Streaming reader (readline), async iterator for serving, and writer.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { tempPathFor } from '../../io/atomicWrite.js';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
@@ -397,14 +398,22 @@ export async function readJsonl(path: string, opts: JsonlOptions = {}): Promise<
   return { spec: spec!, samples, report: report.build(`JSONL ${path}`, samples.length, samples), hashes };
 }
 
-/** Write a dataset as JSONL: header line then one sample per line. */
+/** Write a dataset as JSONL: header line then one sample per line (to a temporary name, renamed when complete). */
 export async function writeJsonl(dataset: Pick<Dataset, 'spec' | 'samples'>, path: string): Promise<void> {
-  const out = createWriteStream(path);
-  const write = async (s: string) => {
-    if (!out.write(s)) await once(out, 'drain');
-  };
-  await write(JSON.stringify({ fleximodal: 1, spec: dataset.spec }) + '\n');
-  for (const s of dataset.samples) await write(JSON.stringify(sampleToJson(dataset.spec, s)) + '\n');
-  out.end();
-  await once(out, 'finish');
+  const tmp = tempPathFor(path);
+  const out = createWriteStream(tmp);
+  try {
+    const write = async (s: string) => {
+      if (!out.write(s)) await once(out, 'drain');
+    };
+    await write(JSON.stringify({ fleximodal: 1, spec: dataset.spec }) + '\n');
+    for (const s of dataset.samples) await write(JSON.stringify(sampleToJson(dataset.spec, s)) + '\n');
+    out.end();
+    await once(out, 'finish');
+    renameSync(tmp, path);
+  } catch (e) {
+    out.destroy();
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
