@@ -6,16 +6,21 @@
  * `fleximodal compare --run name=<run dir> --run ...` tabulates runs trained earlier (e.g. in
  * parallel processes) the same way, after checking that they used the same data, split and seeds.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readConfigFile, applyOverride, parseConfig } from '../config/parse.js';
+import { resolveSetPaths } from './setPaths.js';
 import { runExperiment } from '../run/experiment.js';
 import { compareTable } from '../eval/report.js';
 import { validateMetricsJson, type MetricsJson, type MetricSummary } from '../eval/aggregate.js';
 import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import { FlexiModalError } from '../errors.js';
 import { parseSeeds, collect } from './options.js';
+import { writeConsistencyComparison } from '../analysis/gradientConsistencyCompare.js';
+import { runDirModeOf } from './runDirOptions.js';
+import { assertRunComplete, isCompleteRun, withRunDirectory } from '../run/runDirectory.js';
 
 /** One variant: a name ("gating=laplace,router=joint") and its overrides. */
 export interface Variant {
@@ -85,6 +90,7 @@ export function readFinishedRun(spec: string): FinishedRun {
   if (eq <= 0) throw new FlexiModalError(`--run '${spec}' is not name=<run directory>`, { hint: 'write e.g. --run laplace=runs/laplace' });
   const name = spec.slice(0, eq);
   const dir = resolve(spec.slice(eq + 1));
+  assertRunComplete(dir);
   const read = (file: string): unknown => {
     const path = join(dir, file);
     if (!existsSync(path)) throw new FlexiModalError(`${file} not found`, { where: path, hint: 'pass a run directory written by `fleximodal train` (or a compare variant directory)' });
@@ -130,27 +136,30 @@ export function checkComparable(runs: FinishedRun[]): void {
   }
 }
 
+/** Per-group rows of the comparison: groups with at least this many samples in the split (all groups stay in compare.json). */
+const MIN_GROUP_N = 10;
+
 /** Write compare.json, compare.md and the test-AUROC bar chart; print the Markdown. */
 /** Write compare.json, compare.md and the AUROC bar chart into `outDir`, and print the table. */
 export async function writeComparison(outDir: string, title: string, preamble: string, results: Record<string, MetricsJson>): Promise<void> {
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'compare.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileAtomic(join(outDir, 'compare.json'), JSON.stringify(results, null, 2) + '\n');
   const hasExternal = Object.values(results).some((m) => m.external);
   const md = [
     `# Comparison: ${title}`,
     '',
     preamble,
     '',
-    compareTable(results, { split: 'test', groups: true }),
+    compareTable(results, { split: 'test', groups: true, minGroupN: MIN_GROUP_N }),
     '',
-    ...(hasExternal ? ['## External test set', '', compareTable(results, { split: 'external', groups: true }), ''] : []),
+    ...(hasExternal ? ['## External test set', '', compareTable(results, { split: 'external', groups: true, minGroupN: MIN_GROUP_N }), ''] : []),
   ].join('\n');
-  writeFileSync(join(outDir, 'compare.md'), md);
+  writeFileAtomic(join(outDir, 'compare.md'), md);
   const bars = Object.entries(results)
     .map(([name, m]) => ({ name, s: m.test?.auroc as MetricSummary | undefined }))
     .filter((b) => b.s && b.s.mean !== null)
     .map((b) => ({ label: b.name, mean: b.s!.mean!, std: b.s!.std ?? undefined }));
-  if (bars.length) writeFileSync(join(outDir, 'compare-test-auroc.svg'), await barChartWithErrors(bars, { title: 'test AUROC per variant', yLabel: 'AUROC' }));
+  if (bars.length) writeFileAtomic(join(outDir, 'compare-test-auroc.svg'), await barChartWithErrors(bars, { title: 'test AUROC per variant', yLabel: 'AUROC' }));
   process.stdout.write(md + '\n');
   process.stdout.write(`\nwrote ${join(outDir, 'compare.json')}, compare.md and compare-test-auroc.svg\n`);
 }
@@ -174,9 +183,12 @@ export function registerCompareCommand(program: Command): void {
     .option('--set <key=value>', 'override a config key for every variant (repeatable)', collect, [])
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu')
     .option('--no-progress', 'plain log lines instead of a progress bar')
+    .option('--overwrite', 'clear an existing non-empty --out directory first')
+    .option('--resume', 'continue an interrupted compare: finished variants are kept, the others resume from their checkpoints')
     .action(
-      async (o: { config?: string; vary: string[]; variant: string[]; run: string[]; allowMismatch?: boolean; seeds?: string; out: string; set: string[]; backend?: string; progress: boolean }) => {
+      async (o: { config?: string; vary: string[]; variant: string[]; run: string[]; allowMismatch?: boolean; seeds?: string; out: string; set: string[]; backend?: string; progress: boolean; overwrite?: boolean; resume?: boolean }) => {
         const outDir = resolve(o.out);
+        const mode = runDirModeOf(o);
         if (o.run.length) {
           if (o.config || o.vary.length || o.variant.length || o.set.length || o.seeds) {
             throw new FlexiModalError('--run tabulates finished runs: it cannot be combined with --config, --vary, --variant, --set or --seeds', {
@@ -191,7 +203,11 @@ export function registerCompareCommand(program: Command): void {
           }
           if (!o.allowMismatch) checkComparable(runs);
           const preamble = `Finished runs: ${runs.map((r) => `${r.name} = \`${r.dir}\``).join('; ')}; seeds ${runs[0]!.protocol.seeds}; mean ± std over seeds.${o.allowMismatch ? ' Runs were not checked for the same data, split and seeds (--allow-mismatch).' : ' Same data, split and seeds (checked).'}`;
-          await writeComparison(outDir, runs.map((r) => r.name).join(' vs '), preamble, Object.fromEntries(runs.map((r) => [r.name, r.metrics])));
+          await withRunDirectory(outDir, { mode: mode === 'resume' ? 'overwrite' : mode, identity: { runs: o.run } }, () =>
+            writeComparison(outDir, runs.map((r) => r.name).join(' vs '), preamble, Object.fromEntries(runs.map((r) => [r.name, r.metrics]))),
+          );
+          const gc = await writeConsistencyComparison(outDir, runs);
+          if (gc) process.stdout.write(`wrote ${join(outDir, gc)}\n`);
           return;
         }
         if (!o.config) throw new FlexiModalError('compare needs --config <file> (or --run name=<dir> to tabulate finished runs)');
@@ -202,26 +218,37 @@ export function registerCompareCommand(program: Command): void {
         // validate every variant before training any
         const configs = variants.map((v) => {
           let raw = base;
-          for (const s of [...o.set, ...v.sets]) raw = applyOverride(raw, s);
+          for (const s of o.set) raw = resolveSetPaths(applyOverride(raw, s), s);
+          for (const s of v.sets) raw = applyOverride(raw, s);
           if (o.backend) raw = applyOverride(raw, `engine.backend=${o.backend}`);
           return parseConfig(raw, `${configPath} with ${v.name}`);
         });
-        mkdirSync(outDir, { recursive: true });
-        const results: Record<string, MetricsJson> = {};
-        for (let i = 0; i < variants.length; i++) {
-          const v = variants[i]!;
-          process.stderr.write(`\n=== variant ${i + 1}/${variants.length}: ${v.name} ===\n`);
-          const res = await runExperiment(configs[i]!, {
-            baseDir: dirname(configPath),
-            outDir: join(outDir, 'variants', slug(v.name)),
-            seeds,
-            progress: o.progress ? 'auto' : false,
-          });
-          results[v.name] = res.metrics;
-          writeFileSync(join(outDir, 'compare.json'), JSON.stringify(results, null, 2) + '\n');
-        }
-        const preamble = `Base config \`${o.config}\`; seeds ${(seeds ?? configs[0]!.seeds).join(', ')}; mean ± std over seeds.`;
-        await writeComparison(outDir, [...o.vary, ...o.variant].join(' × '), preamble, results);
+        await withRunDirectory(outDir, { mode, identity: { configs, seeds: seeds ?? null } }, async (run) => {
+          const results: Record<string, MetricsJson> = {};
+          for (let i = 0; i < variants.length; i++) {
+            const v = variants[i]!;
+            const variantDir = join(outDir, 'variants', slug(v.name));
+            if (run.resumed && isCompleteRun(variantDir)) {
+              // the compare's run.json matched: this variant was trained with the same config and seeds
+              process.stderr.write(`\n=== variant ${i + 1}/${variants.length}: ${v.name} (finished before the interruption) ===\n`);
+              results[v.name] = validateMetricsJson(JSON.parse(readFileSync(join(variantDir, 'metrics.json'), 'utf8')), join(variantDir, 'metrics.json'));
+            } else {
+              process.stderr.write(`\n=== variant ${i + 1}/${variants.length}: ${v.name} ===\n`);
+              const res = await runExperiment(configs[i]!, {
+                baseDir: dirname(configPath),
+                outDir: variantDir,
+                seeds,
+                progress: o.progress ? 'auto' : false,
+                runDir: run.resumed ? 'resume' : 'new',
+              });
+              results[v.name] = res.metrics;
+            }
+            writeFileAtomic(join(outDir, 'compare.json'), JSON.stringify(results, null, 2) + '\n');
+          }
+          const preamble = `Base config \`${o.config}\`; seeds ${(seeds ?? configs[0]!.seeds).join(', ')}; mean ± std over seeds.`;
+          await writeComparison(outDir, [...o.vary, ...o.variant].join(' × '), preamble, results);
+          await writeConsistencyComparison(outDir, variants.map((v) => ({ name: v.name, dir: join(outDir, 'variants', slug(v.name)) })));
+        });
       },
     );
 }

@@ -3,34 +3,36 @@
  * The `fleximodal` command line: wires the commands (one file each) with commander.
  */
 import { Command } from 'commander';
-import { FlexiModalError } from '../errors.js';
+import { exitWithError, endQuietlyOnEpipe } from './errorHandler.js';
 import { registerTrainCommand } from './train.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerPredictCommand } from './predict.js';
 import { registerSimulateCommands } from './simulate.js';
 import { registerCompareCommand } from './compare.js';
 import { registerDemoCommand } from './demo.js';
+import { registerFinetuneCommand } from './finetune.js';
 import { packageVersion } from '../run/versions.js';
+import { registerDataCommand } from './data.js';
+import { registerConvertCommand } from './convert.js';
 
 const program = new Command();
 program
   .name('fleximodal')
   .description('Mixture-of-experts fusion for incomplete, irregular multimodal data (FuseMoE, MoE-Retriever, REMIND)')
   .version(packageVersion())
+  .option('--verbose', 'print the stack trace of unexpected errors')
   .showHelpAfterError();
+
+endQuietlyOnEpipe();
 
 registerDemoCommand(program);
 registerTrainCommand(program);
 registerEvaluateCommand(program);
 registerPredictCommand(program);
 registerCompareCommand(program);
+registerFinetuneCommand(program);
 registerSimulateCommands(program);
+registerDataCommand(program);
+registerConvertCommand(program);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof FlexiModalError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+program.parseAsync(process.argv).catch((err: unknown) => exitWithError(err, process.argv.includes('--verbose')));

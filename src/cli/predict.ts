@@ -1,59 +1,80 @@
 /**
- * `fleximodal predict --model <dir> --input <jsonl> [--explain] [--out <file>]`
- * Probabilities as JSON lines: {"id", "probs": {...}} (+ "explanation" with --explain).
+ * `fleximodal predict --model <dir> (--input <jsonl> | --data <path> | --data-config <json>) [--explain] [--out <file>]`
+ * Probabilities as JSON lines: {"id", "probs": {...}} (+ "explanation" with --explain, and
+ * "noModality": true for a sample with no modality at all).
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, renameSync } from 'node:fs';
+import { tempPathFor } from '../io/atomicWrite.js';
+import { samplesToPredict } from './predictInput.js';
 import type { Command } from 'commander';
 import { initEngine } from '../engine/backend.js';
 import { loadModel } from '../models/persist.js';
-import { streamJsonl } from '../data/sources/jsonl.js';
-import { makeBatch } from '../data/batch.js';
 import type { Sample } from '../data/schema.js';
-import { tf } from '../engine/tf.js';
-import { logitsToProbs } from '../train/taskLoss.js';
 import { FlexiModalError } from '../errors.js';
-import { probabilityRecord } from '../serve/predictor.js';
+import { predictSamples } from '../serve/predictor.js';
+import { ReportBuilder, formatReport, NO_MODALITY } from '../data/report.js';
+import { prepareOutFile } from './outPaths.js';
+import { exitWithError } from './errorHandler.js';
 
 export function registerPredictCommand(program: Command): void {
   program
     .command('predict')
     .description('predict probabilities for samples in a FlexiModal JSON Lines file (labels optional)')
     .requiredOption('-m, --model <dir>', 'a run directory or its model/ directory')
-    .requiredOption('-i, --input <jsonl>', 'samples in the FlexiModal JSONL format (docs/DATA.md)')
+    .option('-i, --input <jsonl>', 'samples in the FlexiModal JSONL format (docs/DATA.md)')
+    .option('-d, --data <path>', 'instead of --input: a JSONL file, a data-source JSON, or PhysioNet 2012 records (with --outcomes)')
+    .option('--data-config <json>', 'instead of --input: a JSON file holding any data source the trainer accepts (or a run config)')
+    .option('--outcomes <file>', 'outcomes file for PhysioNet --data (the labels are not used)')
     .option('-o, --out <file>', 'write JSON lines here instead of stdout')
     .option('--explain', 'add each sample\'s top experts and modality shares (MoE models)')
+    .option('--empty-samples <policy>', 'samples with no modality: flag (mark "noModality": true) or refuse (error)', 'flag')
     .option('--batch-size <n>', 'samples per batch', '64')
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu', 'wasm')
-    .action(async (o: { model: string; input: string; out?: string; explain?: boolean; batchSize: string; backend: string }) => {
+    .action(async (o: { model: string; input?: string; data?: string; dataConfig?: string; outcomes?: string; out?: string; explain?: boolean; emptySamples: string; batchSize: string; backend: string }) => {
+      if (o.emptySamples !== 'flag' && o.emptySamples !== 'refuse') {
+        throw new FlexiModalError(`--empty-samples must be flag or refuse, got '${o.emptySamples}'`, { where: '--empty-samples' });
+      }
+      const outPath = o.out ? prepareOutFile(o.out) : undefined;
       await initEngine({ backend: o.backend === 'cpu' ? 'cpu' : 'wasm' });
       const { model, meta } = loadModel(o.model);
       if (o.explain && !model.explain) {
         throw new FlexiModalError(`model type '${model.type}' has no experts to explain`, { where: o.model, hint: 'drop --explain or use a fusemoe model' });
       }
-      const out = o.out ? createWriteStream(o.out) : process.stdout;
+      if (!o.input && !o.data && !o.dataConfig) {
+        throw new FlexiModalError('no input given', { hint: 'pass --input <jsonl>, --data <path> or --data-config <data-source.json>' });
+      }
+      // written to a temporary name and renamed when complete (an interrupted predict leaves no partial file)
+      const outTmp = outPath ? tempPathFor(outPath) : undefined;
+      const out = outTmp ? createWriteStream(outTmp) : process.stdout;
+      if (outPath) out.on('error', (e) => exitWithError(e, process.argv.includes('--verbose')));
       const batchSize = Math.max(1, Number(o.batchSize) || 64);
+      const report = new ReportBuilder();
       let pending: Sample[] = [];
       let count = 0;
+      let flagged = 0;
       const flush = () => {
         if (!pending.length) return;
-        const batch = makeBatch(meta.spec, pending, meta.normalizer, { maxTimesteps: meta.maxTimesteps });
-        const probs = tf.tidy(() => logitsToProbs(meta.spec.task, model.forward(batch, { training: false }).logits).arraySync());
-        const explanations = o.explain ? model.explain!(batch) : undefined;
-        pending.forEach((s, i) => {
-          const rec: Record<string, unknown> = { id: s.id, ...probabilityRecord(meta, probs[i]!) };
-          if (explanations) rec.explanation = explanations[i];
+        for (const rec of predictSamples(model, meta, pending, { explain: o.explain, emptySamples: o.emptySamples as 'flag' | 'refuse' })) {
+          if (rec.noModality) flagged++;
           out.write(JSON.stringify(rec) + '\n');
-        });
+        }
         count += pending.length;
         pending = [];
       };
-      for await (const sample of streamJsonl(o.input, { spec: meta.spec, requireLabels: false })) {
+      for await (const sample of samplesToPredict(o, meta.spec, meta.ranges, report)) {
         pending.push(sample);
         if (pending.length >= batchSize) flush();
       }
       flush();
-      if (o.out) {
-        await new Promise<void>((r) => (out as ReturnType<typeof createWriteStream>).end(r));
+      report.count(NO_MODALITY, flagged);
+      // what the input cleaning dropped and the flagged samples, when there is anything to say
+      if (Object.keys(report.counts).length) {
+        const lines = formatReport(report.build(o.input ?? o.data ?? o.dataConfig ?? 'input', count, []), 'text').split('\n');
+        process.stderr.write([lines[0], `  samples predicted ${count}`, ...lines.slice(2)].join('\n') + '\n');
+      }
+      if (outPath) {
+        await new Promise<void>((res) => (out as ReturnType<typeof createWriteStream>).end(res));
+        renameSync(outTmp!, outPath);
         process.stderr.write(`wrote ${count} predictions to ${o.out}\n`);
       }
       model.dispose();

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { FlexiModalError } from '../errors.js';
 import { configSchema, type RunConfig } from './schema.js';
+import { stripBom } from '../data/bom.js';
 
 /** Format zod issues as "key.path: message" lines. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
@@ -36,7 +37,7 @@ export function parseConfig(raw: unknown, where: string): RunConfig {
 export function readConfigFile(path: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = stripBom(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new FlexiModalError(`cannot read config file (${(e as Error).message})`, { where: path, hint: 'check the --config path' });
   }

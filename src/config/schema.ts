@@ -304,7 +304,13 @@ export const configSchema = z
     /** Seeds to train with; metrics report mean ± std over them. */
     seeds: z.array(z.number().int().min(0)).nonempty().default([1]),
     engine: z
-      .object({ backend: z.enum(['wasm', 'cpu']).default('wasm'), threads: z.number().int().positive().default(1) })
+      .object({
+        backend: z.enum(['wasm', 'cpu']).default('wasm'),
+        /** wasm (and native BLAS) threads; 'auto' = what measured fastest (src/engine/autoThreads.ts). */
+        threads: z.union([z.number().int().positive(), z.literal('auto')], { error: "expected a positive integer or 'auto'" }).default('auto'),
+        /** Native BLAS for matrix products: 'auto' (use one if found), 'off', or a library path. */
+        blas: z.string().min(1, { error: "expected 'auto', 'off' or a path to a BLAS library" }).default('auto'),
+      })
       .strict()
       .prefault({}),
     data: dataSourceSchema,
@@ -321,6 +327,13 @@ export const configSchema = z
         seed: z.union([z.number().int().min(0), z.literal('per-seed')], { error: "expected a non-negative integer or 'per-seed'" }).default(0),
         /** Use this split file instead of drawing a split (path relative to the config). */
         file: z.string().optional(),
+        /**
+         * Unseen combinations (REMIND Fig. 5): groups (e.g. "fac+fou") held out of train/val/test,
+         * into a fine-tuning part (holdOutFinetuneFraction of each group) and a test part; see
+         * `fleximodal finetune`.
+         */
+        holdOutGroups: z.array(z.string().min(1)).default([]),
+        holdOutFinetuneFraction: z.number().min(0).max(1).default(0.2),
       })
       .strict()
       .refine((s) => !(s.file !== undefined && s.seed === 'per-seed'), {
@@ -336,14 +349,34 @@ export const configSchema = z
      * log and report.
      */
     missingness: z
-      .object({
+      .discriminatedUnion('protocol', [
+      z.object({
         protocol: z.literal('random-drop'),
         p: z.union([z.number().min(0).max(1), z.record(z.string().min(1), z.number().min(0).max(1))]),
         modalities: z.array(z.string()).optional(),
         seed: z.number().int().min(0).default(0),
       })
-      .strict()
+      .strict(),
+      /**
+       * REMIND Table 5 (src/data/extremeMissingness.ts): keep the samples with every modality
+       * (incomplete: 'drop', the paper) and remove `modality` from exactly round(fraction·k) of them.
+       */
+      z
+        .object({
+          protocol: z.literal('extreme'),
+          modality: z.string().min(1),
+          fraction: z.number().min(0).max(1).default(0.8),
+          seed: z.number().int().min(0).default(0),
+          incomplete: z.enum(['drop', 'keep']).default('drop'),
+        })
+        .strict(),
+      ])
       .optional(),
+    /**
+     * Samples with no modality at all (nothing to predict from): 'flag' keeps them and counts them
+     * in the data report; 'refuse' stops with an error listing their ids.
+     */
+    emptySamples: z.enum(['flag', 'refuse']).default('flag'),
     model: modelSchema,
     /** Normalisation fitted on the training split. */
     normalize: z
@@ -352,6 +385,8 @@ export const configSchema = z
         clip: z.number().positive().nullable().default(null),
         /** log1p-transform non-negative variables whose training skewness exceeds this (e.g. 2); null = never. */
         logSkewed: z.number().positive().nullable().default(null),
+        /** Robust scaling (median / IQR) for heavy-tailed variables: true = all, or a list of variable names. */
+        robust: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
       })
       .strict()
       .prefault({}),
@@ -361,6 +396,35 @@ export const configSchema = z
       .object({
         /** Tail groups = modality combinations holding less than this share of the training samples (REMIND: 0.15). */
         tailThreshold: z.number().gt(0).lt(1).default(0.15),
+      })
+      .strict()
+      .prefault({}),
+    /** Analyses of the run (REMIND App. 7.1, Fig. 4); written next to metrics.json and into the report. */
+    analysis: z
+      .object({
+        /** Gradient consistency of head and tail groups over training (costs one forward/backward per sampled example). */
+        gradientConsistency: z
+          .object({
+            enabled: z.boolean().default(false),
+            /** Sample after epoch 1 and every `every` epochs. */
+            every: z.number().int().positive().default(2),
+            /** Whole-set sample size. */
+            samples: z.number().int().positive().default(64),
+            /** Examples per group. */
+            perGroup: z.number().int().positive().default(16),
+            /** Groups with fewer training samples are skipped. */
+            minGroupSize: z.number().int().positive().default(8),
+            maxGroups: z.number().int().positive().default(12),
+            /** Regular expression over variable names selecting the fusion block's parameters. */
+            params: z.string().default('^fusion\\.'),
+          })
+          .strict()
+          .prefault({}),
+        /** Top-experts pattern per group (Soft MoE models): top-k by combine weight. */
+        topExperts: z
+          .object({ k: z.number().int().positive().default(3), minGroupSize: z.number().int().positive().default(5) })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

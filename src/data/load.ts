@@ -13,6 +13,7 @@ import { readMultiviewCsv } from './sources/multiviewCsv.js';
 import { generateSynthetic, SYNTHETIC_MODALITIES } from './synthetic.js';
 import { mimicIvSourceSchema } from './sources/mimicIv/options.js';
 import { readMimicIv } from './sources/mimicIv/reader.js';
+import { rangesSchema, rangePresetSchema, RangePolicy } from './ranges.js';
 
 const pathList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const taskSchema = z.discriminatedUnion('kind', [
@@ -31,6 +32,7 @@ export const dataSourceSchema = z.discriminatedUnion('type', [
       outcomes: pathList,
       grouping: z.union([z.enum(['vitals-labs', 'seven-groups']), z.record(z.string().min(1), z.array(z.string()).min(1))]).optional(),
       ranges: z.record(z.string(), z.tuple([bound, bound])).optional(),
+      rangePreset: rangePresetSchema.optional(),
       descriptorsAsStatic: z.boolean().optional(),
     })
     .strict(),
@@ -40,6 +42,8 @@ export const dataSourceSchema = z.discriminatedUnion('type', [
       path: z.string().min(1),
       specPath: z.string().min(1).optional(),
       requireLabels: z.boolean().optional(),
+      ranges: rangesSchema.optional(),
+      rangePreset: rangePresetSchema.optional(),
     })
     .strict(),
   z
@@ -51,6 +55,8 @@ export const dataSourceSchema = z.discriminatedUnion('type', [
       task: taskSchema.optional(),
       horizonHours: z.number().positive().optional(),
       name: z.string().optional(),
+      ranges: rangesSchema.optional(),
+      rangePreset: rangePresetSchema.optional(),
     })
     .strict(),
   z
@@ -65,6 +71,8 @@ export const dataSourceSchema = z.discriminatedUnion('type', [
       task: z.enum(['multiclass', 'binary']).optional(),
       taskName: z.string().optional(),
       name: z.string().optional(),
+      ranges: rangesSchema.optional(),
+      rangePreset: rangePresetSchema.optional(),
     })
     .strict(),
   z
@@ -106,6 +114,12 @@ export function parseDataSource(raw: unknown, where = 'data'): DataSource {
   return r.data;
 }
 
+/** The range policy a data source reads with (PhysioNet 2012 starts from its own table). */
+export function rangePolicyOf(source: DataSource): RangePolicy {
+  if (source.type === 'synthetic') return RangePolicy.default();
+  return RangePolicy.from(source, source.type === 'physionet2012' ? 'physionet2012' : 'none');
+}
+
 /** Load any data source; relative paths are resolved against `baseDir` (default process.cwd()). */
 export async function loadDataset(source: DataSource | unknown, baseDir: string = process.cwd()): Promise<Dataset> {
   const src = parseDataSource(source);
@@ -115,7 +129,7 @@ export async function loadDataset(source: DataSource | unknown, baseDir: string 
     case 'jsonl': {
       const abs = resolve(baseDir, src.path);
       const specAbs = src.specPath ? resolve(baseDir, src.specPath) : undefined;
-      const ds = await readJsonl(abs, { specPath: specAbs, requireLabels: src.requireLabels });
+      const ds = await readJsonl(abs, { specPath: specAbs, requireLabels: src.requireLabels, ranges: RangePolicy.from(src, 'none', undefined, 'config key data.ranges') });
       // Key the hashes by the paths as configured (like the other readers).
       const hashes: Record<string, string> = { [src.path]: ds.hashes![abs]! };
       if (src.specPath && specAbs) hashes[src.specPath] = ds.hashes![specAbs]!;
@@ -124,7 +138,7 @@ export async function loadDataset(source: DataSource | unknown, baseDir: string 
     case 'long-csv':
       return readLongCsv({ ...src, task: src.task as TaskSpec | undefined, baseDir });
     case 'multiview-csv':
-      return readMultiviewCsv({ ...src, baseDir });
+      return readMultiviewCsv({ ...src, baseDir, ranges: RangePolicy.from(src, 'none', undefined, 'config key data.ranges') });
     case 'synthetic': {
       const { type: _t, ...opts } = src;
       return generateSynthetic(opts);

@@ -22,6 +22,11 @@ export interface ModalityStats {
    * on the log1p scale). Absent = no transform.
    */
   log?: boolean[];
+  /**
+   * Per variable: true when robust scaling was used (then `mean` holds the training median and
+   * `std` the IQR / 1.349, which equals the std for normal data). Absent = mean / std.
+   */
+  robust?: boolean[];
 }
 
 /** A fitted normaliser (plain JSON). */
@@ -44,6 +49,68 @@ export interface NormalizerOptions {
    * skewness exceeds this threshold (e.g. 2: urine output, liver enzymes, troponin). null = never.
    */
   logSkewed?: number | null;
+  /**
+   * Robust scaling (median / IQR) for heavy-tailed variables: true = every time-series and static
+   * variable, a list = those variable names. Falls back to mean / std where the IQR is 0.
+   */
+  robust?: boolean | string[];
+  /** Called with a warning per variable whose std is dominated by a few extreme values. */
+  onWarning?: (message: string) => void;
+}
+
+/** Below these, sums of values and of squared deviations cannot overflow float64. */
+const SAFE_MAGNITUDE = 1e150;
+const SAFE_COUNT = 1e6;
+
+/** IQR → std of a normal distribution. */
+const IQR_TO_SD = 1.349;
+/** Warn when the std exceeds the robust spread (IQR / 1.349) by this factor. */
+const DOMINANCE_WARNING = 1000;
+
+/**
+ * Mean and sample std in float64 without overflow: a plain two-pass sum while |x| < 1e150 (and
+ * fewer than 1e6 values), otherwise Welford's update on the values divided by their largest
+ * magnitude, scaled back at the end. Infinity only when the std itself exceeds the float64 range.
+ */
+export function meanStd(v: ArrayLike<number>): { mean: number; std: number } {
+  const k = v.length;
+  let scale = 0;
+  for (let i = 0; i < k; i++) scale = Math.max(scale, Math.abs(v[i]!));
+  if (k === 0 || scale === 0) return { mean: 0, std: 0 };
+  if (scale < SAFE_MAGNITUDE && k < SAFE_COUNT) {
+    // sums of x and of squared deviations stay far below 1.8e308: plain two-pass (exact for hand checks)
+    let mu = 0;
+    for (let i = 0; i < k; i++) mu += v[i]!;
+    mu /= k;
+    let ss = 0;
+    for (let i = 0; i < k; i++) ss += (v[i]! - mu) * (v[i]! - mu);
+    return { mean: mu, std: k > 1 ? Math.sqrt(ss / (k - 1)) : 0 };
+  }
+  let mean = 0;
+  let m2 = 0;
+  for (let i = 0; i < k; i++) {
+    const x = v[i]! / scale;
+    const d = x - mean;
+    mean += d / (i + 1);
+    m2 += d * (x - mean);
+  }
+  return { mean: mean * scale, std: k > 1 ? Math.sqrt(m2 / (k - 1)) * scale : 0 };
+}
+
+/** The q-quantile (0..1) of ascending-sorted values, linear interpolation. */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/** Median and IQR / 1.349 of values (float64). */
+export function medianSpread(v: ArrayLike<number>): { median: number; spread: number } {
+  const s = Float64Array.from(v).sort();
+  return { median: quantileSorted(s, 0.5), spread: (quantileSorted(s, 0.75) - quantileSorted(s, 0.25)) / IQR_TO_SD };
 }
 
 /** Sample skewness of values (0 for fewer than 3 values or zero variance). */
@@ -96,6 +163,8 @@ export function fitNormalizer(spec: DatasetSpec, trainSamples: Sample[], opts: N
     const mean: number[] = [];
     const std: number[] = [];
     const n = values.map((v) => v.length);
+    const wantRobust = (name: string) => m.kind !== 'embedding' && (opts.robust === true || (Array.isArray(opts.robust) && opts.robust.includes(name)));
+    const robust = names.map(() => false);
     values.forEach((raw, j) => {
       const v = log[j] ? raw.map((x) => Math.log1p(x)) : raw;
       const k = v.length;
@@ -104,22 +173,58 @@ export function fitNormalizer(spec: DatasetSpec, trainSamples: Sample[], opts: N
         std.push(1);
         return;
       }
-      let mu = 0;
-      for (const x of v) mu += x;
-      mu /= k;
-      let ss = 0;
-      for (const x of v) ss += (x - mu) * (x - mu);
-      const sd = k > 1 ? Math.sqrt(ss / (k - 1)) : 0;
-      mean.push(mu);
-      std.push(sd < MIN_STD ? 1 : sd);
+      const where = `normaliser of ${m.name}.${names[j]}`;
+      const bad = v.find((x) => !Number.isFinite(x));
+      if (bad !== undefined) throw new FlexiModalError(`a training value is ${bad}`, { where, hint: 'the data readers reject non-finite values; check how the samples were built' });
+      const ms = meanStd(v);
+      if (!Number.isFinite(ms.std)) {
+        throw new FlexiModalError(`the training std overflows float64 (values up to ${Math.max(...v.map(Math.abs)).toExponential(2)})`, {
+          where,
+          hint: `give ${names[j]} a plausible range (data.ranges) so such values are dropped, or fix the data`,
+        });
+      }
+      const ro = k > 2 ? medianSpread(v) : null;
+      if (wantRobust(names[j]!) && ro && ro.spread >= MIN_STD) {
+        robust[j] = true;
+        mean.push(ro.median);
+        std.push(ro.spread);
+        return;
+      }
+      if (ro && ro.spread >= MIN_STD && ms.std > DOMINANCE_WARNING * ro.spread) {
+        opts.onWarning?.(
+          `${where}: std ${ms.std.toPrecision(3)} is ${(ms.std / ro.spread).toExponential(1)}× the robust spread (IQR/1.349 = ${ro.spread.toPrecision(3)}): a few extreme values flatten this variable for every sample — give it a plausible range (data.ranges) or robust scaling (normalize.robust)`,
+        );
+      }
+      mean.push(ms.mean);
+      std.push(ms.std < MIN_STD ? 1 : ms.std);
     });
-    out[m.name] = { kind: m.kind, names: [...names], mean, std, count: n, ...(log.some(Boolean) ? { log } : {}) };
+    out[m.name] = {
+      kind: m.kind,
+      names: [...names],
+      mean,
+      std,
+      count: n,
+      ...(log.some(Boolean) ? { log } : {}),
+      ...(robust.some(Boolean) ? { robust } : {}),
+    };
   }
   return { version: 1, modalities: out, clip: opts.clip ?? null };
 }
 
-/** The JSON form (a plain object; `JSON.stringify` it). */
+/**
+ * The JSON form (a plain object; `JSON.stringify` it). Refuses a non-finite statistic (JSON would
+ * store it as null and the model could never be loaded again).
+ */
 export function normalizerToJson(n: Normalizer): Normalizer {
+  for (const [name, st] of Object.entries(n.modalities)) {
+    const j = st.mean.findIndex((x, i) => !Number.isFinite(x) || !Number.isFinite(st.std[i]!) || !(st.std[i]! > 0));
+    if (j >= 0) {
+      throw new FlexiModalError(`refusing to save a non-finite statistic: mean ${st.mean[j]}, std ${st.std[j]}`, {
+        where: `normaliser of ${name}.${st.names[j]}`,
+        hint: 'drop extreme values with a plausible range (data.ranges) and retrain',
+      });
+    }
+  }
   return structuredClone(n);
 }
 
@@ -137,7 +242,14 @@ export function normalizerFromJson(json: unknown, spec?: DatasetSpec): Normalize
     if (!Array.isArray(st.mean) || !Array.isArray(st.std) || st.mean.length !== V || st.std.length !== V) {
       throw bad(`modality "${name}": names/mean/std lengths differ`);
     }
-    if (st.std.some((x) => !(x > 0))) throw bad(`modality "${name}": std must be > 0`);
+    const j = st.mean.findIndex((x, i) => typeof x !== 'number' || !Number.isFinite(x) || !(Number.isFinite(st.std[i]) && st.std[i]! > 0));
+    if (j >= 0) {
+      throw new FlexiModalError(`invalid normaliser: modality "${name}" variable "${st.names[j]}" has mean ${st.mean[j]} and std ${st.std[j]} (must be finite, std > 0)`, {
+        where: 'normalizer',
+        hint: 'the model was saved with a non-finite statistic (an extreme training value); retrain it with a plausible range for that variable',
+      });
+    }
+    if (st.robust !== undefined && (!Array.isArray(st.robust) || st.robust.length !== V)) throw bad(`modality "${name}": robust flags length differs`);
     if (st.log !== undefined && (!Array.isArray(st.log) || st.log.length !== V)) throw bad(`modality "${name}": log flags length differs`);
   }
   if (spec) {

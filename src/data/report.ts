@@ -4,6 +4,15 @@
  * or Markdown (printed after loading and included in the run summary).
  */
 import type { DataReport, Sample } from './schema.js';
+import { hasModality } from './schema.js';
+
+/** Report reason for a sample with no modality at all (kept, or refused with emptySamples: 'refuse'). */
+export const NO_MODALITY = 'sample without any modality';
+
+/** True when the sample has data for none of its modalities. */
+export function hasNoModality(s: Sample): boolean {
+  return !Object.keys(s.modalities).some((name) => hasModality(s, name));
+}
 
 /** Collects counts (by reason, optionally by variable) and notes while a reader runs. */
 export class ReportBuilder {
@@ -28,6 +37,8 @@ export class ReportBuilder {
 
   /** Finish: a DataReport with `observationsKept` counted over the samples. */
   build(source: string, samplesRead: number, samples: Sample[]): DataReport {
+    // samples with no modality are kept (emptySamples: 'flag') but always counted
+    this.count(NO_MODALITY, samples.filter(hasNoModality).length);
     return {
       source,
       samplesRead,

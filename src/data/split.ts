@@ -11,11 +11,14 @@
  * samples (binary: positive when any of its samples is), and the split file also lists the
  * subject ids of each split (`subjects`). Samples without a subject are units of their own.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 import { z } from 'zod';
 import { FlexiModalError } from '../errors.js';
 import { Rng } from '../engine/rng.js';
 import type { Dataset, Sample } from './schema.js';
+import { listIds } from './report.js';
+import { stripBom } from './bom.js';
 
 /** A train/val/test split by sample id. */
 export interface Split {
@@ -27,6 +30,8 @@ export interface Split {
   test: string[];
   /** Subject (patient) ids per split, when the samples carry subjects; no subject is in two. */
   subjects?: { train: string[]; val: string[]; test: string[] };
+  /** Split files only: dataset ids left out on purpose (any other id missing from the file is an error). */
+  excluded?: string[];
 }
 
 /** Options of `stratifiedSplit`. */
@@ -127,17 +132,18 @@ const splitFileSchema = z.object({
   val: z.array(z.string()),
   test: z.array(z.string()),
   subjects: z.object({ train: z.array(z.string()), val: z.array(z.string()), test: z.array(z.string()) }).optional(),
+  excluded: z.array(z.string()).optional(),
 });
 
 /** Write a split file (JSON: { seed, fractions, train, val, test }). */
 export async function writeSplitFile(path: string, split: Split): Promise<void> {
-  await writeFile(path, JSON.stringify(split, null, 1) + '\n');
+  writeFileAtomic(path, JSON.stringify(split, null, 1) + '\n');
 }
 
 /**
- * Read a split file and validate it against the dataset: every id must exist in the dataset and
- * no id may be in two splits (or twice in one). Dataset samples absent from the file are allowed
- * (they are simply not used); `splitSamples` lists them.
+ * Read a split file and validate it against the dataset: every id must exist in the dataset, no
+ * id may be in two splits (or twice in one), and every dataset sample must be in a split or in the
+ * file's `excluded` list (a sample left out silently is an error).
  */
 export async function readSplitFile(path: string, dataset: Pick<Dataset, 'samples'>): Promise<Split> {
   let text: string;
@@ -148,7 +154,7 @@ export async function readSplitFile(path: string, dataset: Pick<Dataset, 'sample
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(stripBom(text));
   } catch (e) {
     throw new FlexiModalError(`split file is not valid JSON: ${(e as Error).message}`, { where: path });
   }
@@ -164,8 +170,8 @@ export async function readSplitFile(path: string, dataset: Pick<Dataset, 'sample
   checkFractions(split.fractions, `${path}: fractions`);
   const known = new Set(dataset.samples.map((s) => s.id));
   const seen = new Map<string, string>();
-  for (const part of ['train', 'val', 'test'] as const) {
-    for (const id of split[part]) {
+  for (const part of ['train', 'val', 'test', 'excluded'] as const) {
+    for (const id of split[part] ?? []) {
       if (!known.has(id)) {
         throw new FlexiModalError(`split "${part}" lists id "${id}" which is not in the dataset`, {
           where: path,
@@ -180,6 +186,13 @@ export async function readSplitFile(path: string, dataset: Pick<Dataset, 'sample
     }
   }
   checkSubjectsDisjoint(split, dataset.samples, path);
+  const unassigned = dataset.samples.filter((s) => !seen.has(s.id)).map((s) => s.id);
+  if (unassigned.length) {
+    throw new FlexiModalError(`${unassigned.length} of ${dataset.samples.length} dataset samples are in no split: ${listIds(unassigned)}`, {
+      where: path,
+      hint: 'add them to train, val or test, or list them under "excluded" to leave them out on purpose',
+    });
+  }
   return split;
 }
 

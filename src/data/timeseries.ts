@@ -37,17 +37,20 @@ export function buildTimeSeries(
   while (i < n) {
     const a = idx[i]!;
     let sum = values[a]!;
+    let mean = sum;
     let k = 1;
     let j = i + 1;
     while (j < n && times[idx[j]!] === times[a] && variables[idx[j]!] === variables[a]) {
-      sum += values[idx[j]!]!;
       k++;
+      sum += values[idx[j]!]!;
+      mean += values[idx[j]!]! / k - mean / k; // running mean: cannot overflow
       j++;
     }
+    if (Number.isFinite(sum)) mean = sum / k; // the plain average unless the sum overflowed
     if (k > 1) report?.count(DUPLICATE_MERGED, k - 1, variableNames[variables[a]!] ?? String(variables[a]));
     t.push(times[a]!);
     v.push(variables[a]!);
-    x.push(sum / k);
+    x.push(mean);
     i = j;
   }
   return {

@@ -2,6 +2,12 @@
  * Seeded pseudo-random generator (mulberry32 for uniforms, Box–Muller for normals).
  * Every random choice in fleximodal that is not a tf op goes through one of these.
  */
+/** The state of an {@link Rng}: the mulberry32 counter and the cached second Box–Muller normal. */
+export interface RngState {
+  state: number;
+  spareNormal: number | null;
+}
+
 export class Rng {
   private state: number;
   private spareNormal: number | null = null;
@@ -48,6 +54,17 @@ export class Rng {
       a[j] = tmp;
     }
     return a;
+  }
+
+  /** The generator's full state (for checkpoints): restoring it continues the same sequence. */
+  getState(): RngState {
+    return { state: this.state, spareNormal: this.spareNormal };
+  }
+
+  /** Continue from a state returned by {@link getState}. */
+  setState(s: RngState): void {
+    this.state = s.state >>> 0;
+    this.spareNormal = s.spareNormal;
   }
 
   /** A fresh integer seed for a tf random op or a child generator. */

@@ -6,7 +6,8 @@
  *   then the raw little-endian tensor bytes (offsets relative to the end of the header).
  * Readable by the Python `safetensors` package (numpy/PyTorch).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 import { FlexiModalError } from '../errors.js';
 import { tf } from './tf.js';
 
@@ -113,7 +114,7 @@ export function decodeSafetensors(bytes: Uint8Array, where = 'safetensors'): Map
 
 /** Saves named tensors (e.g. from layers' `variables()`) to a safetensors file at `path`. */
 export function saveWeights(path: string, tensors: Map<string, tf.Tensor>, metadata?: Record<string, string>): void {
-  writeFileSync(path, encodeSafetensors(tensors, metadata));
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
 /** Loads a safetensors file into named tensors (the caller owns and disposes them). */

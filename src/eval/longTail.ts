@@ -39,6 +39,16 @@ export interface LongTailJson {
 /** Per-group keys that are counts or settings, not metrics to average over groups. */
 const NOT_AVERAGED = new Set(['n', 'positives', 'val_threshold', 'classes_skipped', 'labels_skipped', 'labels_skipped_f1']);
 
+/** At most this many group names are listed in Markdown (metrics.json has them all). */
+const LISTED_GROUPS = 12;
+
+/** "a, b, c" — or the first LISTED_GROUPS names and how many more; "none" when empty. */
+function groupList(names: readonly string[]): string {
+  if (!names.length) return 'none';
+  if (names.length <= LISTED_GROUPS) return names.join(', ');
+  return `${names.length} groups: ${names.slice(0, LISTED_GROUPS).join(', ')}, … (all in metrics.json longTail.tailGroups)`;
+}
+
 /** Head and tail groups from the group name of every training sample. */
 export function headTailGroups(trainGroupNames: readonly string[], threshold = 0.15): HeadTailGroups {
   if (!(threshold > 0 && threshold < 1)) {
@@ -120,7 +130,7 @@ export function longTailCompareTable(variants: Record<string, MetricsJson>, spli
   return [
     '## Head / tail',
     '',
-    `Tail = groups with < ${(threshold * 100).toFixed(0)} % of the training samples (${tails.length ? tails.join(', ') : 'none'}); head = the rest. Head and tail values are the mean over the part's groups of each group's metric; whole = all samples pooled.`,
+    `Tail = groups with < ${(threshold * 100).toFixed(0)} % of the training samples (${groupList(tails)}); head = the rest. Head and tail values are the mean over the part's groups of each group's metric; whole = all samples pooled.`,
     '',
     markdownTable(['part', 'variant', 'n', ...metrics], rows),
     '',
@@ -140,7 +150,7 @@ export function longTailMarkdown(lt: LongTailJson, metrics: readonly string[], d
   return [
     '## Head / tail groups',
     '',
-    `Tail groups (< ${(lt.threshold * 100).toFixed(0)} % of the training samples): ${lt.tailGroups.length ? lt.tailGroups.join(', ') : 'none'}. Values: mean over the part's groups of each group's metric (mean ± std over seeds).`,
+    `Tail groups (< ${(lt.threshold * 100).toFixed(0)} % of the training samples): ${groupList(lt.tailGroups)}. Values: mean over the part's groups of each group's metric (mean ± std over seeds).`,
     '',
     markdownTable(['split', 'part', 'n', 'groups', ...metrics], rows),
     '',

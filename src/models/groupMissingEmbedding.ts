@@ -3,13 +3,16 @@
  * d-vector B_k per modality-combination group k (bitmask over the spec's M modalities, 2^M
  * entries), broadcast by the model to every token slot of every modality the sample misses.
  *
- * Groups never seen in training: a non-trainable mask `missing.groupSeen` [2^M] (saved with the
- * weights) records every group met by a training forward pass. A group whose mask entry is 0
+ * Groups never seen in training: a mask `missing.groupSeen` [2^M] (saved with the weights)
+ * records every group met by a training forward pass. It is a tf.js variable only so that it is
+ * saved and restored by name; it never lies on a gradient path, so no optimizer step changes it
+ * (it is not flagged non-trainable: tf.variableGrads returns null gradients for such variables). A group whose mask entry is 0
  * falls back to the DEFAULT embedding = the mean of the embeddings of all seen groups (before any
  * training: its own initial row). So an unseen combination at test time gets "a typical missing
- * embedding", never an index error and never an untrained random row.
+ * embedding", never an index error and never an untrained random row. A group first met in a
+ * later training pass (fine-tuning on new combinations) starts from that default.
  *
- * Variables: `missing.group` [2^M, d] (trainable), `missing.groupSeen` [2^M] (not trainable).
+ * Variables: `missing.group` [2^M, d], `missing.groupSeen` [2^M] (0/1, set by training forwards).
  */
 import { tf } from '../engine/tf.js';
 import type { Rng } from '../engine/rng.js';
@@ -19,7 +22,7 @@ export class GroupMissingEmbedding {
   readonly numGroups: number;
   /** B_k for every group [2^M, d]. */
   readonly table: tf.Variable;
-  /** 1 where the group was seen in a training forward pass [2^M] (not trainable). */
+  /** 1 where the group was seen in a training forward pass [2^M] (no gradient ever reaches it). */
   readonly seen: tf.Variable;
 
   constructor(
@@ -38,17 +41,32 @@ export class GroupMissingEmbedding {
     const init = new Float32Array(this.numGroups * dim);
     for (let i = 0; i < init.length; i++) init[i] = rng.normal() * 0.02;
     this.table = tf.variable(tf.tensor2d(init, [this.numGroups, dim]), true, `${name}.group`);
-    this.seen = tf.variable(tf.zeros([this.numGroups]), false, `${name}.groupSeen`);
+    this.seen = tf.variable(tf.zeros([this.numGroups]), true, `${name}.groupSeen`);
   }
 
-  /** Mark the groups of a training batch as seen (a no-op when all of them already are). */
+  /**
+   * Mark the groups of a training batch as seen (a no-op when all of them already are). A group
+   * seen for the first time after others starts from the default (the mean of the seen groups'
+   * embeddings) — so a group met only while its embedding is frozen (e.g. fine-tuning the router
+   * alone on new combinations) keeps the default it had before.
+   */
   markSeen(groupIds: Int32Array): void {
-    const seen = this.seen.dataSync();
-    const fresh = [...new Set(groupIds)].filter((g) => !(seen[g]! > 0));
+    const seen = Float32Array.from(this.seen.dataSync(), (v) => (v > 0 ? 1 : 0));
+    const fresh = [...new Set(groupIds)].filter((g) => seen[g] === 0);
     if (fresh.length === 0) return;
-    const next = Float32Array.from(seen);
-    for (const g of fresh) next[g] = 1;
-    tf.tidy(() => this.seen.assign(tf.tensor1d(next)));
+    const nSeen = seen.reduce((a, v) => a + v, 0);
+    tf.tidy(() => {
+      if (nSeen > 0) {
+        const mean = tf.div(tf.matMul(tf.tensor2d(seen, [1, this.numGroups]), this.table), nSeen); // [1, d]
+        const isFresh = new Float32Array(this.numGroups);
+        for (const g of fresh) isFresh[g] = 1;
+        const f = tf.tensor2d(isFresh, [this.numGroups, 1]);
+        this.table.assign(tf.add(tf.mul(this.table, tf.sub(1, f)), tf.mul(f, mean)));
+      }
+      const next = Float32Array.from(seen);
+      for (const g of fresh) next[g] = 1;
+      this.seen.assign(tf.tensor1d(next));
+    });
   }
 
   /** Groups seen in training, ascending. */

@@ -46,4 +46,6 @@ export interface FusionModel {
   explain?(batch: Batch): SampleExplanation[];
   /** Optional: models that retrieve from the training split receive it before training. */
   setTrainingPool?(samples: Sample[], toBatch: (s: Sample[]) => Batch): void;
+  /** Inference logits [B, C] and `explain`'s explanations from one forward pass (optional). */
+  forwardExplained?(batch: Batch): { logits: tf.Tensor2D; explanations: SampleExplanation[] };
 }

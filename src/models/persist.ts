@@ -2,7 +2,9 @@
  * Saving and loading a trained model: a directory with `model.json` (config, dataset spec,
  * normaliser, decision threshold, seed) and `weights.safetensors` (every variable by name).
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicWrite.js';
+import { assertRunComplete } from '../run/runDirectory.js';
 import { join } from 'node:path';
 import { tf } from '../engine/tf.js';
 import { saveWeights, loadWeights } from '../engine/weights.js';
@@ -16,6 +18,8 @@ import type { FusionModel } from './model.js';
 import { EnsembleModel } from './ensemble.js';
 import { packageVersion } from '../run/versions.js';
 import { saveRetrievalState, loadRetrievalState } from './retriever/persistBank.js';
+import type { Range } from '../data/ranges.js';
+import { assertFiniteWeights } from './finiteWeights.js';
 
 export const MODEL_FORMAT = 'fleximodal-model';
 
@@ -34,6 +38,8 @@ export interface ModelMeta {
   seed: number;
   /** Number of members when the model is a seed ensemble (weights stored as `member<i>/<name>`). */
   ensembleMembers?: number;
+  /** The plausible-range table the training data were read with (applied to prediction input too). */
+  ranges?: Record<string, Range>;
   createdAt: string;
 }
 
@@ -56,7 +62,7 @@ export function saveModel(dir: string, model: FusionModel, meta: Omit<ModelMeta,
     ...(ensemble ? { ensembleMembers: ensemble.size } : {}),
     normalizer: normalizerToJson(meta.normalizer),
   };
-  writeFileSync(join(dir, 'model.json'), JSON.stringify(full, null, 2) + '\n');
+  writeFileAtomic(join(dir, 'model.json'), JSON.stringify(full, null, 2) + '\n');
   const weights = ensemble
     ? new Map(Array.from({ length: ensemble.size }, (_, i) => [...ensemble.memberWeights(i)].map(([name, t]) => [memberKey(i, name), t] as const)).flat())
     : new Map(model.variables().map((v) => [v.name, v as tf.Tensor] as const));
@@ -73,8 +79,14 @@ function memberKey(i: number, name: string): string {
  * Load a model directory. `dir` may also be a run directory (its `model/` is used).
  * Errors name the file and what does not match.
  */
+/** The model directory of `dir`: itself when it holds model.json, else its `model/`. */
+export function modelDirOf(dir: string): string {
+  return existsSync(join(dir, 'model.json')) ? dir : join(dir, 'model');
+}
+
 export function loadModel(dir: string): LoadedModel {
-  const modelDir = existsSync(join(dir, 'model.json')) ? dir : join(dir, 'model');
+  assertRunComplete(dir);
+  const modelDir = modelDirOf(dir);
   const metaPath = join(modelDir, 'model.json');
   if (!existsSync(metaPath)) {
     throw new FlexiModalError(`no model.json found`, { where: dir, hint: 'pass a run directory or its model/ directory written by `fleximodal train`' });
@@ -95,6 +107,13 @@ export function loadModel(dir: string): LoadedModel {
   const model = buildModel(meta.model, meta.spec, meta.seed);
   const weightsPath = join(modelDir, 'weights.safetensors');
   const weights = loadWeights(weightsPath);
+  try {
+    assertFiniteWeights(weights, weightsPath);
+  } catch (e) {
+    model.dispose();
+    weights.forEach((t) => t.dispose());
+    throw e;
+  }
   const members = meta.ensembleMembers ?? 0;
   if (meta.ensembleMembers !== undefined && !(Number.isInteger(members) && members >= 1)) {
     model.dispose();

@@ -29,6 +29,7 @@ import { SoftMoE, type SoftMoERouting } from '../moe/softMoe.js';
 import { outputUnits } from '../train/taskLoss.js';
 import { encoderConfigOf } from './encoderConfig.js';
 import { GroupMissingEmbedding, presenceGroupIds } from './groupMissingEmbedding.js';
+import { encodeModalities } from './encodeModalities.js';
 import type { FusionModel, ForwardOutput, SampleExplanation } from './model.js';
 
 /** One fusion block: x + MHA(LN(x)); x + SoftMoE(LN(x)). */
@@ -137,17 +138,11 @@ export class RemindModel implements FusionModel {
     const B = batch.size;
     const M = this.spec.modalities.length;
     const d = this.cfg.d;
-    const present = new Float32Array(B * M);
-    const encoded = this.encoders.map((enc, j) => {
-      const { tokens, empty } = enc.apply(batch.modalities[this.spec.modalities[j]!.name]!, training); // [B, L_j, d], [B]
-      const emptyData = empty.dataSync();
-      for (let b = 0; b < B; b++) present[b * M + j] = batch.present[b * M + j]! > 0 && emptyData[b]! === 0 ? 1 : 0;
-      return tokens;
-    });
+    const { tokens: encoded, present, keeps } = encodeModalities(this.encoders, this.spec, batch, training);
     const groupIds = presenceGroupIds(present, B, M);
     const groupEmb = this.groupMissing ? tf.reshape(this.groupMissing.lookup(groupIds, training), [B, 1, d]) : null; // [B, 1, d]
     const parts = encoded.map((tokens, j) => {
-      const keep = tf.tensor3d(Array.from({ length: B }, (_, b) => present[b * M + j]!), [B, 1, 1]); // [B, 1, 1]
+      const keep = keeps[j]!; // [B, 1, 1]
       const fill = groupEmb ?? tf.expandDims(this.modalityMissing[j]!, 0); // [B|1, 1|L_j, d]
       const t = tf.add(tf.mul(tokens, keep), tf.mul(tf.sub(1, keep), fill));
       return tf.add(t, tf.reshape(tf.slice(this.modalityEmbedding, [j, 0], [1, d]), [1, 1, d])) as tf.Tensor3D;

@@ -3,9 +3,9 @@
  * evaluate every split overall and per modality-combination group) → aggregate over seeds →
  * write the run directory (metrics.json, summary.md, model/, split.json, manifest.json, plots).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { initEngine } from '../engine/backend.js';
+import { engineBlas, engineSummary, engineThreads, initEngine } from '../engine/backend.js';
 import type { Dataset, Sample, TaskSpec } from '../data/schema.js';
 import { loadDataset } from '../data/load.js';
 import { stratifiedSplit, readSplitFile, writeSplitFile, splitSamples, type Split } from '../data/split.js';
@@ -33,9 +33,19 @@ import { newManifest } from './manifest.js';
 import { writeRunReport } from './runReport.js';
 import { expertUsage, type ExpertUsage } from '../analysis/expertUsage.js';
 import { applyMissingness } from './missingnessProtocol.js';
+import { RemindAnalyses } from '../analysis/remindAnalyses.js';
 import { retrieverUsage, type RetrieverUsage } from '../analysis/retrieverUsage.js';
 import { makeGroupWeighting } from '../train/groupWeighting.js';
+import { withoutHeldOutGroups } from './heldOut.js';
+import { aggregatePresence, presenceMetrics, type PresenceSeed } from '../eval/presence.js';
+import { hasModality } from '../data/schema.js';
 import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } from '../eval/longTail.js';
+import { withRunDirectory, type RunDirectory, type RunDirMode } from './runDirectory.js';
+import { writeFileAtomic } from '../io/atomicWrite.js';
+import { FileCheckpoint } from '../train/checkpoint.js';
+import { checkEmptySamples, checkSplitClasses, writeTrainingSamples } from '../data/degenerate.js';
+import { alignDataset } from '../data/specMatch.js';
+import { rangePolicyOf } from '../data/load.js';
 
 export interface ExperimentOptions {
   /** Directory of the config file: data paths in the config are relative to it. */
@@ -49,6 +59,8 @@ export interface ExperimentOptions {
   callbacks?: (seed: number) => TrainerCallback[];
   /** Save the trained models (default true). */
   saveModels?: boolean;
+  /** An existing non-empty outDir: refused ('new', default), cleared ('overwrite') or continued ('resume'). */
+  runDir?: RunDirMode;
 }
 
 export interface SeedRun {
@@ -85,7 +97,7 @@ export function evalTaskOf(task: TaskSpec): Task {
 }
 
 /** Positive weight 'auto' = negatives / positives on the training split (binary only). */
-function resolvePosWeight(cfg: RunConfig, task: TaskSpec, trainSet: Sample[]): number {
+export function resolvePosWeight(cfg: RunConfig, task: TaskSpec, trainSet: Sample[]): number {
   const pw = cfg.train.loss.posWeight;
   if (pw !== 'auto') return pw;
   if (task.kind !== 'binary') {
@@ -122,23 +134,34 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const started = Date.now();
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const outDir = resolve(opts.outDir);
-  mkdirSync(outDir, { recursive: true });
+  const seeds = opts.seeds ?? cfg.seeds;
+  const result = await withRunDirectory(outDir, { mode: opts.runDir ?? 'new', identity: { config: cfg, seeds }, log }, (run) => runExperimentIn(run, cfg, seeds, opts, log));
+  return { ...result, wallSeconds: (Date.now() - started) / 1000 };
+}
+
+/** The experiment itself, writing into the open run directory `run`. */
+async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[], opts: ExperimentOptions, log: (l: string) => void): Promise<ExperimentResult> {
+  const started = Date.now();
+  const outDir = run.dir;
   const backend = await initEngine(cfg.engine);
-  log(`engine: ${backend}${cfg.engine.threads > 1 ? ` (${cfg.engine.threads} threads)` : ''}`);
+  log(engineSummary());
 
   const loaded = await loadDataset(cfg.data, opts.baseDir);
   log(formatReport(loaded.report, 'text'));
-  const dataset = applyMissingness(loaded, cfg.missingness, log);
-  const external = cfg.externalData ? await loadDataset(cfg.externalData, opts.baseDir) : undefined;
+  const dataset = withoutHeldOutGroups(applyMissingness(loaded, cfg.missingness, log), cfg, outDir, opts.baseDir, log);
+  checkEmptySamples(dataset, cfg.emptySamples, 'config key data');
+  const analyses = new RemindAnalyses(cfg, dataset.spec, log);
+  const external = cfg.externalData ? alignDataset(dataset.spec, await loadDataset(cfg.externalData, opts.baseDir), 'config key externalData') : undefined;
   if (external) {
     log(formatReport(external.report, 'text'));
     checkCompatible(dataset, external);
   }
 
-  const seeds = opts.seeds ?? cfg.seeds;
   const evalTask = evalTaskOf(dataset.spec.task);
   const perSeed: SeedResult[] = [];
   const longTailSeeds: LongTailSeed[] = [];
+  const extreme = cfg.missingness?.protocol === 'extreme' ? cfg.missingness : null;
+  const extremeSeeds: PresenceSeed[] = [];
   const runs: SeedRun[] = [];
   let bestVal = -Infinity;
   const perSeedSplits = cfg.split.seed === 'per-seed';
@@ -163,11 +186,13 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
           callbacks: [
             ...(cfg.train.collapseDetector && model.variables().some((v) => /\.expert\d+\./.test(v.name)) ? [new CollapseDetector()] : []),
             ...(opts.callbacks?.(seed) ?? []),
+            ...analyses.callbacks(seed, model, parts.train, toBatch, { ...cfg.train.loss, posWeight }),
           ],
           progress: opts.progress ?? 'auto',
           log,
           label,
           groupWeighting: makeGroupWeighting(cfg.train.groupWeighting, parts.train.map((s) => groupIdOf(dataset.spec, s)), (id) => groupName(dataset.spec, id)),
+          checkpoint: new FileCheckpoint(run.checkpointPath(seed, memberSeed)),
         },
         { ...cfg.train, loss: { ...cfg.train.loss, posWeight }, seed: memberSeed },
       );
@@ -185,16 +210,24 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
       evaluations.train = evaluateSamples(model, dataset, parts.train, toEvalBatch, threshold).grouped;
       evaluations.val = groupedMetrics(dataset, parts.val, valPred, threshold);
       let test: SeedRun['test'];
+      let testPred: Predictions | undefined;
       if (parts.test.length > 0) {
         const t = evaluateSamples(model, dataset, parts.test, toEvalBatch, threshold);
         evaluations.test = t.grouped;
+        testPred = t.predictions;
         test = { probs: t.predictions.probs, labels: labelsOf(dataset.spec.task, parts.test) };
       }
       if (external) evaluations.external = evaluateSamples(model, external, external.samples, toEvalBatch, threshold).grouped;
       perSeed.push(seedResultFromEvaluations(evaluations));
+      if (extreme) {
+        const part = (samples: Sample[], p: Predictions) =>
+          presenceMetrics(evalTask, p.probs, labelsOf(dataset.spec.task, samples), samples.map((s) => hasModality(s, extreme.modality)), threshold);
+        extremeSeeds.push({ val: part(parts.val, valPred), ...(testPred ? { test: part(parts.test, testPred) } : {}) });
+      }
       longTailSeeds.push(longTailOfSeed(evaluations, headTailGroups(parts.train.map((s) => groupName(dataset.spec, groupIdOf(dataset.spec, s))), cfg.evaluation.tailThreshold)));
       const usageSet = parts.test.length > 0 ? parts.test : parts.val;
       const usage = expertUsage(model, dataset.spec.modalities.map((m) => m.name), usageSet, toBatch);
+      analyses.afterTraining(seed, model, usageSet, toEvalBatch);
       const retrieval = retrieverUsage(model, usageSet, toEvalBatch, { splits: { train: parts.train, val: parts.val, test: parts.test } });
       runs.push({ seed, members, evaluations, threshold, test, usage, retrieval });
       if (counters.truncatedTimesteps + counters.clippedValues > 0) {
@@ -209,14 +242,17 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
       const seconds = members.reduce((t, m) => t + m.seconds, 0);
       log(`seed ${seed}: best epoch ${members.map((m) => m.bestEpoch).join(', ')} (${seconds.toFixed(1)} s) — ${line}`);
       if (opts.saveModels !== false) {
-        const meta = { model: cfg.model, spec: dataset.spec, normalizer, maxTimesteps: cfg.train.maxTimesteps, threshold, seed };
+        const meta = { model: cfg.model, spec: dataset.spec, normalizer, maxTimesteps: cfg.train.maxTimesteps, threshold, seed, ranges: rangePolicyOf(cfg.data).toJson() };
         saveModel(join(outDir, 'seeds', String(seed), 'model'), model, meta);
+        writeTrainingSamples(join(outDir, 'seeds', String(seed), 'model'), dataset.spec, parts.train);
         const valScore = (evaluations.val!.overall as unknown as Record<string, number>)[cfg.train.monitor] ?? NaN;
         if (valScore > bestVal || bestVal === -Infinity) {
           bestVal = valScore;
           saveModel(join(outDir, 'model'), model, meta);
+          writeTrainingSamples(join(outDir, 'model'), dataset.spec, parts.train);
         }
       }
+      run.markSeedFinished(seed);
     } finally {
       model.dispose();
     }
@@ -224,19 +260,22 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
 
   const metrics = aggregateSeeds(perSeed);
   metrics.longTail = aggregateLongTail(longTailSeeds);
-  writeFileSync(join(outDir, 'metrics.json'), metricsJsonString(metrics));
+  if (extreme) metrics.extreme = aggregatePresence(extreme.modality, extreme.fraction, extremeSeeds);
+  writeFileAtomic(join(outDir, 'metrics.json'), metricsJsonString(metrics));
   const wallSeconds = (Date.now() - started) / 1000;
   const manifest = newManifest({
     config: cfg,
     seeds,
     splitSeed: perSeedSplits ? 'per-seed' : fixed!.split.seed,
     dataHashes: { ...(dataset.hashes ?? {}), ...(external?.hashes ?? {}) },
-    engine: { backend, threads: cfg.engine.threads },
+    engine: { backend, threads: engineThreads(), ...(backend === 'wasm' ? { matmul: engineBlas().line.replace(/^engine: /, '') } : {}) },
   });
   manifest.wallSeconds = wallSeconds;
-  writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  writeFileSync(join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
-  await writeRunReport(outDir, { cfg, dataset, external, metrics, runs, wallSeconds });
+  if (run.resumed) manifest.resumed = true;
+  writeFileAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  const analysisSection = await analyses.write(outDir);
+  await writeRunReport(outDir, { cfg, dataset, external, metrics, runs, wallSeconds, analysisSection });
   return { metrics, seeds: runs, outDir, wallSeconds };
 }
 
@@ -318,6 +357,7 @@ async function prepareSplit(
   mkdirSync(dir, { recursive: true });
   await writeSplitFile(join(dir, 'split.json'), split);
   const parts = splitSamples(dataset, split);
+  checkSplitClasses(dataset.spec.task, parts, cfg.split.file ? `split file ${cfg.split.file}` : 'config key split');
   if (parts.train.length === 0 || parts.val.length === 0) {
     throw new FlexiModalError(`the split has ${parts.train.length} training and ${parts.val.length} validation samples`, {
       where: 'config key split',
@@ -325,7 +365,7 @@ async function prepareSplit(
     });
   }
   log(`split (seed ${split.seed}): train ${parts.train.length}, val ${parts.val.length}, test ${parts.test.length}${external ? `, external ${external.samples.length}` : ''}`);
-  const normalizer = fitNormalizer(dataset.spec, parts.train, { clip: cfg.normalize.clip, logSkewed: cfg.normalize.logSkewed });
+  const normalizer = fitNormalizer(dataset.spec, parts.train, { clip: cfg.normalize.clip, logSkewed: cfg.normalize.logSkewed, robust: cfg.normalize.robust, onWarning: (w) => log(`warning: ${w}`) });
   const toBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps });
   return { split, parts, normalizer, toBatch };
 }

@@ -16,8 +16,11 @@ export interface Manifest {
   dataHashes: Record<string, string>;
   versions: Record<string, string>;
   machine: { platform: string; arch: string; cpus: number; cpuModel: string };
-  engine: { backend: string; threads: number };
+  /** `matmul`: which matrix-product path ran (the engine's status line, src/engine/blas.ts). */
+  engine: { backend: string; threads: number; matmul?: string };
   wallSeconds?: number;
+  /** True when the run was continued from checkpoints after an interruption (`train --resume`). */
+  resumed?: boolean;
 }
 
 /** A manifest for a run starting now. */
@@ -26,7 +29,7 @@ export function newManifest(args: {
   seeds: number[];
   splitSeed: number | 'per-seed';
   dataHashes: Record<string, string>;
-  engine: { backend: string; threads: number };
+  engine: { backend: string; threads: number; matmul?: string };
 }): Manifest {
   const c = cpus();
   return {

@@ -6,10 +6,12 @@ import type { Dataset } from '../data/schema.js';
 import { dropModalitiesAtRandom } from '../data/missingness.js';
 import type { RunConfig } from '../config/schema.js';
 import { FlexiModalError } from '../errors.js';
+import { applyExtremeMissingness } from './extremeProtocol.js';
 
 /** The dataset with the protocol applied (the input is not modified). */
 export function applyMissingness(dataset: Dataset, protocol: RunConfig['missingness'], log: (l: string) => void): Dataset {
   if (!protocol) return dataset;
+  if (protocol.protocol === 'extreme') return applyExtremeMissingness(dataset, protocol, log);
   if (protocol.modalities) {
     for (const m of protocol.modalities) {
       if (!dataset.spec.modalities.some((s) => s.name === m)) {

@@ -8,6 +8,12 @@ import { lineChart } from '../eval/plots/lineChart.js';
 import { markdownTable } from '../eval/report.js';
 import type { RunConfig } from '../config/schema.js';
 import type { SeedRun } from './experiment.js';
+import type { MetricsJson } from '../eval/aggregate.js';
+import { longTailMarkdown } from '../eval/longTail.js';
+import { presenceMarkdown } from '../eval/presence.js';
+
+/** Metric columns of the regime tables, in report order (those present are shown). */
+const METRIC_ORDER = ['auroc', 'auprc', 'f1', 'f1_at_val_threshold', 'accuracy', 'brier'];
 
 /** At most this many groups are drawn in the λ plot (the largest final λ); the JSON has all. */
 const MAX_PLOTTED_GROUPS = 12;
@@ -54,4 +60,20 @@ export async function groupWeightsSection(outDir: string, plotsDir: string, cfg:
     '',
   ];
   return { plots, lines };
+}
+
+/** The head / tail table of a run (metrics.json `longTail`). */
+export function longTailSection(metrics: MetricsJson): ReportSection {
+  const lt = metrics.longTail;
+  if (!lt) return { plots: [], lines: [] };
+  const present = new Set(Object.values(lt.test ?? lt.val ?? {}).flatMap((p) => Object.keys(p)));
+  return { plots: [], lines: [longTailMarkdown(lt, METRIC_ORDER.filter((m) => present.has(m)))] };
+}
+
+/** The available / absent table of the extreme-missingness protocol (metrics.json `extreme`). */
+export function extremeSection(metrics: MetricsJson): ReportSection {
+  const ex = metrics.extreme;
+  if (!ex) return { plots: [], lines: [] };
+  const present = new Set(Object.keys(metrics.test ?? metrics.val ?? {}));
+  return { plots: [], lines: [presenceMarkdown(ex, metrics, METRIC_ORDER.filter((m) => present.has(m)))] };
 }

@@ -3,7 +3,8 @@
  * modality-combination group, training history) and SVG plots (learning curves, test ROC,
  * test AUROC per group).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 import { join } from 'node:path';
 import type { Dataset } from '../data/schema.js';
 import { formatReport } from '../data/report.js';
@@ -15,8 +16,9 @@ import { rocCurvePlot } from '../eval/plots/rocCurve.js';
 import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import type { SeedRun } from './experiment.js';
 import { expertUsageHeatmap, expertUsageMarkdown } from '../analysis/expertUsage.js';
+import type { ReportSection } from '../analysis/remindAnalyses.js';
+import { extremeSection, groupWeightsSection, longTailSection } from './regimeReport.js';
 import { retrieverUsageHeatmaps, retrieverUsageMarkdown } from '../analysis/retrieverUsage.js';
-import { groupWeightsSection } from './regimeReport.js';
 
 export interface RunReportInput {
   cfg: RunConfig;
@@ -25,6 +27,8 @@ export interface RunReportInput {
   metrics: MetricsJson;
   runs: SeedRun[];
   wallSeconds: number;
+  /** REMIND analyses (plots already written into plots/), appended before the data report. */
+  analysisSection?: ReportSection | null;
 }
 
 /** Write summary.md and plots/*.svg into `outDir`; returns the Markdown. */
@@ -41,7 +45,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     })),
   );
   if (curves.some((c) => c.x.length > 1)) {
-    writeFileSync(
+    writeFileAtomic(
       join(plotsDir, 'learning-curves.svg'),
       await lineChart(curves, { title: `validation ${r.cfg.train.monitor} per epoch`, xLabel: 'epoch', yLabel: r.cfg.train.monitor, mark: 'both' }),
     );
@@ -55,7 +59,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
       return pos > 0 && pos < c.labels.length;
     });
     if (hasBoth.length) {
-      writeFileSync(join(plotsDir, 'roc-test.svg'), await rocCurvePlot(hasBoth, { title: 'ROC on the test split' }));
+      writeFileAtomic(join(plotsDir, 'roc-test.svg'), await rocCurvePlot(hasBoth, { title: 'ROC on the test split' }));
       plots.push('roc-test.svg');
     }
   }
@@ -69,7 +73,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
       return { label: `${name} (n=${Math.round(g.n)})`, mean: m.mean, std: m.std ?? undefined };
     });
   if (groupBars.length) {
-    writeFileSync(join(plotsDir, 'test-auroc-by-group.svg'), await barChartWithErrors(groupBars, { title: 'test AUROC per modality combination', yLabel: 'AUROC', yDomain: [0, 1] }));
+    writeFileAtomic(join(plotsDir, 'test-auroc-by-group.svg'), await barChartWithErrors(groupBars, { title: 'test AUROC per modality combination', yLabel: 'AUROC', yDomain: [0, 1] }));
     plots.push('test-auroc-by-group.svg');
   }
 
@@ -77,19 +81,20 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
   const usageSeed = r.runs.find((x) => x.usage)?.seed;
   if (usage) {
     for (let l = 0; l < usage.shares.length; l++) {
-      writeFileSync(join(plotsDir, `expert-usage-block${l}.svg`), await expertUsageHeatmap(usage, l));
+      writeFileAtomic(join(plotsDir, `expert-usage-block${l}.svg`), await expertUsageHeatmap(usage, l));
       plots.push(`expert-usage-block${l}.svg`);
     }
   }
 
+  if (r.analysisSection) plots.push(...r.analysisSection.plots);
   const retrieval = r.runs.find((x) => x.retrieval);
   if (retrieval?.retrieval) {
     for (const [file, svg] of await retrieverUsageHeatmaps(retrieval.retrieval)) {
-      writeFileSync(join(plotsDir, file), svg);
+      writeFileAtomic(join(plotsDir, file), svg);
       plots.push(file);
     }
   }
-  const regimeSections = [await groupWeightsSection(outDir, plotsDir, r.cfg, r.runs)];
+  const regimeSections = [longTailSection(r.metrics), extremeSection(r.metrics), await groupWeightsSection(outDir, plotsDir, r.cfg, r.runs)];
   plots.push(...regimeSections.flatMap((x) => x.plots));
 
   const lines: string[] = [];
@@ -137,6 +142,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     lines.push("Gate-weighted share of each modality among each expert's top-k assignments (FuseMoE Fig. 3c); load = the expert's share of all gate weight.", '');
     lines.push(expertUsageMarkdown(usage), '');
   }
+  if (r.analysisSection) lines.push(r.analysisSection.markdown, '');
   if (retrieval?.retrieval) {
     lines.push(`## MoE-Retriever routing (seed ${retrieval.seed}, ${r.runs[0]!.test ? 'test' : 'validation'} split)`, '', retrieverUsageMarkdown(retrieval.retrieval), '');
   }
@@ -144,6 +150,6 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
   lines.push('## Data', '', '```', formatReport(r.dataset.report, 'text'), '```', '');
   if (r.external) lines.push('### External data', '', '```', formatReport(r.external.report, 'text'), '```', '');
   const md = lines.join('\n');
-  writeFileSync(join(outDir, 'summary.md'), md);
+  writeFileAtomic(join(outDir, 'summary.md'), md);
   return md;
 }

@@ -13,8 +13,13 @@ import { loadModel, type ModelMeta } from '../models/persist.js';
 import type { FusionModel, SampleExplanation } from '../models/model.js';
 import { makeBatch } from '../data/batch.js';
 import { sampleFromJson } from '../data/sources/jsonl.js';
-import type { Sample } from '../data/schema.js';
+import type { DatasetSpec, Sample } from '../data/schema.js';
 import { logitsToProbs } from '../train/taskLoss.js';
+import { FlexiModalError } from '../errors.js';
+import { RangePolicy } from '../data/ranges.js';
+import { matchSpec, alignSample } from '../data/specMatch.js';
+import { hasNoModality } from '../data/report.js';
+import { listIds } from '../data/report.js';
 
 /** One prediction. */
 export interface Prediction {
@@ -26,6 +31,54 @@ export interface Prediction {
   /** Multiclass: the most probable class. Binary: risk ≥ the validation threshold. */
   predicted?: string | boolean;
   explanation?: SampleExplanation;
+  /** Set when the sample has no modality at all: the prediction is the model's prior, not evidence. */
+  noModality?: true;
+}
+
+/** Options of `predictSamples` / `Predictor.predict`. */
+export interface PredictOptions {
+  /** Add each sample's top experts and modality shares (MoE models). */
+  explain?: boolean;
+  /** Samples with no modality: 'flag' (default) marks them `noModality: true`; 'refuse' is an error. */
+  emptySamples?: 'flag' | 'refuse';
+}
+
+/**
+ * Predict parsed samples (already in the model's spec) in one batch. Refuses non-finite outputs
+ * (e.g. NaN weights) and, with `emptySamples: 'refuse'`, samples with no modality.
+ */
+export function predictSamples(model: FusionModel, meta: ModelMeta, samples: Sample[], opts: PredictOptions = {}): Prediction[] {
+  if (!samples.length) return [];
+  const empty = samples.filter(hasNoModality).map((s) => s.id);
+  if (empty.length && opts.emptySamples === 'refuse') {
+    throw new FlexiModalError(`${empty.length} sample(s) have no modality at all: ${listIds(empty)}`, {
+      where: samples.find(hasNoModality)!.source ?? `sample ${empty[0]}`,
+      hint: 'remove them, or use --empty-samples flag to get the prior risk marked "noModality": true',
+    });
+  }
+  const batch = makeBatch(meta.spec, samples, meta.normalizer, { maxTimesteps: meta.maxTimesteps });
+  let explanations: SampleExplanation[] | undefined;
+  const probs = tf.tidy(() => {
+    // With explanations: one pass when the model can (FuseMoE), else forward + explain.
+    const oneGo = opts.explain && model.forwardExplained ? model.forwardExplained(batch) : undefined;
+    explanations = oneGo?.explanations;
+    const logits = oneGo?.logits ?? model.forward(batch, { training: false }).logits; // [B, C]
+    return logitsToProbs(meta.spec.task, logits).arraySync();
+  });
+  const bad = probs.findIndex((row) => row.some((p) => !Number.isFinite(p)));
+  if (bad >= 0) {
+    throw new FlexiModalError(`the model output is not a number (${probs[bad]!.join(', ')})`, {
+      where: `sample ${samples[bad]!.id}`,
+      hint: 'the model weights or normaliser hold non-finite values; retrain the model',
+    });
+  }
+  if (opts.explain && explanations === undefined && model.explain) explanations = model.explain(batch);
+  return samples.map((s, i) => ({
+    id: s.id,
+    ...probabilityRecord(meta, probs[i]!),
+    ...(explanations ? { explanation: explanations[i] } : {}),
+    ...(hasNoModality(s) ? { noModality: true as const } : {}),
+  }));
 }
 
 /** Probability fields of a prediction from one row of probabilities. */
@@ -61,21 +114,31 @@ export class Predictor {
     return new Predictor(model, meta);
   }
 
-  /** Validate raw sample objects (JSONL sample format) against the model's dataset spec. */
-  parse(raw: unknown[]): Sample[] {
-    return raw.map((r, i) => sampleFromJson(this.meta.spec, r, `sample #${i}`, undefined, false));
+  /**
+   * Validate raw sample objects (JSONL sample format) against a spec: the model's (default), or
+   * the caller's `spec`, whose modalities, variables and classes are then matched by name against
+   * the model's (reordered names are remapped; missing or unknown names are an error).
+   */
+  parse(raw: unknown[], spec?: DatasetSpec): Sample[] {
+    return raw.map((r, i) => this.parseOne(r, i, spec));
   }
 
-  /** Predict samples (parsed `Sample`s or raw objects in the JSONL sample format). */
-  predict(samples: (Sample | Record<string, unknown>)[], opts: { explain?: boolean } = {}): Prediction[] {
-    const parsed = samples.map((s, i) =>
-      isSample(s) ? s : sampleFromJson(this.meta.spec, s, `sample #${i}`, undefined, false),
-    );
-    if (!parsed.length) return [];
-    const batch = makeBatch(this.meta.spec, parsed, this.meta.normalizer, { maxTimesteps: this.meta.maxTimesteps });
-    const probs = tf.tidy(() => logitsToProbs(this.meta.spec.task, this.model.forward(batch, { training: false }).logits).arraySync());
-    const explanations = opts.explain && this.model.explain ? this.model.explain(batch) : undefined;
-    return parsed.map((s, i) => ({ id: s.id, ...probabilityRecord(this.meta, probs[i]!), explanation: explanations?.[i] }));
+  private parseOne(raw: unknown, i: number, spec?: DatasetSpec): Sample {
+    const s = sampleFromJson(spec ?? this.meta.spec, raw, `sample #${i}`, undefined, false, RangePolicy.fromTable(this.meta.ranges));
+    return spec ? alignSample(this.meta.spec, matchSpec(this.meta.spec, spec, 'Predictor input spec'), s) : s;
+  }
+
+  /**
+   * Predict samples (parsed `Sample`s or raw objects in the JSONL sample format). With `spec`, the
+   * samples are in that spec and are matched by name against the model's (see `parse`).
+   */
+  predict(samples: (Sample | Record<string, unknown>)[], opts: PredictOptions & { spec?: DatasetSpec } = {}): Prediction[] {
+    const alignment = opts.spec ? matchSpec(this.meta.spec, opts.spec, 'Predictor input spec') : null;
+    const parsed = samples.map((s, i) => {
+      if (!isSample(s)) return this.parseOne(s, i, opts.spec);
+      return alignment ? alignSample(this.meta.spec, alignment, s) : s;
+    });
+    return predictSamples(this.model, this.meta, parsed, opts);
   }
 
   /** Free the model's memory. */

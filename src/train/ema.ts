@@ -39,6 +39,21 @@ export class WeightAverage {
     }
   }
 
+  /** The number of updates so far and the averaged weights by name (for checkpoints; not copies). */
+  state(): { updates: number; shadow: Map<string, tf.Tensor> } {
+    return { updates: this.updates, shadow: new Map([...this.shadow].map(([k, v]) => [k, v as tf.Tensor] as const)) };
+  }
+
+  /** Continue from a checkpoint written from {@link state}. */
+  restore(updates: number, shadow: Map<string, tf.Tensor>): void {
+    this.updates = updates;
+    for (const [name, s] of this.shadow) {
+      const saved = shadow.get(name);
+      if (!saved) throw new Error(`WeightAverage.restore: no averaged weight '${name}' in the checkpoint`);
+      s.assign(saved);
+    }
+  }
+
   dispose(): void {
     this.shadow.forEach((s) => s.dispose());
     this.shadow.clear();

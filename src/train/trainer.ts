@@ -20,6 +20,8 @@ import { augmentEnabled, augmentSamples, type AugmentConfig, type AugmentCounts 
 import { rngFor } from '../engine/seed.js';
 import type { GroupWeighting } from './groupWeighting.js';
 import { activeVariables } from './freeze.js';
+import type { TrainingCheckpoint, TrainingObjects } from './checkpoint.js';
+import { FlexiModalError } from '../errors.js';
 
 export interface TrainerConfig {
   epochs: number;
@@ -87,6 +89,10 @@ export interface TrainerInputs {
   groupWeighting?: GroupWeighting | null;
   /** Only variables whose name passes are trained (e.g. fine-tuning chosen parts); default all. */
   trainable?: (name: string) => boolean;
+  /** Saves the complete training state after every epoch and restores it on resume (checkpoint.ts). */
+  checkpoint?: TrainingCheckpoint;
+  /** Keep the weights of the last epoch instead of the best validation epoch (fine-tuning without a validation set). */
+  keepLastWeights?: boolean;
 }
 
 /** Train `model` in place; on return its variables hold the best validation weights. */
@@ -108,15 +114,19 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
   const weighting = inputs.groupWeighting ?? null;
   const progress = new ProgressReporter(inputs.progress ?? 'auto', inputs.label ?? 'train', log);
   const started = Date.now();
+  const objects: TrainingObjects = { model, variables, optimizer, ema, rngs: { shuffle: rng, ...(augment ? { augment: augment.rng } : {}) } };
+  const resumed = inputs.checkpoint?.restore(objects) ?? null;
+  if (resumed) log(`${inputs.label ?? 'train'}: resumed from the checkpoint of epoch ${resumed.epoch}${resumed.finished ? ' (training had ended)' : ''}`);
 
-  const history: EpochRecord[] = [];
-  let best = -Infinity;
-  let bestEpoch = -1;
-  let bestWeights: Map<string, tf.Tensor> | null = null;
-  let sinceBest = 0;
-  let stoppedEarly = false;
+  const history: EpochRecord[] = resumed?.history ?? [];
+  let best = resumed?.best ?? -Infinity;
+  let bestEpoch = resumed?.bestEpoch ?? -1;
+  let bestWeights: Map<string, tf.Tensor> | null = resumed?.bestWeights ?? null;
+  let sinceBest = resumed?.sinceBest ?? 0;
+  let stoppedEarly = resumed?.stoppedEarly ?? false;
+  const elapsedBefore = resumed?.elapsedSeconds ?? 0;
 
-  for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+  for (let epoch = (resumed?.epoch ?? 0) + 1; epoch <= cfg.epochs && !resumed?.finished; epoch++) {
     const epochStart = Date.now();
     const active = activeVariables(variables, epoch, cfg.freezeEncodersAfter, inputs.trainable);
     if (cfg.freezeEncodersAfter != null && epoch === cfg.freezeEncodersAfter + 1) log(`two-stage training: encoders frozen from epoch ${epoch} (${variables.length - active.length} variables fixed)`);
@@ -150,10 +160,10 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
         if (!Number.isFinite(lossValue)) {
           for (const g of Object.values(grads)) g.dispose();
           for (const g of Object.values(accumulated)) g.dispose();
-          throw new Error(
-            `trainer: the loss became ${lossValue} at epoch ${epoch}, micro-batch ${m}. ` +
-              'Fix: lower train.lr, enable train.clipNorm, or check the input data for extreme values.',
-          );
+          throw new FlexiModalError(`the loss became ${lossValue} at epoch ${epoch}, micro-batch ${m}`, {
+            where: 'training',
+            hint: 'lower train.lr, enable train.clipNorm, or check the input data for extreme values',
+          });
         }
         lossSum += lossValue;
         lossCount++;
@@ -208,8 +218,12 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
       const r = cb.onEpochEnd?.({ epoch, trainLoss, valMetrics, weights: byName, warn: (msg) => progress.warn(`[${cb.name}] ${msg}`) });
       if (r && r.stop) stop = true;
     }
-    if (cfg.patience > 0 && sinceBest >= cfg.patience) {
-      stoppedEarly = true;
+    const earlyStop = cfg.patience > 0 && sinceBest >= cfg.patience;
+    if (earlyStop) stoppedEarly = true;
+    const finished = earlyStop || stop || epoch === cfg.epochs;
+    const elapsedSeconds = elapsedBefore + (Date.now() - started) / 1000;
+    inputs.checkpoint?.save(objects, { epoch, finished, history, best, bestEpoch, sinceBest, stoppedEarly, elapsedSeconds, bestWeights });
+    if (earlyStop) {
       progress.warn(`early stopping: no improvement of val ${cfg.monitor} for ${cfg.patience} epochs (best ${best.toFixed(4)} at epoch ${bestEpoch})`);
       break;
     }
@@ -217,11 +231,11 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
   }
   progress.stop();
 
-  if (bestWeights) {
+  if (bestWeights && !inputs.keepLastWeights) {
     for (const v of variables) v.assign(bestWeights.get(v.name)!);
     bestWeights.forEach((t) => t.dispose());
   }
   optimizer.dispose();
   ema?.dispose();
-  return { history, bestEpoch, bestScore: best, stoppedEarly, seconds: (Date.now() - started) / 1000 };
+  return { history, bestEpoch, bestScore: best, stoppedEarly, seconds: elapsedBefore + (Date.now() - started) / 1000 };
 }

@@ -62,7 +62,7 @@ test('multiview-csv: bad input names file:line and how to fix', async () => {
     [{ 'b.csv': 'b0\n1\n2\n' }, {}, /b\.csv: view "b" has 2 data rows but labels\.csv has 4/],
     [{ 'a.csv': 'a0,a1\n1,2\n3\n,\n5,6\n' }, {}, /a\.csv:3: expected 2 fields/],
     [{ 'a.csv': 'a0,a1\n1,2\n3,x\n,\n5,6\n' }, {}, /a\.csv:3: non-numeric value "x" in column a1/],
-    [{ 'a.csv': 'a0,a1\n1,2\n3,1e999\n,\n5,6\n' }, {}, /a\.csv:3: non-finite value/],
+    [{ 'a.csv': 'a0,a1\n1,2\n3,1e999\n,\n5,6\n' }, {}, /a\.csv:3: value of column a1 is 1e999: not a finite number/],
     [{ 'a.csv': 'a0,a0\n1,2\n3,4\n,\n5,6\n' }, {}, /a\.csv:1: duplicate column "a0"/],
     [{ 'labels.csv': 'index,cls\n0,cat\n1,\n2,cat\n3,bird\n' }, {}, /labels\.csv:3: empty label/],
     [{ 'labels.csv': 'id,cls\n0,cat\n0,dog\n2,cat\n3,bird\n' }, { idColumn: 'id' }, /labels\.csv:3: duplicate id "0"/],
@@ -108,4 +108,15 @@ test('UCI mfeat through multiview-csv (real data)', async (t) => {
   assert.equal(ds.samples[1999]!.label, 9);
   assert.equal(groupCounts(ds).length, 1, 'complete data: one combination');
   assert.deepEqual(ds.report.counts, {});
+});
+
+test('multiview-csv: values outside data.ranges become missing entries, counted per feature', async () => {
+  const ds = await loadDataset({ ...source, ranges: { a1: [0, 5] } }, fixture());
+  const a0 = ds.samples[0]!.modalities.a as { values: Float64Array };
+  assert.equal(a0.values[1], 2, 'in range: kept');
+  const a3 = ds.samples[3]!.modalities.a as { values: Float64Array };
+  assert.equal(a3.values[0], 5);
+  assert.ok(Number.isNaN(a3.values[1]!), '6 > 5: dropped');
+  assert.equal(ds.report.byVariable['out-of-range value dropped']?.a1, 1);
+  await assert.rejects(loadDataset({ ...source, ranges: { a1: [5, 0] } }, fixture()), /config key data\.ranges/);
 });

@@ -48,7 +48,7 @@ test('REMIND: variable names follow the convention and every parameter but unswi
     const { grads, value } = tf.variableGrads(() => lossOf(model.forward(batch, { training: true, seed: 1 })), vars);
     assert.ok(Number.isFinite(value.dataSync()[0]!));
     const zero = vars
-      .filter((v) => v.trainable)
+      .filter((v) => v.name !== 'missing.groupSeen') // the seen-groups mask is data, never on a gradient path
       .filter((v) => !grads[v.name] || tf.tidy(() => tf.max(tf.abs(grads[v.name]!)).dataSync()[0]!) === 0)
       .map((v) => v.name);
     assert.deepEqual(zero, []);
@@ -161,8 +161,15 @@ test('group embeddings: training marks groups seen; an unseen group at test time
     assert.deepEqual(got[0], table[3]);
     got[1]!.forEach((v, k) => assert.ok(Math.abs(v - (table[1]![k]! + table[3]![k]!) / 2) < 1e-7));
     assert.throws(() => emb.lookup(Int32Array.from([8]), false), /group id 8 outside \[0, 8\)/);
-    // the mask is not trainable: the trainer's variableGrads skips it
-    assert.equal(emb.seen.trainable, false);
+    // a group first met in a later training pass starts from the default (fine-tuning a frozen table keeps it)
+    const later = emb.lookup(Int32Array.from([6]), true).arraySync()[0]!;
+    later.forEach((v, k) => assert.ok(Math.abs(v - got[1]![k]!) < 1e-7));
+    assert.deepEqual(emb.seenGroups(), [1, 3, 6]);
+    assert.deepEqual((emb.table.arraySync() as number[][])[3], table[3], 'seen rows are untouched');
+    // the mask never receives a gradient (the optimizer leaves it alone), also for unseen groups
+    const { grads } = tf.variableGrads(() => tf.sum(emb.lookup(Int32Array.from([1, 6]), true)) as tf.Scalar, emb.variables());
+    assert.equal(grads[emb.seen.name], undefined);
+    assert.ok(grads[emb.table.name]);
   } finally {
     emb.variables().forEach((v) => v.dispose());
   }

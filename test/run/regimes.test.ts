@@ -51,6 +51,12 @@ test('plain GroupDRO on the late-fusion baseline: λ logged per epoch on the sim
   const saved = JSON.parse(readFileSync(join(a.outDir, 'group-weights.json'), 'utf8'));
   assert.deepEqual(saved.seeds['1'][2].weights, hist[2]!.groupWeights);
   assert.match(readFileSync(join(a.outDir, 'summary.md'), 'utf8'), /group-weights\.svg/);
+  // head / tail metrics: tail = groups under 15 % of the training split
+  const lt = a.metrics.longTail!;
+  assert.ok(lt.tailGroups.length > 0 && lt.headGroups.length > 0);
+  assert.equal(lt.threshold, 0.15);
+  assert.ok(lt.test!.tail.auroc && lt.test!.head.accuracy);
+  assert.match(readFileSync(join(a.outDir, 'summary.md'), 'utf8'), /## Head \/ tail groups/);
   // DRO changes training compared with the plain loss
   const plain = await runExperiment(config({}), { baseDir: '.', outDir: tmp('fm-plain-'), log: quiet, progress: false, saveModels: false });
   assert.notDeepEqual(plain.metrics.test, a.metrics.test);
@@ -98,4 +104,23 @@ test('activeVariables and part choices follow the naming convention', () => {
   assert.deepEqual(parsePartChoice('nothing', 'x'), []);
   assert.throws(() => parsePartChoice('head+brain', '--parts'), /unknown model part "brain"/);
   void tf;
+});
+
+test('extreme-missingness run: metrics.json has overall, available and absent metrics; the summary shows them', async () => {
+  const cfg = config(
+    { epochs: 2 },
+    {
+      data: { type: 'synthetic', n: 200, seed: 3, missingness: { demo: 0, vitals: 0, labs: 0, notes: 0 } },
+      missingness: { protocol: 'extreme', modality: 'vitals', seed: 2 },
+    },
+  );
+  const r = await runExperiment(cfg, { baseDir: '.', outDir: tmp('fm-ext-'), log: quiet, progress: false, saveModels: false });
+  const ex = r.metrics.extreme!;
+  assert.equal(ex.modality, 'vitals');
+  assert.equal(ex.fraction, 0.8);
+  const test_ = ex.test!;
+  assert.equal(test_.available!.n!.mean! + test_.absent!.n!.mean!, r.metrics.test!.n!.mean);
+  assert.ok(test_.absent!.n!.mean! > test_.available!.n!.mean!, '80 % absent');
+  assert.ok(Number.isFinite(test_.absent!.accuracy!.mean!));
+  assert.match(readFileSync(join(r.outDir, 'summary.md'), 'utf8'), /vitals absent/);
 });

@@ -3,8 +3,9 @@
  * `{"fleximodal": 1, "spec": <DatasetSpec>}` (or the spec given separately). Format in
  * docs/DATA.md. Streaming reader (readline), async iterator for serving, and writer.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { tempPathFor } from '../../io/atomicWrite.js';
+import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { basename } from 'node:path';
@@ -14,6 +15,9 @@ import { FlexiModalError } from '../../errors.js';
 import type { Dataset, DatasetSpec, ModalityData, Sample } from '../schema.js';
 import { ReportBuilder } from '../report.js';
 import { buildTimeSeries } from '../timeseries.js';
+import { RangePolicy, nonFiniteError } from '../ranges.js';
+import { stripBom } from '../bom.js';
+import { matchSpec, alignSample, type SpecAlignment } from '../specMatch.js';
 
 const name = z.string().min(1);
 
@@ -72,6 +76,8 @@ export interface JsonlOptions {
   requireLabels?: boolean;
   /** Report to count into (streamJsonl). */
   report?: ReportBuilder;
+  /** Plausible ranges: values outside are dropped and counted (default: `RangePolicy.default()`). */
+  ranges?: RangePolicy;
 }
 
 function formatPath(path: PropertyKey[]): string {
@@ -141,12 +147,7 @@ function parseLine(line: string, where: string): unknown {
     if (marked) {
       try {
         const found = findSentinel(JSON.parse(marked), []);
-        if (found) {
-          throw new FlexiModalError(`${formatPath(found.path)} is ${found.tok} (NaN/Infinity are not numbers in JSON)`, {
-            where,
-            hint: 'write finite numbers; for a missing static entry use null, for a missing observation leave it out',
-          });
-        }
+        if (found) throw nonFiniteError(formatPath(found.path), found.tok, where);
       } catch (e2) {
         if (e2 instanceof FlexiModalError) throw e2;
       }
@@ -176,17 +177,27 @@ function numArray(v: unknown, where: string, path: string, opts: { allowNull?: b
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
     if (x === null && opts.allowNull) continue;
-    if (typeof x !== 'number' || !Number.isFinite(x)) fail(where, `${path}[${i}]`, `is ${x === null ? 'null' : typeof x === 'number' ? 'NaN/Infinity' : 'not a number'}`);
+    if (typeof x === 'number' && !Number.isFinite(x)) throw nonFiniteError(`${path}[${i}]`, String(x), where);
+    if (typeof x !== 'number') fail(where, `${path}[${i}]`, `is ${x === null ? 'null' : 'not a number'}`);
     if (opts.int && !Number.isInteger(x)) fail(where, `${path}[${i}]`, 'must be an integer');
   }
   return v as number[];
 }
 
+const DEFAULT_POLICY = RangePolicy.default();
+
 /**
  * Convert one parsed JSON object into a Sample, validating it against the spec. `where` is
  * "file:line"; errors name it and the JSON path.
  */
-export function sampleFromJson(spec: DatasetSpec, raw: unknown, where: string, report?: ReportBuilder, requireLabels = true): Sample {
+export function sampleFromJson(
+  spec: DatasetSpec,
+  raw: unknown,
+  where: string,
+  report?: ReportBuilder,
+  requireLabels = true,
+  ranges: RangePolicy = DEFAULT_POLICY,
+): Sample {
   const r = sampleLineSchema.safeParse(raw);
   if (!r.success) {
     const iss = r.error.issues[0]!;
@@ -229,7 +240,9 @@ export function sampleFromJson(spec: DatasetSpec, raw: unknown, where: string, r
         fail(where, p, `times, variables and values must have the same length (${times.length}, ${vars.length}, ${values.length})`);
       }
       times.forEach((t, i) => t < 0 && fail(where, `${p}.times[${i}]`, 'is negative'));
-      data = buildTimeSeries(times, vars, values, m.variables, report);
+      const keep = values.map((x, i) => ranges.keep(m.variables[vars[i]!]!, x, report));
+      const kept = <T,>(a: T[]) => (keep.every(Boolean) ? a : a.filter((_, i) => keep[i]));
+      data = buildTimeSeries(kept(times), kept(vars), kept(values), m.variables, report);
     } else if (m.kind === 'embedding') {
       const times = numArray(obj['times'], where, `${p}.times`);
       const vecs = obj['vectors'];
@@ -245,7 +258,7 @@ export function sampleFromJson(spec: DatasetSpec, raw: unknown, where: string, r
     } else {
       const values = numArray(obj['values'], where, `${p}.values`, { allowNull: true });
       if (values.length !== m.features.length) fail(where, `${p}.values`, `has length ${values.length}, spec has ${m.features.length} features`);
-      const vals = Float64Array.from(values.map((x) => (x === null ? NaN : x)));
+      const vals = Float64Array.from(values.map((x, j) => (x === null || !ranges.keep(m.features[j]!, x, report) ? NaN : x)));
       data = { kind: 'static', values: vals };
     }
     if (data) modalities[m.name] = data;
@@ -310,16 +323,12 @@ export function sampleToJson(spec: DatasetSpec, s: Sample): Record<string, unkno
 async function loadSpecFile(path: string): Promise<DatasetSpec> {
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    raw = JSON.parse(stripBom(await readFile(path, 'utf8')));
   } catch (e) {
     throw new FlexiModalError(`cannot read spec file: ${(e as Error).message}`, { where: path });
   }
   if (raw && typeof raw === 'object' && 'fleximodal' in raw) raw = (raw as { spec?: unknown }).spec;
   return parseDatasetSpec(raw, path);
-}
-
-function sameModalities(a: DatasetSpec, b: DatasetSpec): boolean {
-  return JSON.stringify(a.modalities) === JSON.stringify(b.modalities) && a.task.kind === b.task.kind;
 }
 
 /**
@@ -330,6 +339,13 @@ function sameModalities(a: DatasetSpec, b: DatasetSpec): boolean {
 export async function* streamJsonl(path: string, opts: JsonlOptions & { onSpec?: (spec: DatasetSpec) => void } = {}): AsyncGenerator<Sample> {
   const file = basename(path);
   let spec = opts.spec ?? (opts.specPath ? await loadSpecFile(opts.specPath) : undefined);
+  const isDir = await stat(path).then((st) => st.isDirectory(), () => false);
+  if (isDir) {
+    throw new FlexiModalError('is a directory, not a FlexiModal JSON Lines file', {
+      where: path,
+      hint: 'pass a .jsonl file (docs/DATA.md); convert other sources to JSONL first',
+    });
+  }
   const input = createReadStream(path);
   const opened = new Promise<void>((res, rej) => {
     input.once('open', () => res());
@@ -340,9 +356,13 @@ export async function* streamJsonl(path: string, opts: JsonlOptions & { onSpec?:
   const ids = new Map<string, number>();
   let lineNo = 0;
   let sawFirst = false;
+  /** Set when the header's spec differs from the expected one: samples are read with fileSpec and remapped by name. */
+  let remap: { fileSpec: DatasetSpec; alignment: SpecAlignment } | undefined;
+  const ranges = opts.ranges ?? DEFAULT_POLICY;
   try {
-    for await (const line of rl) {
+    for await (const text of rl) {
       lineNo++;
+      const line = lineNo === 1 ? stripBom(text) : text;
       if (line.trim() === '') continue;
       const where = `${file}:${lineNo}`;
       const raw = parseLine(line, where);
@@ -352,11 +372,9 @@ export async function* streamJsonl(path: string, opts: JsonlOptions & { onSpec?:
           const h = raw as { fleximodal: unknown; spec?: unknown };
           if (h.fleximodal !== 1) throw new FlexiModalError(`unsupported format version ${JSON.stringify(h.fleximodal)} (expected 1)`, { where });
           const fileSpec = parseDatasetSpec(h.spec, where);
-          if (spec && !sameModalities(spec, fileSpec)) {
-            throw new FlexiModalError('the header spec differs from the expected spec (modalities or task)', {
-              where,
-              hint: 'the data must have the modalities the model was trained on',
-            });
+          if (spec) {
+            const alignment = matchSpec(spec, fileSpec, where);
+            if (!alignment.identity) remap = { fileSpec, alignment };
           }
           spec ??= fileSpec;
           opts.onSpec?.(spec);
@@ -370,7 +388,8 @@ export async function* streamJsonl(path: string, opts: JsonlOptions & { onSpec?:
         }
         opts.onSpec?.(spec);
       }
-      const s = sampleFromJson(spec!, raw, where, opts.report, opts.requireLabels ?? true);
+      const read = sampleFromJson(remap?.fileSpec ?? spec!, raw, where, opts.report, opts.requireLabels ?? true, ranges);
+      const s = remap ? alignSample(spec!, remap.alignment, read) : read;
       const prev = ids.get(s.id);
       if (prev !== undefined) throw new FlexiModalError(`duplicate id "${s.id}" (first at line ${prev})`, { where });
       ids.set(s.id, lineNo);
@@ -397,14 +416,22 @@ export async function readJsonl(path: string, opts: JsonlOptions = {}): Promise<
   return { spec: spec!, samples, report: report.build(`JSONL ${path}`, samples.length, samples), hashes };
 }
 
-/** Write a dataset as JSONL: header line then one sample per line. */
+/** Write a dataset as JSONL: header line then one sample per line (to a temporary name, renamed when complete). */
 export async function writeJsonl(dataset: Pick<Dataset, 'spec' | 'samples'>, path: string): Promise<void> {
-  const out = createWriteStream(path);
-  const write = async (s: string) => {
-    if (!out.write(s)) await once(out, 'drain');
-  };
-  await write(JSON.stringify({ fleximodal: 1, spec: dataset.spec }) + '\n');
-  for (const s of dataset.samples) await write(JSON.stringify(sampleToJson(dataset.spec, s)) + '\n');
-  out.end();
-  await once(out, 'finish');
+  const tmp = tempPathFor(path);
+  const out = createWriteStream(tmp);
+  try {
+    const write = async (s: string) => {
+      if (!out.write(s)) await once(out, 'drain');
+    };
+    await write(JSON.stringify({ fleximodal: 1, spec: dataset.spec }) + '\n');
+    for (const s of dataset.samples) await write(JSON.stringify(sampleToJson(dataset.spec, s)) + '\n');
+    out.end();
+    await once(out, 'finish');
+    renameSync(tmp, path);
+  } catch (e) {
+    out.destroy();
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }

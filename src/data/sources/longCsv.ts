@@ -14,6 +14,8 @@ import type { Dataset, DatasetSpec, ModalitySpec, Sample, TaskSpec } from '../sc
 import { ReportBuilder } from '../report.js';
 import { buildTimeSeries } from '../timeseries.js';
 import { sha256File } from '../hash.js';
+import { RangePolicy, finiteNumber, type RangeOptions } from '../ranges.js';
+import { stripBom } from '../bom.js';
 
 /** variable → time-series modality name, or a static feature of a static modality. */
 export type LongCsvModalityMap = Record<string, string | { modality: string; static: true }>;
@@ -24,7 +26,7 @@ export const longCsvModalityMapSchema = z.record(
 );
 
 /** Options of `readLongCsv`. */
-export interface LongCsvOptions {
+export interface LongCsvOptions extends RangeOptions {
   /** Observations CSV with header `id,time,variable,value`. */
   path: string;
   /** Labels CSV with header `id,label`. */
@@ -56,17 +58,34 @@ export async function* csvRows(path: string, display: string): AsyncGenerator<Ro
     input.once('error', (e) => rej(new FlexiModalError(`cannot open ${path}: ${e.message}`, { where: display })));
   });
   const parser = input.pipe(parse({ info: true, relax_column_count: true, skip_empty_lines: true, bom: true }));
+  let lastLine = 0;
   try {
     for await (const r of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      lastLine = r.info.lines;
       yield { fields: r.record, line: r.info.lines };
     }
   } catch (e) {
     if (e instanceof FlexiModalError) throw e;
-    const err = e as Error & { lines?: number };
+    const err = e as Error & { lines?: number; code?: string };
+    if (err.code === 'CSV_QUOTE_NOT_CLOSED') {
+      // csv-parse reports the end of the file; the quote opened in the record after the last good one
+      const opened = await firstNonEmptyLineAfter(path, lastLine);
+      throw new FlexiModalError(`malformed CSV: a quote opened on this line is never closed (the rest of the file, to line ${err.lines ?? '?'}, was read as one field)`, {
+        where: `${display}:${opened}`,
+        hint: 'close the quote or remove it',
+      });
+    }
     throw new FlexiModalError(`malformed CSV: ${err.message}`, { where: `${display}:${err.lines ?? '?'}` });
   } finally {
     input.destroy();
   }
+}
+
+/** The number of the first non-empty line after line `after` (1-based). */
+async function firstNonEmptyLineAfter(path: string, after: number): Promise<number> {
+  const lines = (await readFile(path, 'utf8')).split('\n');
+  for (let i = after; i < lines.length; i++) if (lines[i]!.trim() !== '') return i + 1;
+  return after + 1;
 }
 
 function parseLabelCell(task: TaskSpec, s: string, where: string): number | number[] {
@@ -105,7 +124,7 @@ export async function readLongCsv(opts: LongCsvOptions): Promise<Dataset> {
     const mp = resolve(base, opts.modalityMap);
     mapWhere = opts.modalityMap;
     try {
-      rawMap = JSON.parse(await readFile(mp, 'utf8'));
+      rawMap = JSON.parse(stripBom(await readFile(mp, 'utf8')));
     } catch (e) {
       throw new FlexiModalError(`cannot read modality map: ${(e as Error).message}`, { where: mapWhere });
     }
@@ -138,6 +157,8 @@ export async function readLongCsv(opts: LongCsvOptions): Promise<Dataset> {
     list.push(variable);
   }
   if (modalities.length === 0) throw new FlexiModalError('the modality map is empty', { where: mapWhere });
+
+  const ranges = RangePolicy.from(opts, 'none', slot.keys(), 'ranges');
 
   // Labels.
   const labels = new Map<string, { y: number | number[]; line: number }>();
@@ -194,7 +215,16 @@ export async function readLongCsv(opts: LongCsvOptions): Promise<Dataset> {
       continue;
     }
     if (!NUM_RE.test(value)) throw new FlexiModalError(`non-numeric value "${value}" for ${variable}`, { where });
-    const x = Number(value);
+    const x = finiteNumber(value, `value of ${variable}`, where);
+    let t = NaN;
+    if (s.isStatic) {
+      if (time.trim() !== '') throw new FlexiModalError(`static variable "${variable}" must have an empty time, got "${time}"`, { where });
+    } else {
+      if (!NUM_RE.test(time)) throw new FlexiModalError(`bad time "${time}" for ${variable}: expected hours as a number`, { where });
+      t = finiteNumber(time, `time of ${variable}`, where);
+      if (t < 0) throw new FlexiModalError(`negative time ${t}`, { where });
+    }
+    if (!ranges.keep(variable, x, report)) continue;
     let a = acc.get(id);
     if (!a) {
       a = {
@@ -205,15 +235,11 @@ export async function readLongCsv(opts: LongCsvOptions): Promise<Dataset> {
       acc.set(id, a);
     }
     if (s.isStatic) {
-      if (time.trim() !== '') throw new FlexiModalError(`static variable "${variable}" must have an empty time, got "${time}"`, { where });
       const st = a.st[s.m]!;
-      st.sum[s.j]! += x;
       st.n[s.j]!++;
+      st.sum[s.j]! += x / st.n[s.j]! - st.sum[s.j]! / st.n[s.j]!; // running mean: cannot overflow
       if (st.n[s.j]! > 1) report.count('duplicate static value merged', 1, variable);
     } else {
-      if (!NUM_RE.test(time)) throw new FlexiModalError(`bad time "${time}" for ${variable}: expected hours as a number`, { where });
-      const t = Number(time);
-      if (t < 0) throw new FlexiModalError(`negative time ${t}`, { where });
       maxTime = Math.max(maxTime, t);
       const ts = a.ts[s.m]!;
       ts.t.push(t);
@@ -237,7 +263,7 @@ export async function readLongCsv(opts: LongCsvOptions): Promise<Dataset> {
     modalities.forEach((m, mi) => {
       if (m.kind === 'static') {
         const st = a.st[mi]!;
-        if (st.n.some((k) => k > 0)) mods[m.name] = { kind: 'static', values: Float64Array.from(st.sum, (v, j) => (st.n[j]! > 0 ? v / st.n[j]! : NaN)) };
+        if (st.n.some((k) => k > 0)) mods[m.name] = { kind: 'static', values: Float64Array.from(st.sum, (v, j) => (st.n[j]! > 0 ? v : NaN)) };
       } else if (m.kind === 'timeseries') {
         const ts = a.ts[mi]!;
         mods[m.name] = buildTimeSeries(ts.t, ts.v, ts.x, m.variables, report);

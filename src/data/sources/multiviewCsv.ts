@@ -13,6 +13,7 @@ import type { Dataset, DatasetSpec, Sample, StaticModalitySpec, TaskSpec } from 
 import { ReportBuilder } from '../report.js';
 import { sha256File } from '../hash.js';
 import { csvRows, NUM_RE } from './longCsv.js';
+import { nonFiniteError, RangePolicy } from '../ranges.js';
 
 /** Options of `readMultiviewCsv`. */
 export interface MultiviewCsvOptions {
@@ -34,6 +35,8 @@ export interface MultiviewCsvOptions {
   name?: string;
   /** Base directory for relative paths (default: process.cwd()). */
   baseDir?: string;
+  /** Plausible ranges per feature; values outside are dropped (missing) and counted (default: the default policy). */
+  ranges?: RangePolicy;
 }
 
 const MISSING_CELL = /^\s*(?:|NA|N\/A|NaN|nan|null|\?)\s*$/;
@@ -59,6 +62,7 @@ export async function readMultiviewCsv(opts: MultiviewCsvOptions): Promise<Datas
   }
   const hashes: Record<string, string> = {};
   const report = new ReportBuilder();
+  const ranges = opts.ranges ?? RangePolicy.default();
 
   // Labels.
   const labelPath = resolve(base, opts.labels);
@@ -139,8 +143,8 @@ export async function readMultiviewCsv(opts: MultiviewCsvOptions): Promise<Datas
           }
           if (!NUM_RE.test(cell)) throw new FlexiModalError(`non-numeric value "${cell}" in column ${t.header[j]}`, { where });
           const v = Number(cell);
-          if (!Number.isFinite(v)) throw new FlexiModalError(`non-finite value "${cell}" in column ${t.header[j]}`, { where, hint: 'write a finite number, or leave the cell empty for a missing value' });
-          x[j] = v;
+          if (!Number.isFinite(v)) throw nonFiniteError(`value of column ${t.header[j]}`, cell, where);
+          x[j] = ranges.keep(t.header[j]!, v, report) ? v : NaN;
         });
         const missing = x.reduce((a, v) => a + (Number.isNaN(v) ? 1 : 0), 0);
         if (missing === F) report.count('view row empty (modality absent)', 1, view);

@@ -14,6 +14,8 @@ import type { Dataset, DatasetSpec, ModalitySpec, Sample, StaticData } from '../
 import { ReportBuilder, listIds } from '../report.js';
 import { buildTimeSeries } from '../timeseries.js';
 import { listingDigest, sha256 } from '../hash.js';
+import { RangePolicy, OUT_OF_RANGE, finiteNumber, type RangePreset } from '../ranges.js';
+import { stripBom } from '../bom.js';
 import {
   P12_DESCRIPTORS,
   P12_GROUPINGS,
@@ -33,8 +35,10 @@ export interface PhysioNet2012Options {
   outcomes: string | string[];
   /** Time-series modalities: a named grouping or modality name → variables (default 'vitals-labs'). */
   grouping?: Record<string, string[]> | 'vitals-labs' | 'seven-groups';
-  /** Overrides of the plausible ranges (inclusive; null = unbounded), by variable. */
+  /** Overrides of the plausible ranges (inclusive; null = unbounded), by variable; "*" = default range. */
   ranges?: Record<string, Range>;
+  /** The range table to start from (default 'physionet2012'; 'none' keeps only the default range). */
+  rangePreset?: RangePreset;
   /** Descriptors Age, Gender, Height, ICUType (one-hot), Weight as a `static` modality (default true). */
   descriptorsAsStatic?: boolean;
   /** Base directory for relative paths (default: process.cwd()). */
@@ -43,7 +47,7 @@ export interface PhysioNet2012Options {
 
 /** Report reasons used by this reader. */
 export const P12_REASONS = {
-  outOfRange: 'out-of-range value dropped',
+  outOfRange: OUT_OF_RANGE,
   fio2Percent: 'FiO2 percent converted to fraction',
   notInGrouping: 'variable not in grouping',
   descriptorMissing: 'descriptor missing (-1)',
@@ -64,7 +68,7 @@ interface VarSlot {
 interface Context {
   slots: Map<string, VarSlot>;
   tsModalities: { name: string; variables: string[] }[];
-  ranges: Record<string, Range>;
+  ranges: RangePolicy;
   report: ReportBuilder;
   descriptorsAsStatic: boolean;
 }
@@ -131,16 +135,7 @@ export async function readPhysioNet2012(opts: PhysioNet2012Options): Promise<Dat
   const outcomePaths = Array.isArray(opts.outcomes) ? opts.outcomes : [opts.outcomes];
   const grouping = resolveP12Grouping(opts.grouping);
   const descriptorsAsStatic = opts.descriptorsAsStatic ?? true;
-  const ranges: Record<string, Range> = { ...P12_RANGES };
-  for (const [k, r] of Object.entries(opts.ranges ?? {})) {
-    if (!(k in P12_RANGES)) {
-      throw new FlexiModalError(`range override for unknown variable "${k}"`, {
-        where: 'ranges',
-        hint: `known: ${Object.keys(P12_RANGES).join(' ')}`,
-      });
-    }
-    ranges[k] = r;
-  }
+  const ranges = RangePolicy.from(opts, 'physionet2012', [...P12_VARIABLES, ...Object.keys(P12_RANGES)], 'ranges');
 
   const report = new ReportBuilder();
   const tsModalities = Object.entries(grouping).map(([name, variables]) => ({ name, variables }));
@@ -192,7 +187,7 @@ export async function readPhysioNet2012(opts: PhysioNet2012Options): Promise<Dat
       throw new FlexiModalError(`outcomes file not found: ${abs}`, { where: p });
     }
     hashes[p] = sha256(buf);
-    parseOutcomes(buf.toString('latin1'), basename(p), labels);
+    parseOutcomes(stripBom(buf.toString('latin1')), basename(p), labels);
   }
 
   const samples: Sample[] = [];
@@ -307,7 +302,7 @@ async function readRecordTar(
 /** Parse one record file's text. `where` is the display path (file:line is appended). */
 function parseRecord(text: string, where: string, fileName: string, ctx: Context): ParsedRecord {
   const { slots, tsModalities, ranges, report } = ctx;
-  const lines = text.split('\n');
+  const lines = stripBom(text).split('\n');
   let nLines = lines.length;
   if (nLines > 0 && lines[nLines - 1] === '') nLines--; // final newline
   const header = (lines[0] ?? '').replace(/\r$/, '');
@@ -351,7 +346,7 @@ function parseRecord(text: string, where: string, fileName: string, ctx: Context
       throw new FlexiModalError(`non-numeric value "${vs}" for ${name || '(empty name)'}`, { where: loc() });
     }
     const hours = Number(tm[1]) + Number(tm[2]) / 60;
-    let value = Number(vs);
+    let value = finiteNumber(vs, name || '(empty name)', loc());
     const isZero = hours === 0;
     // Descriptors: the first 00:00 row of each descriptor name.
     if (isZero && (P12_DESCRIPTORS as readonly string[]).includes(name) && !desc.has(name)) {
@@ -373,11 +368,7 @@ function parseRecord(text: string, where: string, fileName: string, ctx: Context
       value = value / 100;
       report.count(P12_REASONS.fio2Percent, 1, name);
     }
-    const r = ranges[name];
-    if (r && ((r[0] !== null && value < r[0]) || (r[1] !== null && value > r[1]))) {
-      report.count(P12_REASONS.outOfRange, 1, name);
-      continue;
-    }
+    if (!ranges.keep(name, value, report)) continue;
     if (slot.modality < 0) {
       report.count(P12_REASONS.notInGrouping, 1, name);
       continue;
@@ -405,7 +396,7 @@ function parseRecord(text: string, where: string, fileName: string, ctx: Context
   return { id, where, sample: { id, modalities, source: where } };
 }
 
-function staticFrom(desc: Map<string, number>, ranges: Record<string, Range>, report: ReportBuilder): StaticData {
+function staticFrom(desc: Map<string, number>, ranges: RangePolicy, report: ReportBuilder): StaticData {
   const get = (name: string): number => {
     const v = desc.get(name);
     if (v === undefined || v === -1) {
@@ -416,11 +407,7 @@ function staticFrom(desc: Map<string, number>, ranges: Record<string, Range>, re
   };
   const ranged = (name: string): number => {
     const v = get(name);
-    const r = ranges[name];
-    if (!Number.isNaN(v) && r && ((r[0] !== null && v < r[0]) || (r[1] !== null && v > r[1]))) {
-      report.count(P12_REASONS.outOfRange, 1, `descriptor ${name}`);
-      return NaN;
-    }
+    if (!Number.isNaN(v) && !ranges.keep(name, v, report, `descriptor ${name}`)) return NaN;
     return v;
   };
   const age = ranged('Age');

@@ -85,7 +85,7 @@ export const P12_RANGES: Record<string, Range> = {
   Temp: [25, 45],
   TroponinI: [0, 100],
   TroponinT: [0, 50],
-  Urine: [0, null],
+  Urine: [0, 24000],
   WBC: [0, 200],
   Weight: [20, 300],
   Age: [0, 120],

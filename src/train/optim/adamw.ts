@@ -66,6 +66,23 @@ export class AdamW {
     });
   }
 
+  /** The moment estimates by variable name (for checkpoints; the optimizer keeps ownership). */
+  moments(): Map<string, { m: tf.Tensor; v: tf.Tensor }> {
+    return new Map([...this.slots].map(([name, s]) => [name, { m: s.m as tf.Tensor, v: s.v as tf.Tensor }] as const));
+  }
+
+  /** Continue from a checkpoint: the step count and the moments by variable name (copied). */
+  restore(step: number, moments: Map<string, { m: tf.Tensor; v: tf.Tensor }>): void {
+    this.dispose();
+    this.step = step;
+    for (const [name, { m, v }] of moments) {
+      this.slots.set(name, {
+        m: tf.tidy(() => tf.variable(tf.clone(m), false, `${name}/adam_m`)),
+        v: tf.tidy(() => tf.variable(tf.clone(v), false, `${name}/adam_v`)),
+      });
+    }
+  }
+
   /** Free the optimizer state. */
   dispose(): void {
     for (const { m, v } of this.slots.values()) {

@@ -37,7 +37,10 @@ test('fixture: cohort exclusions counted per step; IHM and LOS labels by hand', 
   assert.equal(ihm.report.samplesRead, 4);
   assert.equal(ihm.report.counts['cohort: patient younger than 18 (anchor_age)'], 1);
   assert.equal(ihm.report.counts['cohort: ICU stay shorter than 48 h'], 1);
-  assert.ok(ihm.report.notes.some((n) => n.includes('cohort: 4 ICU stays') && n.includes('2 kept')));
+  const note = ihm.report.notes.find((n) => n.startsWith('cohort: 4 ICU stays'))!;
+  for (const step of ['ICU stay without valid intime/outtime: 0', 'ICU stay without its admission row: 0', 'ICU stay without its patient row (or anchor_age): 0', 'patient younger than 18 (anchor_age): 1', 'ICU stay shorter than 48 h: 1', '2 kept']) {
+    assert.ok(note.includes(step), `${note} lists "${step}"`);
+  }
   const los = await read(dir, { task: 'los' });
   // stay 100: out after 72 h ≤ 48 + 48, alive → 1; stay 300: out at 96 h but died at outtime → 0
   assert.deepEqual(los.samples.map((s) => s.label), [1, 0]);
@@ -142,6 +145,15 @@ test('fixture: the cache — a second run reads it; a changed setting or file ma
   assert.deepEqual(new Set(jsonl.samples.map((s) => s.subject)), new Set(['1', '3']));
 });
 
+test('the release is read from the directory name when it is there', async () => {
+  const { versionFromPath } = await import('../../../src/data/sources/mimicIv/layout.js');
+  assert.equal(versionFromPath('/data/physionet.org/files/mimiciv/3.1'), '3.1');
+  assert.equal(versionFromPath('/data/mimiciv/2.2/'), '2.2');
+  assert.equal(versionFromPath('/data/mimic-iv-2.2'), '2.2');
+  assert.equal(versionFromPath('/x/MIMIC_IV_v3.0'), '3.0');
+  assert.equal(versionFromPath('/work/shared/data/mimic-iv-demo'), undefined);
+});
+
 test('fixture: bad input — not MIMIC-IV, v1 layout, missing tables, unknown column names, no directory', async () => {
   const empty = tmpDir();
   await assertDataError(() => read(empty), 'not a MIMIC-IV directory', 'no hosp/ and icu/ folders');
@@ -166,4 +178,35 @@ test('fixture: bad input — not MIMIC-IV, v1 layout, missing tables, unknown co
   await assertDataError(() => loadDataset({ type: 'mimic-iv', task: 'ihm' }), 'no MIMIC-IV directory given', 'MIMIC_IV_DIR');
   if (prev !== undefined) process.env['MIMIC_IV_DIR'] = prev;
   await assertDataError(() => loadDataset({ type: 'mimic-iv', task: 'mortality', dir: '.' }), 'data.task');
+});
+
+test('fixture: Parquet tables give the same dataset as csv.gz; Parquet embeddings keyed by stay_id', async () => {
+  const { DuckSession } = await import('../../../src/data/sources/mimicIv/duck.js');
+  const { readdirSync, rmSync } = await import('node:fs');
+  const csvDir = writeMimicFixture();
+  const pqDir = writeMimicFixture();
+  const db = await DuckSession.open({ memoryLimit: '256MB', threads: 1 });
+  try {
+    for (const folder of ['hosp', 'icu']) {
+      for (const f of readdirSync(join(pqDir, folder))) {
+        const csv = join(pqDir, folder, f);
+        await db.exec(`COPY (SELECT * FROM read_csv('${csv}', header = true)) TO '${csv.replace('.csv.gz', '.parquet')}' (FORMAT parquet)`);
+        rmSync(csv);
+      }
+    }
+    const emb = join(tmpDir(), 'cxr.parquet');
+    await db.exec(`COPY (SELECT * FROM (VALUES (100, TIMESTAMP '2180-01-01 10:00:00', [0.5, 1.5]::FLOAT[]), (300, TIMESTAMP '2180-01-01 11:00:00', [2.0, 3.0]::FLOAT[])) t(stay_id, charttime, vector)) TO '${emb}' (FORMAT parquet)`);
+    const fromCsv = await read(csvDir);
+    const fromPq = await read(pqDir, { embeddings: [{ name: 'cxr', path: emb, dim: 2 }] });
+    assert.deepEqual(fromPq.spec.modalities.slice(0, 2), fromCsv.spec.modalities);
+    assert.deepEqual(fromPq.report.counts, fromCsv.report.counts);
+    for (const [a, b] of fromPq.samples.map((s, i) => [s, fromCsv.samples[i]!] as const)) {
+      assert.deepEqual([a.id, a.subject, a.label, a.modalities['vitals'], a.modalities['labs']], [b.id, b.subject, b.label, b.modalities['vitals'], b.modalities['labs']]);
+    }
+    const cxr100 = fromPq.samples[0]!.modalities['cxr'] as EmbeddingData;
+    assert.deepEqual([Array.from(cxr100.times), cxr100.vectors.map((v) => Array.from(v))], [[4], [[0.5, 1.5]]]);
+    assert.equal(fromPq.samples[1]!.modalities['cxr'], undefined, 'the image taken before ICU admission is outside the window');
+  } finally {
+    db.close();
+  }
 });

@@ -13,7 +13,7 @@ import type { DataReport, Dataset } from '../../schema.js';
 import { readJsonl, writeJsonl } from '../jsonl.js';
 
 /** Bump when the extraction's output for the same input and config changes. */
-export const EXTRACTOR_VERSION = 1;
+export const EXTRACTOR_VERSION = 2;
 
 /** Default cache root: $XDG_CACHE_HOME/fleximodal/mimic-iv (or ~/.cache/…). */
 export function defaultCacheRoot(): string {

@@ -54,7 +54,8 @@ export function staysSql(t: { icustays: TableFile; admissions: TableFile; patien
 export interface CohortCounts {
   icuStays: number;
   kept: number;
-  excluded: Record<string, number>;
+  /** Every exclusion step in order, with its count (0 included). */
+  steps: { reason: string; excluded: number }[];
 }
 
 /** Build `stays` and `cohort` and count every exclusion step into the report. */
@@ -76,6 +77,7 @@ export async function buildCohort(
     if (r['excluded'] === null) kept = n;
     else excluded[String(r['excluded'])] = n;
   }
-  for (const s of cohortSteps(o)) report.count(`cohort: ${s.reason}`, excluded[s.reason] ?? 0);
-  return { icuStays, kept, excluded };
+  const steps = cohortSteps(o).map((s) => ({ reason: s.reason, excluded: excluded[s.reason] ?? 0 }));
+  for (const s of steps) report.count(`cohort: ${s.reason}`, s.excluded);
+  return { icuStays, kept, steps };
 }

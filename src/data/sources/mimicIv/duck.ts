@@ -19,6 +19,13 @@ export function sqlIdent(s: string): string {
   return `"${s.replaceAll('"', '""')}"`;
 }
 
+/** Create a temp table from literal rows (small lookup tables). */
+export async function valuesTable(db: DuckSession, name: string, columns: string[], rows: (string | number | boolean | null)[][]): Promise<void> {
+  const lit = (x: string | number | boolean | null) => (x === null ? 'NULL' : typeof x === 'string' ? sqlString(x) : String(x));
+  const body = rows.length > 0 ? rows.map((r) => `(${r.map(lit).join(', ')})`).join(',\n') : `(${columns.map(() => 'NULL').join(', ')})`;
+  await db.exec(`CREATE OR REPLACE TEMP TABLE ${name} AS SELECT * FROM (VALUES ${body}) t(${columns.join(', ')})${rows.length > 0 ? '' : ' WHERE false'}`);
+}
+
 /** Resources of a session. */
 export interface DuckOptions {
   memoryLimit: string;

@@ -52,7 +52,7 @@ export async function extractEmbeddings(db: DuckSession, file: { name: string; p
   }
   const acc = new Map<number, { times: number[]; vectors: Float32Array[] }>();
   const rows = db.stream(`SELECT CAST(stay_id AS DOUBLE), (epoch(ct) - epoch(intime)) / 3600.0 AS t, vec FROM ${table}
-    WHERE (epoch(ct) - epoch(intime)) / 3600.0 >= 0 AND (epoch(ct) - epoch(intime)) / 3600.0 < win_hours ORDER BY stay_id, t`);
+    WHERE (epoch(ct) - epoch(intime)) / 3600.0 >= 0 AND (epoch(ct) - epoch(intime)) / 3600.0 < win_hours ORDER BY stay_id, t, vec`);
   for await (const chunk of rows) {
     for (const r of chunk) {
       const s = r[0] as number;

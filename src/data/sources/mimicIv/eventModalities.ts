@@ -13,9 +13,8 @@
 import type { ReportBuilder } from '../../report.js';
 import type { TimeSeriesData, TimeSeriesModalitySpec } from '../../schema.js';
 import { buildTimeSeries } from '../../timeseries.js';
-import type { DuckSession } from './duck.js';
+import { type DuckSession, valuesTable } from './duck.js';
 import type { TableFile } from './layout.js';
-import { valuesTable } from './labels.js';
 import { type EventVariable, unitRows } from './variables.js';
 
 /** An extracted time-series modality: its spec and the data per stay id. */
@@ -29,7 +28,8 @@ const hoursSql = (time: string) => `(epoch(${time}) - epoch(c.intime)) / 3600.0`
 
 /**
  * Count the candidate table's rows by (variable, status) into the report, then stream its kept
- * rows ordered by stay and build each stay's series (repeats at one time averaged and counted).
+ * rows ordered by stay (then time, variable, value: a fixed order, so averages of repeats are the
+ * same bits on every run) and build each stay's series (repeats at one time averaged, counted).
  * The candidate table has columns stay_id, t, variable (index), value, status ('ok' = kept).
  */
 async function collectSeries(db: DuckSession, table: string, name: string, variables: string[], report: ReportBuilder): Promise<ExtractedSeries> {
@@ -50,7 +50,7 @@ async function collectSeries(db: DuckSession, table: string, name: string, varia
     vi = [];
     x = [];
   };
-  for await (const rows of db.stream(`SELECT CAST(stay_id AS DOUBLE), t, CAST(variable AS INTEGER), value FROM ${table} WHERE status = 'ok' ORDER BY stay_id`)) {
+  for await (const rows of db.stream(`SELECT CAST(stay_id AS DOUBLE), t, CAST(variable AS INTEGER), value FROM ${table} WHERE status = 'ok' ORDER BY stay_id, t, variable, value`)) {
     for (const r of rows) {
       const s = r[0] as number;
       if (s !== stay) {
@@ -122,19 +122,28 @@ export interface TopItemSource {
 /**
  * Inputs / outputs / procedures / prescriptions: the `topK` items seen in most cohort stays
  * (ties by item key), each in its most frequent unit; rows of other items or units, without a
- * value or with a negative value are dropped and counted.
+ * value or with a negative value are dropped and counted. Undefined (with a note) when no row
+ * falls in a cohort window.
  */
-export async function extractTopItemSeries(db: DuckSession, s: TopItemSource, topK: number, report: ReportBuilder): Promise<ExtractedSeries> {
+export async function extractTopItemSeries(db: DuckSession, s: TopItemSource, topK: number, report: ReportBuilder): Promise<ExtractedSeries | undefined> {
   const raw = `raw_${s.name}`;
   await db.exec(`CREATE OR REPLACE TEMP TABLE ${raw} AS
     SELECT c.stay_id, ${hoursSql(`e.${s.time}`)} AS t, CAST(${s.item} AS VARCHAR) AS item, ${s.value} AS value, ${s.unit} AS unit, c.win_hours
     FROM ${s.source.relation} e JOIN cohort c ON c.${s.join} = e.${s.join}
     WHERE e.${s.time} IS NOT NULL`);
   await db.exec(`DELETE FROM ${raw} WHERE NOT (t >= 0 AND t < win_hours)`);
-  const vocab = await db.all(`SELECT item, CAST(count(DISTINCT stay_id) AS INTEGER) AS stays, mode(unit) AS unit FROM ${raw}
-    GROUP BY item ORDER BY stays DESC, item LIMIT ${topK}`);
+  // the vocabulary: most stays first, ties by item key; each item's main unit: most rows, ties by unit text
+  const vocab = await db.all(`WITH items AS (SELECT item, CAST(count(DISTINCT stay_id) AS INTEGER) AS stays FROM ${raw} GROUP BY item),
+      units AS (SELECT item, unit, row_number() OVER (PARTITION BY item ORDER BY count(*) DESC, unit NULLS LAST) AS rank FROM ${raw} GROUP BY item, unit)
+    SELECT i.item, i.stays, u.unit FROM items i JOIN units u ON u.item = i.item AND u.rank = 1
+    ORDER BY i.stays DESC, i.item LIMIT ${topK}`);
+  if (vocab.length === 0) {
+    await db.exec(`DROP TABLE ${raw}`);
+    report.note(`${s.name}: no ${s.source.table} row falls in a cohort window — modality left out`);
+    return undefined;
+  }
   const labelOf = new Map<string, string>();
-  if (s.labels && vocab.length > 0) {
+  if (s.labels) {
     const keys = vocab.map((v) => `'${String(v['item']).replaceAll("'", "''")}'`).join(', ');
     for (const r of await db.all(`SELECT CAST(itemid AS VARCHAR) AS item, label FROM ${s.labels.relation} WHERE CAST(itemid AS VARCHAR) IN (${keys})`)) {
       labelOf.set(String(r['item']), String(r['label']));

@@ -12,18 +12,11 @@
  */
 import { FlexiModalError } from '../../../errors.js';
 import type { ReportBuilder } from '../../report.js';
-import { type DuckSession, sqlString } from './duck.js';
+import { type DuckSession, valuesTable } from './duck.js';
 import type { TableFile } from './layout.js';
 import type { MimicTask } from './options.js';
 import { PHENOTYPES, phenotypeCcsRows, phenotypePrefixRows } from './phenotypes.js';
 import { loadCcsDxref, loadGem } from './icdMapping.js';
-
-/** Create a temp table from literal rows (small lookup tables). */
-export async function valuesTable(db: DuckSession, name: string, columns: string[], rows: (string | number | boolean | null)[][]): Promise<void> {
-  const lit = (x: string | number | boolean | null) => (x === null ? 'NULL' : typeof x === 'string' ? sqlString(x) : String(x));
-  const body = rows.length > 0 ? rows.map((r) => `(${r.map(lit).join(', ')})`).join(',\n') : `(${columns.map(() => 'NULL').join(', ')})`;
-  await db.exec(`CREATE OR REPLACE TEMP TABLE ${name} AS SELECT * FROM (VALUES ${body}) t(${columns.join(', ')})${rows.length > 0 ? '' : ' WHERE false'}`);
-}
 
 /** Options of the labelling step. */
 export interface LabelOptions {

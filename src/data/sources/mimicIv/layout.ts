@@ -130,6 +130,6 @@ export async function openTable(db: DuckSession, dir: string, table: MimicTable,
 
 /** The MIMIC-IV release named in the directory path (e.g. ".../mimiciv/3.1" → "3.1"), if any. */
 export function versionFromPath(dir: string): string | undefined {
-  const m = /mimic[-_]?iv[^/\\]*?[/\\-_]v?(\d+\.\d+)/i.exec(dir) ?? /[/\\](\d+\.\d+)[/\\]?$/.exec(dir);
+  const m = /mimic[-_]?iv(?:[-_]|[/\\]+)v?(\d+\.\d+)/i.exec(dir) ?? /[/\\]v?(\d+\.\d+)[/\\]?$/.exec(dir);
   return m?.[1];
 }

@@ -10,30 +10,17 @@ import { existsSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { FlexiModalError } from '../../../errors.js';
 import { ReportBuilder } from '../../report.js';
-import type { Dataset, DatasetSpec, ModalityData, ModalitySpec, Sample } from '../../schema.js';
+import type { Dataset, DatasetSpec, Sample } from '../../schema.js';
 import { cacheKey, defaultCacheRoot, readCache, writeCache } from './cache.js';
 import { buildCohort } from './cohort.js';
 import { DuckSession } from './duck.js';
 import { extractEmbeddings } from './embeddings.js';
-import { extractTopItemSeries, extractVariableSeries } from './eventModalities.js';
 import { buildLabels } from './labels.js';
 import { checkMimicDir, findTableFile, MIMIC_TABLES, openTable, versionFromPath, type MimicTable, type TableFile } from './layout.js';
 import { MIMIC_DIR_ENV, type MimicIvSource, type MimicModality } from './options.js';
 import { phenotypeLabels } from './phenotypes.js';
-import { extractDemographics, extractPriorCodes } from './staticModalities.js';
-import { LABS, VITALS } from './variables.js';
-
-/** Tables each modality reads. */
-const MODALITY_TABLES: Record<MimicModality, MimicTable[]> = {
-  vitals: ['chartevents'],
-  labs: ['labevents'],
-  inputs: ['inputevents'],
-  outputs: ['outputevents'],
-  procedures: ['procedureevents'],
-  prescriptions: ['prescriptions'],
-  priorCodes: ['diagnoses_icd'],
-  demographics: [],
-};
+import { assembleSamples } from './assemble.js';
+import { extractModality, MODALITY_TABLES, type ExtractedModality, type ModalityContext } from './modalities.js';
 
 const TASK_NAMES = { ihm: '48-IHM (in-hospital mortality)', los: 'LOS (ICU discharge alive within 48 h after the window)', phe: '25-PHE (acute-care phenotypes)' };
 
@@ -69,6 +56,7 @@ export async function readMimicIv(src: MimicIvSource, opts: ReadMimicIvOptions =
     icd10Gem: src.icd10Gem && resolve(baseDir, src.icd10Gem),
     ccsDxref: src.ccsDxref && resolve(baseDir, src.ccsDxref),
     embeddings: src.embeddings.map((e) => ({ ...e, path: resolve(baseDir, e.path) })),
+    duckdb: { ...src.duckdb, tempDir: src.duckdb.tempDir && resolve(baseDir, src.duckdb.tempDir) },
   };
   for (const t of ['patients', 'admissions', 'icustays'] as const) {
     if (!findTableFile(dir, t)) {
@@ -108,7 +96,7 @@ type ResolvedSource = MimicIvSource & { dir: string };
 /** The extraction proper (no cache). */
 async function extract(cfg: ResolvedSource, dir: string, log: (l: string) => void): Promise<Dataset> {
   const report = new ReportBuilder();
-  const db = await DuckSession.open({ ...cfg.duckdb, tempDir: cfg.duckdb.tempDir });
+  const db = await DuckSession.open(cfg.duckdb);
   try {
     const timed = async <T>(what: string, fn: () => Promise<T>, done: (r: T) => string): Promise<T> => {
       const t0 = Date.now();
@@ -128,13 +116,11 @@ async function extract(cfg: ResolvedSource, dir: string, log: (l: string) => voi
     const windowText = cfg.windowHours === 'stay' ? `the whole stay (capped at ${cfg.maxWindowHours} h)` : `the first ${cfg.windowHours} h`;
     const counts = await timed('cohort (icustays × admissions × patients)', () => buildCohort(db, { icustays, admissions, patients }, cfg, report), (c) => `${c.icuStays} ICU stays → ${c.kept} in the cohort`);
     report.note(
-      `cohort: ${counts.icuStays} ICU stays; ${Object.entries(counts.excluded)
-        .map(([r, n]) => `${n} excluded (${r})`)
-        .join('; ') || 'none excluded'}; ${counts.kept} kept (adults ≥ ${cfg.minAge}, stay ≥ ${cfg.minStayHours ?? 0} h); window: ${windowText}`,
+      `cohort: ${counts.icuStays} ICU stays; ${counts.steps.map((s) => `${s.reason}: ${s.excluded} excluded`).join('; ')}; ${counts.kept} kept; window: ${windowText}`,
     );
     const labels = await timed(`labels ${cfg.task}`, () => buildLabels(db, cfg, diagnoses, report), (l) => `${l.size} stays labelled`);
 
-    const modalities: { spec: ModalitySpec; data: Map<number, ModalityData> }[] = [];
+    const modalities: ExtractedModality[] = [];
     const tableOrSkip = async (m: MimicModality, t: MimicTable): Promise<TableFile | undefined> => {
       const f = await open(t);
       if (f) return f;
@@ -149,7 +135,7 @@ async function extract(cfg: ResolvedSource, dir: string, log: (l: string) => voi
       report.note(`modality ${m} skipped: table ${what} not found in ${dir}`);
       return undefined;
     };
-    const dItems = await open('d_items');
+    const ctx: ModalityContext = { db, cfg, admissions, dItems: await open('d_items'), report };
     for (const m of cfg.modalities) {
       const tables: TableFile[] = [];
       let missing = false;
@@ -159,29 +145,8 @@ async function extract(cfg: ResolvedSource, dir: string, log: (l: string) => voi
         else missing = true;
       }
       if (missing) continue;
-      const got = await timed(
-        `${m}${tables.length > 0 ? ` (${tables.map((t) => t.table).join(', ')})` : ''}`,
-        async () => {
-          switch (m) {
-            case 'vitals':
-              return extractVariableSeries(db, 'vitals', VITALS, tables[0]!, 'stay_id', cfg.ranges, report);
-            case 'labs':
-              return extractVariableSeries(db, 'labs', LABS, tables[0]!, 'subject_id', cfg.ranges, report);
-            case 'inputs':
-              return extractTopItemSeries(db, { name: 'inputs', source: tables[0]!, join: 'stay_id', item: 'e.itemid', time: 'starttime', value: 'e.amount', unit: 'lower(trim(e.amountuom))', labels: dItems }, cfg.topItems, report);
-            case 'outputs':
-              return extractTopItemSeries(db, { name: 'outputs', source: tables[0]!, join: 'stay_id', item: 'e.itemid', time: 'charttime', value: 'e.value', unit: 'lower(trim(e.valueuom))', labels: dItems }, cfg.topItems, report);
-            case 'procedures':
-              return extractTopItemSeries(db, { name: 'procedures', source: tables[0]!, join: 'stay_id', item: 'e.itemid', time: 'starttime', value: 'e.value', unit: 'lower(trim(e.valueuom))', labels: dItems }, cfg.topItems, report);
-            case 'prescriptions':
-              return extractTopItemSeries(db, { name: 'prescriptions', source: tables[0]!, join: 'hadm_id', item: 'lower(trim(e.drug))', time: 'starttime', value: 'CASE WHEN e.drug IS NULL THEN NULL ELSE 1.0 END', unit: "'order'" }, cfg.topItems, report);
-            case 'priorCodes':
-              return extractPriorCodes(db, { admissions, diagnoses: tables[0]! }, cfg, report);
-            case 'demographics':
-              return extractDemographics(db);
-          }
-        },
-        (r) => (r ? `${r.data.size} stays with data` : 'left out'),
+      const got = await timed(`${m}${tables.length > 0 ? ` (${tables.map((t) => t.table).join(', ')})` : ''}`, () => extractModality(m, tables, ctx), (r) =>
+        r ? `${r.data.size} stays with data` : 'left out',
       );
       if (got) modalities.push(got);
     }
@@ -192,23 +157,7 @@ async function extract(cfg: ResolvedSource, dir: string, log: (l: string) => voi
       throw new FlexiModalError('no modality could be extracted (every selected modality\'s table is missing)', { where: dir, hint: 'check data.modalities and the directory' });
     }
     const subjects = new Map((await db.all('SELECT CAST(stay_id AS DOUBLE) AS s, CAST(subject_id AS VARCHAR) AS p FROM cohort')).map((r) => [Number(r['s']), String(r['p'])]));
-    const samples: Sample[] = [];
-    const empty: string[] = [];
-    for (const stay of [...labels.keys()].sort((a, b) => a - b)) {
-      const mods: Sample['modalities'] = {};
-      let any = false;
-      for (const m of modalities) {
-        const d = m.data.get(stay);
-        if (d && m.spec.kind !== 'static') any = true;
-        if (d) mods[m.spec.name] = d;
-      }
-      if (!any && cfg.requireObservation) {
-        empty.push(String(stay));
-        continue;
-      }
-      samples.push({ id: String(stay), subject: subjects.get(stay), label: labels.get(stay)!, modalities: mods, source: `stay ${stay}` });
-    }
-    report.count('stay without any observation in the window (requireObservation)', empty.length);
+    const samples = assembleSamples(labels, subjects, modalities, cfg.requireObservation, report);
     const spec: DatasetSpec = {
       name: `mimic-iv-${cfg.task}`,
       modalities: modalities.map((m) => m.spec),

@@ -1,0 +1,33 @@
+/**
+ * `fleximodal convert (--data <path> [--outcomes f] | --data-config <json>) --out file.jsonl [--overwrite]`
+ * Read any data source the trainer accepts and write it as FlexiModal JSONL (docs/DATA.md).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { FlexiModalError } from '../errors.js';
+import { loadDataset } from '../data/load.js';
+import { formatReport } from '../data/report.js';
+import { writeJsonl } from '../data/sources/jsonl.js';
+import { dataSourceFromOptions, type DataSourceOptions } from './dataArg.js';
+
+export function registerConvertCommand(program: Command): void {
+  program
+    .command('convert')
+    .description('write any data source (PhysioNet 2012, long CSV, JSONL, synthetic) as one FlexiModal JSONL file')
+    .option('-d, --data <path>', 'a JSONL file, a data-source JSON, or PhysioNet 2012 records (directory/.tar.gz, with --outcomes)')
+    .option('--data-config <json>', 'a JSON file holding any data source the trainer accepts (or a run config: its data section)')
+    .option('--outcomes <file>', 'outcomes file for PhysioNet --data')
+    .requiredOption('-o, --out <file.jsonl>', 'the JSONL file to write')
+    .option('--overwrite', 'replace an existing --out file')
+    .action(async (o: DataSourceOptions & { out: string; overwrite?: boolean }) => {
+      const out = resolve(o.out);
+      if (!out.endsWith('.jsonl')) throw new FlexiModalError('the output must be a .jsonl file', { where: `--out ${o.out}`, hint: 'e.g. --out data.jsonl' });
+      if (existsSync(out) && !o.overwrite) throw new FlexiModalError('exists', { where: `--out ${o.out}`, hint: 'pass --overwrite to replace it, or choose another --out' });
+      const { source, baseDir } = dataSourceFromOptions(o);
+      const dataset = await loadDataset(source, baseDir);
+      process.stderr.write(formatReport(dataset.report, 'text') + '\n');
+      await writeJsonl(dataset, out);
+      process.stdout.write(`wrote ${dataset.samples.length} samples (${dataset.spec.modalities.map((m) => m.name).join(', ')}) to ${out}\n`);
+    });
+}
