@@ -18,8 +18,7 @@ import { logitsToProbs } from '../train/taskLoss.js';
 import { FlexiModalError } from '../errors.js';
 import { RangePolicy } from '../data/ranges.js';
 import { matchSpec, alignSample } from '../data/specMatch.js';
-import { hasNoModality } from '../data/report.js';
-import { listIds } from '../data/report.js';
+import { hasNoModality, listIds } from '../data/report.js';
 
 /** One prediction. */
 export interface Prediction {
