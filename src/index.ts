@@ -15,6 +15,8 @@ export type { FusionModel, ForwardOutput, SampleExplanation } from './models/mod
 export { buildModel } from './models/build.js';
 export { LateFusionBaseline } from './models/lateFusionBaseline.js';
 export { FuseMoEModel } from './models/fusemoe.js';
+export { RemindModel, type RemindRouting } from './models/remind.js';
+export { GroupMissingEmbedding } from './models/groupMissingEmbedding.js';
 export { saveModel, loadModel, type ModelMeta, type LoadedModel } from './models/persist.js';
 
 export * from './moe/index.js';
@@ -54,3 +56,4 @@ export * as plots from './eval/plots/index.js';
 export { runExperiment, evaluateSamples, type ExperimentResult } from './run/experiment.js';
 export { expertUsage, type ExpertUsage } from './analysis/expertUsage.js';
 export { Predictor, type Prediction } from './serve/predictor.js';
+export * as theory from './theory/index.js';

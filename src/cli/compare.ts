@@ -17,6 +17,7 @@ import { validateMetricsJson, type MetricsJson, type MetricSummary } from '../ev
 import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import { FlexiModalError } from '../errors.js';
 import { parseSeeds, collect } from './options.js';
+import { writeConsistencyComparison } from '../analysis/gradientConsistencyCompare.js';
 import { runDirModeOf } from './runDirOptions.js';
 import { assertRunComplete, isCompleteRun, withRunDirectory } from '../run/runDirectory.js';
 
@@ -134,8 +135,12 @@ export function checkComparable(runs: FinishedRun[]): void {
   }
 }
 
+/** Per-group rows of the comparison: groups with at least this many samples in the split (all groups stay in compare.json). */
+const MIN_GROUP_N = 10;
+
 /** Write compare.json, compare.md and the test-AUROC bar chart; print the Markdown. */
-async function writeComparison(outDir: string, title: string, preamble: string, results: Record<string, MetricsJson>): Promise<void> {
+/** Write compare.json, compare.md and the AUROC bar chart into `outDir`, and print the table. */
+export async function writeComparison(outDir: string, title: string, preamble: string, results: Record<string, MetricsJson>): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   writeFileAtomic(join(outDir, 'compare.json'), JSON.stringify(results, null, 2) + '\n');
   const hasExternal = Object.values(results).some((m) => m.external);
@@ -144,9 +149,9 @@ async function writeComparison(outDir: string, title: string, preamble: string, 
     '',
     preamble,
     '',
-    compareTable(results, { split: 'test', groups: true }),
+    compareTable(results, { split: 'test', groups: true, minGroupN: MIN_GROUP_N }),
     '',
-    ...(hasExternal ? ['## External test set', '', compareTable(results, { split: 'external', groups: true }), ''] : []),
+    ...(hasExternal ? ['## External test set', '', compareTable(results, { split: 'external', groups: true, minGroupN: MIN_GROUP_N }), ''] : []),
   ].join('\n');
   writeFileAtomic(join(outDir, 'compare.md'), md);
   const bars = Object.entries(results)
@@ -200,6 +205,8 @@ export function registerCompareCommand(program: Command): void {
           await withRunDirectory(outDir, { mode: mode === 'resume' ? 'overwrite' : mode, identity: { runs: o.run } }, () =>
             writeComparison(outDir, runs.map((r) => r.name).join(' vs '), preamble, Object.fromEntries(runs.map((r) => [r.name, r.metrics]))),
           );
+          const gc = await writeConsistencyComparison(outDir, runs);
+          if (gc) process.stdout.write(`wrote ${join(outDir, gc)}\n`);
           return;
         }
         if (!o.config) throw new FlexiModalError('compare needs --config <file> (or --run name=<dir> to tabulate finished runs)');
@@ -238,6 +245,7 @@ export function registerCompareCommand(program: Command): void {
           }
           const preamble = `Base config \`${o.config}\`; seeds ${(seeds ?? configs[0]!.seeds).join(', ')}; mean ± std over seeds.`;
           await writeComparison(outDir, [...o.vary, ...o.variant].join(' × '), preamble, results);
+          await writeConsistencyComparison(outDir, variants.map((v) => ({ name: v.name, dir: join(outDir, 'variants', slug(v.name)) })));
         });
       },
     );

@@ -8,3 +8,11 @@ import { packageRoot } from '../run/versions.js';
 export function defaultConfigPath(): string {
   return join(packageRoot(), 'configs', 'demo-synthetic.json');
 }
+
+/** The two configs of `fleximodal demo` (= `npm start`): name → path. */
+export function demoConfigPaths(): Record<string, string> {
+  return {
+    baseline: join(packageRoot(), 'configs', 'demo-synthetic.json'),
+    fusemoe: join(packageRoot(), 'configs', 'demo-synthetic-fusemoe.json'),
+  };
+}

@@ -9,6 +9,8 @@ import { registerEvaluateCommand } from './evaluate.js';
 import { registerPredictCommand } from './predict.js';
 import { registerSimulateCommands } from './simulate.js';
 import { registerCompareCommand } from './compare.js';
+import { registerDemoCommand } from './demo.js';
+import { registerFinetuneCommand } from './finetune.js';
 import { packageVersion } from '../run/versions.js';
 import { registerDataCommand } from './data.js';
 import { registerConvertCommand } from './convert.js';
@@ -20,10 +22,12 @@ program
   .version(packageVersion())
   .showHelpAfterError();
 
+registerDemoCommand(program);
 registerTrainCommand(program);
 registerEvaluateCommand(program);
 registerPredictCommand(program);
 registerCompareCommand(program);
+registerFinetuneCommand(program);
 registerSimulateCommands(program);
 registerDataCommand(program);
 registerConvertCommand(program);

@@ -19,9 +19,9 @@ import type { GaussianStudyConfig } from '../theory/gaussianStudy.js';
 import { logLogFit } from '../eval/plots/logLogFit.js';
 import { lineChart } from '../eval/plots/lineChart.js';
 import { emTraces, type EmTrace } from '../theory/emTrace.js';
+import { registerFisherCommand } from './simulateFisher.js';
+import { int, num, parseWith } from './simulateOptions.js';
 
-const num = z.coerce.number().refine((v) => Number.isFinite(v), 'must be a finite number');
-const int = (min: number) => z.coerce.number().int('must be an integer').min(min, `must be ≥ ${min}`);
 
 const common = {
   nMin: num.pipe(z.number().min(2)).default(1e4),
@@ -51,6 +51,10 @@ const mlogitSchema = z.object({
   gauge: z.enum(['reference-cell', 'none']).default('reference-cell'),
   spacing: z.enum(['log', 'linear']).default('log'),
   r: num.pipe(z.number().min(1)).default(2),
+  stop: z.enum(['relative', 'absolute']).default('relative'),
+  emBudget: int(1).optional(),
+  bound: num.pipe(z.number().positive()).optional(),
+  mleTol: num.pipe(z.number().min(0)).default(1e-9),
 });
 
 const gaussianSchema = z.object({
@@ -81,29 +85,18 @@ export type GaussianSimOptions = z.infer<typeof gaussianSchema>;
 /** Parsed options of `simulate em-trace`. */
 export type EmTraceOptions = z.infer<typeof traceSchema>;
 
-function flagOf(key: PropertyKey | undefined): string {
-  return `--${String(key ?? '?').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
-
-function parseWith<T>(schema: z.ZodType<T>, raw: Record<string, unknown>, command: string): T {
-  const res = schema.safeParse(raw);
-  if (!res.success) {
-    const issue = res.error.issues[0]!;
-    const flag = flagOf(issue.path[0]);
-    throw new FlexiModalError(`${issue.message} (got ${JSON.stringify(raw[String(issue.path[0])])})`, {
-      where: `simulate ${command} ${flag}`,
-      hint: `see \`fleximodal simulate ${command} --help\``,
-    });
-  }
-  return res.data;
-}
-
 /** Validate the raw options of `simulate mlogit-moe` (errors name the flag). */
 export function parseMlogitOptions(raw: Record<string, unknown>): MlogitSimOptions {
   const o = parseWith(mlogitSchema, raw, 'mlogit-moe');
   parseGateTransform(o.gate, '--gate');
   if (o.nMax < o.nMin) throw new FlexiModalError(`--n-max (${o.nMax}) is below --n-min (${o.nMin})`, { where: 'simulate mlogit-moe --n-max', hint: 'swap them' });
   if (o.k <= 2) throw new FlexiModalError(`--k ${o.k} is not over-specified (k* = 2)`, { where: 'simulate mlogit-moe --k', hint: 'use --k 3 or 4 as in App. D' });
+  if (o.emBudget !== undefined && o.stop !== 'relative') {
+    throw new FlexiModalError('--em-budget runs a fixed number of EM iterations and takes no stopping rule', { where: 'simulate mlogit-moe --em-budget', hint: 'drop --stop, or drop --em-budget' });
+  }
+  if (o.bound !== undefined && (o.emBudget !== undefined || o.stop !== 'relative' || o.accelerate !== 'none')) {
+    throw new FlexiModalError('--bound selects the bounded MLE (projected Fisher scoring), not EM', { where: 'simulate mlogit-moe --bound', hint: 'drop --em-budget / --stop / --accelerate (the MLE stops on --mle-tol and --max-iter)' });
+  }
   return o;
 }
 
@@ -168,10 +161,13 @@ export async function runMlogitSimulation(o: MlogitSimOptions, log: (s: string) 
     ...(o.initGroups !== 'random' ? { initGroups: o.initGroups } : {}),
     ...(o.gauge !== 'reference-cell' ? { gauge: o.gauge } : {}),
     tol: o.tol,
-    maxIter: o.maxIter,
+    maxIter: o.emBudget ?? o.maxIter,
     newtonSteps: o.newtonSteps,
     accelerate: o.accelerate,
     r: o.r,
+    // protocol: EM with the paper's relative rule unless told otherwise (absent keys keep old caches valid)
+    ...(o.emBudget !== undefined ? { stop: 'budget' as const } : o.stop === 'absolute' ? { stop: 'absolute' as const } : {}),
+    ...(o.bound !== undefined ? { bound: o.bound, ...(o.mleTol !== 1e-9 ? { mleTol: o.mleTol } : {}) } : {}),
   };
   const sizes = o.spacing === 'linear' ? linearSpacedSizes(o.nMin, o.nMax, o.sizes) : logSpacedSizes(o.nMin, o.nMax, o.sizes);
   const bar = makeProgress(o.quiet, `mlogit-moe R${cfg.regime} k=${cfg.k} ${cfg.gate}`);
@@ -259,7 +255,11 @@ export function registerSimulateCommands(program: Command): void {
       .option('--init-beta0 <kind>', "split: β₀ⱼ* − log|Sⱼ| (cell mass starts at the truth) | truth: β₀ⱼ* for every atom of Sⱼ (App. D literally)", 'split')
       .option('--init-groups <kind>', 'random | pin-last (fitted atom k is always in the group of the pinned true atom k*)', 'random')
       .option('--gauge <kind>', 'Voronoi-loss gauge: reference-cell | none (eq. 5 on the fitted parameters as given)', 'reference-cell')
-      .option('--spacing <kind>', 'sample sizes log- or linearly spaced (np.linspace in the authors\' code)', 'log'),
+      .option('--spacing <kind>', 'sample sizes log- or linearly spaced (np.linspace in the authors\' code)', 'log')
+      .option('--stop <rule>', "EM stopping rule: relative (paper: |Δℓ| ≤ tol·|ℓ|) | absolute (|Δℓ| ≤ tol)", 'relative')
+      .option('--em-budget <count>', 'run exactly this many EM iterations (no stopping rule; replaces --max-iter)')
+      .option('--bound <B>', 'bounded MLE instead of EM: projected Fisher scoring on |θ| ≤ B (reports the fits ending on the bound)')
+      .option('--mle-tol <eps>', 'bounded MLE stops when its last 10 iterations raised ℓ by ≤ 10·eps·|ℓ|', '1e-9'),
   ).action(async (opts: Record<string, unknown>) => {
     await runMlogitSimulation(parseMlogitOptions(opts));
   });
@@ -290,4 +290,5 @@ export function registerSimulateCommands(program: Command): void {
     .action(async (opts: Record<string, unknown>) => {
       await runEmTrace(parseEmTraceOptions(opts));
     });
+  registerFisherCommand(sim);
 }

@@ -78,8 +78,11 @@ const fusemoeModelSchema = z
     moe: moeSchema.prefault({}),
     /** Pooling before the head: mean over all tokens, or the concatenation of per-modality token means. */
     pooling: z.enum(['mean', 'per-modality']).default('mean'),
-    /** Missing modality tokens: a learnable per-modality embedding (paper) or zeros. */
-    missing: z.enum(['learned', 'zeros']).default('learned'),
+    /**
+     * Missing modality tokens: a learnable per-modality embedding (paper) or zeros;
+     * 'learned-group' = one learnable embedding per modality combination (REMIND §3.1).
+     */
+    missing: z.enum(['learned', 'zeros', 'learned-group']).default('learned'),
     /** Switches that reproduce the public reference code where it deviates from the paper. */
     referenceCode: z
       .object({
@@ -93,7 +96,122 @@ const fusemoeModelSchema = z
   })
   .strict();
 
-export const modelSchema = z.discriminatedUnion('type', [baselineModelSchema, fusemoeModelSchema]);
+/** MoE-Retriever (seed 001): missing-modality strategies over one embedding per modality, then fusion. */
+const moeRetrieverModelSchema = z
+  .object({
+    type: z.literal('moe-retriever'),
+    /** Token width d (one token per modality: the mean of its encoder tokens). */
+    d: z.number().int().positive().default(64),
+    encoder: encoderSchema,
+    heads: z.number().int().positive().default(4),
+    dropout: z.number().min(0).max(0.9).default(0.1),
+    /**
+     * What fills a missing modality's token: MoE-Retriever (paper), zeros, the training mean of the
+     * modality's embeddings, a learned per-modality embedding (FuseMoE-style), a learned
+     * per-modality-combination embedding (Flex-MoE/REMIND-style), or the embedding of the nearest
+     * supporting-group member (no router).
+     */
+    missing: z.enum(['moe-retriever', 'zeros', 'mean', 'learned-modality', 'learned-group', 'nearest-neighbour']).default('moe-retriever'),
+    retrieval: z
+      .object({
+        /** Intra-modal context size: |mc| (paper) or a fixed number; 0 = no intra-modal context. */
+        intraSamples: z.union([z.literal('observed-count'), z.number().int().min(0)]).default('observed-count'),
+        /** Inter-modal context: the sample's own observed embeddings (false = ablation). */
+        interContext: z.boolean().default(true),
+        /** Context-aware routing: sparse MoE (true) or the mean of the attended context (false = ablation). */
+        router: z.boolean().default(true),
+        /** Experts in each target modality's pool |E_T| (paper: 8). */
+        expertsPerModality: z.number().int().positive().default(8),
+        /** Shared experts b (paper: 4). */
+        sharedExperts: z.number().int().min(0).default(4),
+        /** Experts chosen per context token among T's pool + the shared ones. */
+        topK: z.number().int().positive().default(2),
+        /** Hidden width of each expert FFN. */
+        hidden: z.number().int().positive().default(128),
+        gating: z.enum(['softmax', 'laplace']).default('softmax'),
+        /**
+         * Embeddings of the drawn pool members during training: encoded live with the current
+         * encoders (gradient flows) or read from the bank (recomputed once per pass over the pool).
+         * Inference always reads the bank (training pool, final encoders).
+         */
+        poolEmbeddings: z.enum(['live', 'bank']).default('live'),
+      })
+      .strict()
+      .prefault({}),
+    fusion: z
+      .object({
+        /** A transformer encoder (paper default) or FuseMoE blocks (sparse MoE feed-forward). */
+        type: z.enum(['transformer', 'moe']).default('transformer'),
+        blocks: z.number().int().positive().default(1),
+        /** Feed-forward width of the transformer blocks. */
+        ffnHidden: z.number().int().positive().default(128),
+        /** The MoE of the 'moe' fusion (FuseMoE's settings). */
+        moe: moeSchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    /** First epochs train with zeros for missing modalities (paper's optional warm-up). */
+    warmupEpochs: z.number().int().min(0).default(0),
+    /** Switches that reproduce the public reference code (see docs/DEVIATIONS.md). */
+    referenceCode: z
+      .object({
+        /** Overwrite the MoE output with the plain average of the context embeddings. */
+        averageContextOutput: z.boolean().default(false),
+        /** At inference the pool also holds the other samples of the evaluated batch (a test-to-test leak). */
+        evaluatedSamplesInPool: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** The Soft MoE layer of a REMIND / Soft MoE fusion model (REMIND eqs. 5–6). */
+const softMoeSchema = z
+  .object({
+    /** Experts n. */
+    numExperts: z.number().int().positive().default(8),
+    /** Slots per expert p (REMIND: 1). */
+    slotsPerExpert: z.number().int().positive().default(1),
+    /** Hidden width of each expert FFN. */
+    hidden: z.number().int().positive().default(128),
+  })
+  .strict();
+
+/** Group-residual routing Φ = Φ_shared + Φ_k with the uncertainty switch (REMIND eqs. 7–8). */
+const residualRoutingSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** 'entropy': apply Φ_k when the shared router's entropy exceeds threshold · ln(n·p); 'kl': when KL to uniform is below threshold. */
+    metric: z.enum(['entropy', 'kl']).default('entropy'),
+    /** Default 0.8 (a fraction of the maximum entropy) for 'entropy', 0.1 nats for 'kl' (appendix 7.2.11). */
+    threshold: z.number().min(0).optional(),
+  })
+  .strict()
+  .transform((r) => ({ ...r, threshold: r.threshold ?? (r.metric === 'entropy' ? 0.8 : 0.1) }));
+
+const remindModelSchema = z
+  .object({
+    type: z.literal('remind'),
+    d: z.number().int().positive().default(64),
+    encoder: encoderSchema,
+    /** Fusion blocks: x + MHA(LN x), then x + SoftMoE(LN x). REMIND uses one. */
+    blocks: z.number().int().positive().default(1),
+    heads: z.number().int().positive().default(4),
+    dropout: z.number().min(0).max(0.9).default(0.1),
+    softMoe: softMoeSchema.prefault({}),
+    /** Missing modalities' tokens: one learned embedding per modality combination B_k (REMIND) or per modality (false). */
+    groupEmbeddings: z.boolean().default(true),
+    /**
+     * Tokens of absent modalities (filled with the missing embeddings): 'dispatch' = ordinary tokens
+     * of the Soft MoE (paper); 'mask' = they reach the others through self-attention only, get no
+     * dispatch weight and are left out of pooling.
+     */
+    absentTokens: z.enum(['dispatch', 'mask']).default('dispatch'),
+    residualRouting: residualRoutingSchema.prefault({}),
+  })
+  .strict();
+
+export const modelSchema = z.discriminatedUnion('type', [baselineModelSchema, fusemoeModelSchema, remindModelSchema, moeRetrieverModelSchema]);
 
 const trainSchema = z
   .object({
@@ -157,6 +275,26 @@ const trainSchema = z
     collapseDetector: z.boolean().default(true),
     /** Keep at most this many (latest) distinct observation times per time-series modality. */
     maxTimesteps: z.number().int().positive().default(256),
+    /**
+     * Loss weighting by modality-combination group (src/train/groupWeighting.ts): 'group-dro' =
+     * REMIND eqs. 2–4 (λ refreshed every `everySteps` optimizer steps with sharpness `gamma`);
+     * 'reweigh' = inverse-frequency group weights n_g^(−power); 'none' = plain mean loss.
+     */
+    groupWeighting: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('none') }).strict(),
+        z
+          .object({
+            type: z.literal('group-dro'),
+            gamma: z.number().positive().default(0.02),
+            everySteps: z.number().int().positive().default(1),
+          })
+          .strict(),
+        z.object({ type: z.literal('reweigh'), power: z.number().min(0).max(1).default(1) }).strict(),
+      ])
+      .prefault({ type: 'none' }),
+    /** Two-stage training (REMIND §3): freeze the encoders (`enc.*`) after this many epochs; null = never. */
+    freezeEncodersAfter: z.number().int().min(0).nullable().default(null),
   })
   .strict();
 
@@ -166,7 +304,13 @@ export const configSchema = z
     /** Seeds to train with; metrics report mean ± std over them. */
     seeds: z.array(z.number().int().min(0)).nonempty().default([1]),
     engine: z
-      .object({ backend: z.enum(['wasm', 'cpu']).default('wasm'), threads: z.number().int().positive().default(1) })
+      .object({
+        backend: z.enum(['wasm', 'cpu']).default('wasm'),
+        /** wasm (and native BLAS) threads; 'auto' = what measured fastest (src/engine/autoThreads.ts). */
+        threads: z.union([z.number().int().positive(), z.literal('auto')], { error: "expected a positive integer or 'auto'" }).default('auto'),
+        /** Native BLAS for matrix products: 'auto' (use one if found), 'off', or a library path. */
+        blas: z.string().min(1, { error: "expected 'auto', 'off' or a path to a BLAS library" }).default('auto'),
+      })
       .strict()
       .prefault({}),
     data: dataSourceSchema,
@@ -183,6 +327,13 @@ export const configSchema = z
         seed: z.union([z.number().int().min(0), z.literal('per-seed')], { error: "expected a non-negative integer or 'per-seed'" }).default(0),
         /** Use this split file instead of drawing a split (path relative to the config). */
         file: z.string().optional(),
+        /**
+         * Unseen combinations (REMIND Fig. 5): groups (e.g. "fac+fou") held out of train/val/test,
+         * into a fine-tuning part (holdOutFinetuneFraction of each group) and a test part; see
+         * `fleximodal finetune`.
+         */
+        holdOutGroups: z.array(z.string().min(1)).default([]),
+        holdOutFinetuneFraction: z.number().min(0).max(1).default(0.2),
       })
       .strict()
       .refine((s) => !(s.file !== undefined && s.seed === 'per-seed'), {
@@ -193,16 +344,33 @@ export const configSchema = z
     /**
      * A missingness protocol applied to the loaded data before splitting (for missing-modality
      * experiments): every listed modality (default: all) is dropped from each sample independently
-     * with probability p, never dropping a sample's last modality. Counts go to the log and report.
+     * with probability p — one number, or a record modality → probability (a per-modality profile;
+     * modalities not named are kept) — never dropping a sample's last modality. Counts go to the
+     * log and report.
      */
     missingness: z
-      .object({
+      .discriminatedUnion('protocol', [
+      z.object({
         protocol: z.literal('random-drop'),
-        p: z.number().min(0).max(1),
+        p: z.union([z.number().min(0).max(1), z.record(z.string().min(1), z.number().min(0).max(1))]),
         modalities: z.array(z.string()).optional(),
         seed: z.number().int().min(0).default(0),
       })
-      .strict()
+      .strict(),
+      /**
+       * REMIND Table 5 (src/data/extremeMissingness.ts): keep the samples with every modality
+       * (incomplete: 'drop', the paper) and remove `modality` from exactly round(fraction·k) of them.
+       */
+      z
+        .object({
+          protocol: z.literal('extreme'),
+          modality: z.string().min(1),
+          fraction: z.number().min(0).max(1).default(0.8),
+          seed: z.number().int().min(0).default(0),
+          incomplete: z.enum(['drop', 'keep']).default('drop'),
+        })
+        .strict(),
+      ])
       .optional(),
     model: modelSchema,
     /** Normalisation fitted on the training split. */
@@ -216,6 +384,43 @@ export const configSchema = z
       .strict()
       .prefault({}),
     train: trainSchema.prefault({}),
+    /** Evaluation settings. */
+    evaluation: z
+      .object({
+        /** Tail groups = modality combinations holding less than this share of the training samples (REMIND: 0.15). */
+        tailThreshold: z.number().gt(0).lt(1).default(0.15),
+      })
+      .strict()
+      .prefault({}),
+    /** Analyses of the run (REMIND App. 7.1, Fig. 4); written next to metrics.json and into the report. */
+    analysis: z
+      .object({
+        /** Gradient consistency of head and tail groups over training (costs one forward/backward per sampled example). */
+        gradientConsistency: z
+          .object({
+            enabled: z.boolean().default(false),
+            /** Sample after epoch 1 and every `every` epochs. */
+            every: z.number().int().positive().default(2),
+            /** Whole-set sample size. */
+            samples: z.number().int().positive().default(64),
+            /** Examples per group. */
+            perGroup: z.number().int().positive().default(16),
+            /** Groups with fewer training samples are skipped. */
+            minGroupSize: z.number().int().positive().default(8),
+            maxGroups: z.number().int().positive().default(12),
+            /** Regular expression over variable names selecting the fusion block's parameters. */
+            params: z.string().default('^fusion\\.'),
+          })
+          .strict()
+          .prefault({}),
+        /** Top-experts pattern per group (Soft MoE models): top-k by combine weight. */
+        topExperts: z
+          .object({ k: z.number().int().positive().default(3), minGroupSize: z.number().int().positive().default(5) })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -223,6 +428,8 @@ export type RunConfig = z.infer<typeof configSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type BaselineModelConfig = z.infer<typeof baselineModelSchema>;
 export type FuseMoEModelConfig = z.infer<typeof fusemoeModelSchema>;
+export type MoERetrieverModelConfig = z.infer<typeof moeRetrieverModelSchema>;
+export type RemindModelConfig = z.infer<typeof remindModelSchema>;
 export type EncoderConfig = z.infer<typeof encoderSchema>;
 export type MoEConfig = z.infer<typeof moeSchema>;
 export type TrainConfig = z.infer<typeof trainSchema>;

@@ -24,3 +24,7 @@ export {
 } from './sources/physionet2012.js';
 export * from './sources/jsonl.js';
 export * from './sources/longCsv.js';
+export { readMimicIv, mimicDir, labelSummary, type ReadMimicIvOptions } from './sources/mimicIv/reader.js';
+export { mimicIvSourceSchema, MIMIC_TASKS, MIMIC_MODALITIES, MIMIC_DIR_ENV, type MimicIvSource } from './sources/mimicIv/options.js';
+export { PHENOTYPES, type Phenotype } from './sources/mimicIv/phenotypes.js';
+export { VITALS, LABS, type EventVariable } from './sources/mimicIv/variables.js';

@@ -9,7 +9,10 @@ import type { Dataset, TaskSpec } from './schema.js';
 import { readPhysioNet2012 } from './sources/physionet2012.js';
 import { readJsonl } from './sources/jsonl.js';
 import { readLongCsv, longCsvModalityMapSchema } from './sources/longCsv.js';
+import { readMultiviewCsv } from './sources/multiviewCsv.js';
 import { generateSynthetic, SYNTHETIC_MODALITIES } from './synthetic.js';
+import { mimicIvSourceSchema } from './sources/mimicIv/options.js';
+import { readMimicIv } from './sources/mimicIv/reader.js';
 
 const pathList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const taskSchema = z.discriminatedUnion('kind', [
@@ -52,6 +55,20 @@ export const dataSourceSchema = z.discriminatedUnion('type', [
     .strict(),
   z
     .object({
+      type: z.literal('multiview-csv'),
+      /** view (modality) name → CSV file; rows aligned with the labels file. */
+      views: z.record(z.string().min(1), z.string().min(1)),
+      labels: z.string().min(1),
+      labelColumn: z.string().min(1).optional(),
+      idColumn: z.string().min(1).optional(),
+      classes: z.array(z.string().min(1)).min(2).optional(),
+      task: z.enum(['multiclass', 'binary']).optional(),
+      taskName: z.string().optional(),
+      name: z.string().optional(),
+    })
+    .strict(),
+  z
+    .object({
       type: z.literal('synthetic'),
       n: z.number().int().positive().optional(),
       seed: z.number().int().optional(),
@@ -70,6 +87,7 @@ export const dataSourceSchema = z.discriminatedUnion('type', [
       labels: z.number().int().min(1).optional(),
     })
     .strict(),
+  mimicIvSourceSchema,
 ]);
 
 export type DataSource = z.infer<typeof dataSourceSchema>;
@@ -82,7 +100,7 @@ export function parseDataSource(raw: unknown, where = 'data'): DataSource {
     const key = [where, ...iss.path.map(String)].join('.');
     throw new FlexiModalError(`invalid data source: ${iss.message}`, {
       where: `config key ${key}`,
-      hint: 'type is one of physionet2012, jsonl, long-csv, synthetic (see docs/DATA.md)',
+      hint: 'type is one of physionet2012, jsonl, long-csv, multiview-csv, synthetic, mimic-iv (see docs/DATA.md)',
     });
   }
   return r.data;
@@ -105,9 +123,13 @@ export async function loadDataset(source: DataSource | unknown, baseDir: string 
     }
     case 'long-csv':
       return readLongCsv({ ...src, task: src.task as TaskSpec | undefined, baseDir });
+    case 'multiview-csv':
+      return readMultiviewCsv({ ...src, baseDir });
     case 'synthetic': {
       const { type: _t, ...opts } = src;
       return generateSynthetic(opts);
     }
+    case 'mimic-iv':
+      return readMimicIv(src, { baseDir });
   }
 }

@@ -62,20 +62,27 @@ function applyDrops(dataset: Dataset, protocol: string, rng: Rng, keepAtLeastOne
 
 /**
  * Drop each (sample, modality) independently with probability p (the MoE-Retriever protocol uses
- * p = 0.3). `modalities` limits which modalities may be dropped (default all). With
+ * p = 0.3). `p` is one probability for every modality, or a record modality → probability (a
+ * per-modality profile, e.g. a REMIND-style long tail; modalities not in the record are never
+ * dropped). `modalities` limits which modalities may be dropped (default all). With
  * keepAtLeastOne (default true) a sample that would lose all its modalities keeps one of them
  * (chosen at random, counted in keptToAvoidEmpty).
  */
 export function dropModalitiesAtRandom(
   dataset: Dataset,
-  opts: { p: number; seed: number; modalities?: string[]; keepAtLeastOne?: boolean },
+  opts: { p: number | Record<string, number>; seed: number; modalities?: string[]; keepAtLeastOne?: boolean },
 ): DropResult {
-  if (!(opts.p >= 0 && opts.p <= 1)) throw new FlexiModalError(`p must be in [0, 1], got ${opts.p}`, { where: 'p' });
+  const perModality = typeof opts.p === 'number' ? undefined : opts.p;
+  if (perModality) checkModalities(dataset, Object.keys(perModality), 'p');
+  const probs = perModality ? Object.values(perModality) : [opts.p as number];
+  for (const q of probs) if (!(q >= 0 && q <= 1)) throw new FlexiModalError(`p must be in [0, 1], got ${q}`, { where: 'p' });
   const names = opts.modalities ?? dataset.spec.modalities.map((m) => m.name);
   checkModalities(dataset, names, 'modalities');
+  const pOf = (n: string): number => (perModality ? (perModality[n] ?? 0) : (opts.p as number));
+  const label = perModality ? `random p={${Object.entries(perModality).map(([n, q]) => `${n}:${q}`).join(',')}}` : `random p=${opts.p}`;
   const rng = new Rng(opts.seed);
-  return applyDrops(dataset, `random p=${opts.p}`, rng, opts.keepAtLeastOne ?? true, (_s, present) =>
-    present.filter((n) => names.includes(n) && rng.next() < opts.p),
+  return applyDrops(dataset, label, rng, opts.keepAtLeastOne ?? true, (_s, present) =>
+    present.filter((n) => names.includes(n) && rng.next() < pOf(n)),
   );
 }
 

@@ -92,6 +92,11 @@ export interface Sample {
   label: number | number[];
   /** Optional source location for error messages (e.g. "set-a/132539.txt", "data.jsonl:17"). */
   source?: string;
+  /**
+   * Optional patient (subject) id. When samples carry it, splits are drawn per subject: all
+   * samples of one subject land in the same split (e.g. several ICU stays of one patient).
+   */
+  subject?: string;
 }
 
 /** A loaded dataset with its spec, samples and the report of what was cleaned. */

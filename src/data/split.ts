@@ -5,6 +5,11 @@
  * positive labels (capped at 3 → strata 0, 1, 2, 3+), or the first label with
  * `multilabelStratify: 'first'`. Within each stratum the ids are shuffled with the seed and cut
  * by largest remainder, so each split's count of every stratum is within ±1 of fraction × count.
+ *
+ * Patient-level splits: when samples carry a `subject` id, the unit that is shuffled and cut is
+ * the subject (all its samples go to one split), its stratum the largest stratum key of its
+ * samples (binary: positive when any of its samples is), and the split file also lists the
+ * subject ids of each split (`subjects`). Samples without a subject are units of their own.
  */
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../io/atomicWrite.js';
@@ -21,6 +26,8 @@ export interface Split {
   train: string[];
   val: string[];
   test: string[];
+  /** Subject (patient) ids per split, when the samples carry subjects; no subject is in two. */
+  subjects?: { train: string[]; val: string[]; test: string[] };
 }
 
 /** Options of `stratifiedSplit`. */
@@ -46,15 +53,15 @@ export function stratumOf(sample: Sample, multilabelStratify: 'count' | 'first' 
 export function stratifiedSplit(dataset: Pick<Dataset, 'samples'>, opts: SplitOptions): Split {
   const fractions = opts.fractions ?? [0.7, 0.15, 0.15];
   checkFractions(fractions, 'fractions');
+  const { unitOf, unitStrata } = splitUnits(dataset.samples, opts.multilabelStratify);
   const strata = new Map<string, number[]>();
-  dataset.samples.forEach((s, i) => {
-    const k = stratumOf(s, opts.multilabelStratify);
+  unitStrata.forEach((k, u) => {
     let a = strata.get(k);
     if (!a) strata.set(k, (a = []));
-    a.push(i);
+    a.push(u);
   });
   const rng = new Rng(opts.seed);
-  const assign = new Int8Array(dataset.samples.length);
+  const assign = new Int8Array(unitStrata.length);
   for (const key of [...strata.keys()].sort()) {
     const idx = rng.shuffle([...strata.get(key)!]);
     const n = idx.length;
@@ -67,8 +74,42 @@ export function stratifiedSplit(dataset: Pick<Dataset, 'samples'>, opts: SplitOp
     for (let part = 0; part < 3; part++) for (let c = 0; c < counts[part]!; c++) assign[idx[p++]!] = part;
   }
   const out: Split = { seed: opts.seed, fractions: [...fractions], train: [], val: [], test: [] };
-  dataset.samples.forEach((s, i) => [out.train, out.val, out.test][assign[i]!]!.push(s.id));
+  dataset.samples.forEach((s, i) => [out.train, out.val, out.test][assign[unitOf[i]!]!]!.push(s.id));
+  const subjects = subjectsOfSplit(dataset.samples, out);
+  if (subjects) out.subjects = subjects;
   return out;
+}
+
+/**
+ * Units of a split: each subject (all its samples) or, for a sample without a subject, the sample
+ * itself; `unitOf[i]` is sample i's unit, `unitStrata[u]` the unit's stratum key (the largest of
+ * its samples' keys, compared numerically). Without subjects unit i = sample i.
+ */
+function splitUnits(samples: Sample[], multilabelStratify: 'count' | 'first' | undefined): { unitOf: Int32Array; unitStrata: string[] } {
+  const unitOf = new Int32Array(samples.length);
+  const unitStrata: string[] = [];
+  const bySubject = new Map<string, number>();
+  samples.forEach((s, i) => {
+    const k = stratumOf(s, multilabelStratify);
+    const known = s.subject === undefined ? undefined : bySubject.get(s.subject);
+    if (known === undefined) {
+      unitOf[i] = unitStrata.length;
+      if (s.subject !== undefined) bySubject.set(s.subject, unitStrata.length);
+      unitStrata.push(k);
+    } else {
+      unitOf[i] = known;
+      if (Number(k) > Number(unitStrata[known])) unitStrata[known] = k;
+    }
+  });
+  return { unitOf, unitStrata };
+}
+
+/** Sorted subject ids per split, or undefined when no sample has a subject. */
+function subjectsOfSplit(samples: Sample[], split: Split): Split['subjects'] {
+  if (!samples.some((s) => s.subject !== undefined)) return undefined;
+  const subjectOf = new Map(samples.map((s) => [s.id, s.subject]));
+  const part = (ids: string[]) => [...new Set(ids.map((id) => subjectOf.get(id)).filter((x): x is string => x !== undefined))].sort();
+  return { train: part(split.train), val: part(split.val), test: part(split.test) };
 }
 
 function checkFractions(f: number[], where: string): void {
@@ -86,6 +127,7 @@ const splitFileSchema = z.object({
   train: z.array(z.string()),
   val: z.array(z.string()),
   test: z.array(z.string()),
+  subjects: z.object({ train: z.array(z.string()), val: z.array(z.string()), test: z.array(z.string()) }).optional(),
 });
 
 /** Write a split file (JSON: { seed, fractions, train, val, test }). */
@@ -138,7 +180,31 @@ export async function readSplitFile(path: string, dataset: Pick<Dataset, 'sample
       seen.set(id, part);
     }
   }
+  checkSubjectsDisjoint(split, dataset.samples, path);
   return split;
+}
+
+/**
+ * No subject may have samples in two splits (checked against the dataset's samples, and against
+ * the file's own `subjects` lists when present).
+ */
+function checkSubjectsDisjoint(split: Split, samples: Sample[], where: string): void {
+  const subjectOf = new Map(samples.map((s) => [s.id, s.subject]));
+  const partOf = new Map<string, string>();
+  for (const part of ['train', 'val', 'test'] as const) {
+    const subjects = [...split[part].map((id) => subjectOf.get(id)), ...(split.subjects?.[part] ?? [])];
+    for (const subject of subjects) {
+      if (subject === undefined) continue;
+      const prev = partOf.get(subject);
+      if (prev !== undefined && prev !== part) {
+        throw new FlexiModalError(`subject "${subject}" has samples in two splits ("${prev}" and "${part}")`, {
+          where,
+          hint: 'stays of one patient are correlated: draw a patient-level split (omit split.file) or move all of the subject\'s samples to one split',
+        });
+      }
+      partOf.set(subject, part);
+    }
+  }
 }
 
 /** The samples of each split (split-file order), plus ids of dataset samples in no split. */

@@ -6,7 +6,9 @@
 import { tf } from './tf.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerBatchMatMulGrad } from './kernels/batchMatMulGrad.js';
-import { registerFastKernels, registerMissingKernelsOnly, unregisterFastKernels } from './fastKernels.js';
+import { registerFastKernels, registerMissingKernelsOnly, unregisterFastKernels, useNativeMatMul } from './fastKernels.js';
+import { blasStatus, openBlas, type BlasSetting, type BlasStatus } from './blas.js';
+import { resolveThreads, type ThreadsSetting } from './autoThreads.js';
 import { registerStockWasmFactory, registerThreadedWasmFactory, wasmBackendExists, wasmThreadsInUse } from './threads.js';
 
 export type BackendName = 'wasm' | 'cpu';
@@ -15,10 +17,18 @@ export interface EngineOptions {
   /** Which tfjs backend to use. Default 'wasm'. */
   backend?: BackendName;
   /**
-   * Number of wasm threads (1 = no workers). Default 1. Fixed by the first wasm initialisation
-   * of the process; if threads cannot start, the engine warns and runs with 1.
+   * Number of wasm threads (1 = no workers), or 'auto' (src/engine/autoThreads.ts: what won when
+   * measured). Default 1. Fixed by the first wasm initialisation of the process; if threads
+   * cannot start, the engine warns and runs with 1. With the native BLAS active, it is also the
+   * BLAS thread count ('auto': every available core).
    */
-  threads?: number;
+  threads?: ThreadsSetting;
+  /**
+   * Native BLAS for BatchMatMul (wasm backend with fast kernels only): 'auto' (default: use a
+   * system OpenBLAS/BLIS/MKL when the addon is built and a library is found, else wasm), 'off',
+   * or a library path. Never fails: `engineSummary()` says which path is active and why.
+   */
+  blas?: BlasSetting;
   /**
    * Register the engine's fast wasm kernels. Default true. `false` restores stock tfjs-wasm;
    * 'missing-only' keeps stock kernels but adds the ones wasm lacks (UnsortedSegmentSum,
@@ -33,7 +43,12 @@ export async function initEngine(opts: EngineOptions = {}): Promise<BackendName>
   if (backend !== 'wasm' && backend !== 'cpu') {
     throw new Error(`engine: unknown backend '${String(backend)}'. Use 'wasm' or 'cpu'.`);
   }
-  const threads = Math.max(1, Math.floor(opts.threads ?? 1));
+  const fk = opts.fastKernels ?? true;
+  // The BLAS opens first: 'auto' threads depend on whether it is active.
+  const blasWanted = backend === 'wasm' && fk === true ? (opts.blas ?? 'auto') : 'off';
+  const plan = resolveThreads(opts.threads ?? 1, () => openBlas(blasWanted, 1).active);
+  const threads = plan.wasm;
+  openBlas(blasWanted, plan.blas);
   // Backend-independent: a BatchMatMul gradient that handles broadcast batch dims.
   registerBatchMatMulGrad();
   if (backend === 'wasm') {
@@ -52,13 +67,13 @@ export async function initEngine(opts: EngineOptions = {}): Promise<BackendName>
       ok = await tf.setBackend('wasm');
     }
     if (!ok) throw new Error(`engine: could not initialise backend 'wasm'. Try --backend cpu.`);
-    if (threads !== wasmThreadsInUse() && threads > 1) {
+    if (threads !== wasmThreadsInUse() && threads > 1 && opts.threads !== 'auto') {
       console.warn(
         `engine: wasm runs with ${wasmThreadsInUse()} thread(s); the thread count is fixed when wasm ` +
           `first starts in a process (asked for ${threads}).`,
       );
     }
-    const fk = opts.fastKernels ?? true;
+    useNativeMatMul(blasStatus().active);
     if (fk === true) registerFastKernels();
     else if (fk === 'missing-only') registerMissingKernelsOnly();
     else unregisterFastKernels();
@@ -68,6 +83,22 @@ export async function initEngine(opts: EngineOptions = {}): Promise<BackendName>
   }
   await tf.ready();
   return backend;
+}
+
+/**
+ * One line for the run log: backend, threads, and which matmul path is active (with how to
+ * enable the native BLAS when it is not).
+ */
+export function engineSummary(): string {
+  const backend = tf.getBackend();
+  if (backend !== 'wasm') return `engine: ${backend}`;
+  const t = engineThreads();
+  return `engine: wasm, ${t} thread${t === 1 ? '' : 's'}; ${blasStatus().line.replace(/^engine: /, '')}`;
+}
+
+/** The native BLAS status (see src/engine/blas.ts). */
+export function engineBlas(): BlasStatus {
+  return blasStatus();
 }
 
 /** Threads the wasm backend runs with (1 if single-threaded or not started). */

@@ -7,6 +7,7 @@
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { tf } from './tf.js';
 import { batchMatMulConfig } from './kernels/batchMatMul.js';
+import { blasBatchMatMulConfig } from './kernels/blasMatMul.js';
 import { concatConfig, packConfig } from './kernels/concat.js';
 import { conv2DBackpropFilterConfig } from './kernels/conv2dBackpropFilter.js';
 import { erfConfig } from './kernels/erf.js';
@@ -38,6 +39,8 @@ export const FAST_KERNELS: readonly KernelConfig[] = [
 export const MISSING_KERNELS: readonly KernelConfig[] = [unsortedSegmentSumConfig, conv2DBackpropFilterConfig];
 
 let active: 'none' | 'missing' | 'all' = 'none';
+/** Is BatchMatMul the native-BLAS kernel (only while the fast kernels are installed)? */
+let nativeMatMul = false;
 
 function install(configs: readonly KernelConfig[]): void {
   const backend = tf.findBackend('wasm');
@@ -47,7 +50,8 @@ function install(configs: readonly KernelConfig[]): void {
     else if (tf.getKernel(cfg.kernelName, 'wasm') !== undefined) tf.unregisterKernel(cfg.kernelName, 'wasm');
     // Keep the stock setup (its cwrap handles are used when a fast kernel falls back).
     const setupFunc = stock?.setupFunc;
-    const wrapped: KernelConfig = { ...cfg, setupFunc };
+    const impl = nativeMatMul && cfg === batchMatMulConfig ? blasBatchMatMulConfig : cfg;
+    const wrapped: KernelConfig = { ...impl, setupFunc };
     tf.registerKernel(wrapped);
     if (backend != null && setupFunc != null) setupFunc(backend);
   }
@@ -73,6 +77,21 @@ export function registerMissingKernelsOnly(): void {
   unregisterFastKernels();
   install(MISSING_KERNELS);
   active = 'missing';
+}
+
+/**
+ * Routes BatchMatMul through the native BLAS kernel (`on`, used when `openBlas` succeeded) or the
+ * wasm one. Takes effect now if the fast kernels are installed, else when they are.
+ */
+export function useNativeMatMul(on: boolean): void {
+  if (nativeMatMul === on) return;
+  nativeMatMul = on;
+  if (active === 'all') install([batchMatMulConfig]);
+}
+
+/** Is BatchMatMul the native BLAS kernel right now? */
+export function nativeMatMulInUse(): boolean {
+  return active === 'all' && nativeMatMul;
 }
 
 /** Restores the stock wasm kernels (and removes the added ones). */
@@ -101,5 +120,7 @@ export function isFastKernel(name: string): boolean {
   const k = tf.getKernel(name, 'wasm') as KernelConfig | undefined;
   if (k === undefined) return false;
   const mine = FAST_KERNELS.find((c) => c.kernelName === name);
-  return mine !== undefined && (k.kernelFunc as KernelFunc) === mine.kernelFunc;
+  if (mine === undefined) return false;
+  const f = k.kernelFunc as KernelFunc;
+  return f === mine.kernelFunc || (mine === batchMatMulConfig && f === blasBatchMatMulConfig.kernelFunc);
 }

@@ -9,6 +9,8 @@
 import { FlexiModalError } from '../errors.js';
 import { SPLITS, type Metrics, type Split } from './task.js';
 import type { GroupedMetrics } from './evaluate.js';
+import type { LongTailJson } from './longTail.js';
+import type { ExtremeJson } from './presence.js';
 
 /** Mean ± std of one metric over seeds; `seeds` holds the per-seed values in input seed order. */
 export interface MetricSummary {
@@ -39,7 +41,14 @@ export interface MetricsJson {
   test?: SplitSummary;
   external?: SplitSummary;
   groups: Partial<Record<Split, Record<string, GroupSummary>>>;
+  /** Head / tail groups (src/eval/longTail.ts); absent in runs written before it existed. */
+  longTail?: LongTailJson;
+  /** Metrics with / without the modality of the extreme-missingness protocol (src/eval/presence.ts). */
+  extreme?: ExtremeJson;
 }
+
+/** Top-level sections of metrics.json that are neither splits nor `groups` (checked by their own modules). */
+export const EXTRA_SECTIONS: readonly string[] = ['longTail', 'extreme'];
 
 /** One seed's results: split → metrics, and optionally split → group → metrics. */
 export interface SeedResult {
@@ -171,7 +180,7 @@ export function validateMetricsJson(obj: unknown, where = 'metrics.json'): Metri
   const o = obj as Record<string, unknown>;
   if (typeof o.groups !== 'object' || o.groups === null) bad('missing "groups" object', 'groups');
   for (const [k, v] of Object.entries(o)) {
-    if (k === 'groups') continue;
+    if (k === 'groups' || EXTRA_SECTIONS.includes(k)) continue;
     if (!(SPLITS as readonly string[]).includes(k)) bad(`unknown split "${k}"`, k);
     for (const [mk, mv] of Object.entries(v as Record<string, unknown>)) {
       if (!isSummary(mv)) bad('metric is not { mean, std, seeds }', `${k}.${mk}`);

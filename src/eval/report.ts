@@ -4,6 +4,7 @@
  */
 import { SPLITS, type Split } from './task.js';
 import { formatMeanStd, metricOf, type GroupSummary, type MetricsJson, type SplitSummary } from './aggregate.js';
+import { longTailCompareTable } from './longTail.js';
 
 /** Options of the Markdown reports. */
 export interface ReportOptions {
@@ -98,6 +99,8 @@ export interface CompareOptions extends ReportOptions {
   split?: Split;
   /** Include the per-group table (default true). */
   groups?: boolean;
+  /** Per-group rows only for groups with at least this many samples in the split (default 0 = all). */
+  minGroupN?: number;
 }
 
 /**
@@ -122,13 +125,20 @@ export function compareTable(variants: Record<string, MetricsJson>, opts: Compar
     ),
     '',
   );
+  const headTail = longTailCompareTable(variants, split, metrics, digits);
+  if (headTail) out.push(headTail);
   if (opts.groups === false) return out.join('\n');
   const sizes = new Map<string, number>();
   for (const v of names) {
     for (const [g, gs] of Object.entries(variants[v]!.groups[split] ?? {})) sizes.set(g, Math.max(sizes.get(g) ?? 0, gs.n));
   }
   if (sizes.size === 0) return out.join('\n');
-  const order = [...sizes.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([g]) => g);
+  const minN = opts.minGroupN ?? 0;
+  const order = [...sizes.entries()]
+    .filter(([, n]) => n >= minN)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([g]) => g);
+  const omitted = sizes.size - order.length;
   const rows: string[][] = [];
   for (const g of order) {
     for (const v of names) {
@@ -136,6 +146,8 @@ export function compareTable(variants: Record<string, MetricsJson>, opts: Compar
       rows.push([g, v, gs ? fmtN(gs.n) : '—', ...metrics.map((k) => formatMeanStd(metricOf(gs, k), digits))]);
     }
   }
-  out.push('## Per group', '', markdownTable(['group', 'variant', 'n', ...metrics], rows), '');
+  out.push('## Per group', '');
+  if (omitted > 0) out.push(`${omitted} group${omitted === 1 ? '' : 's'} with fewer than ${minN} ${split} samples omitted.`, '');
+  out.push(markdownTable(['group', 'variant', 'n', ...metrics], rows), '');
   return out.join('\n');
 }

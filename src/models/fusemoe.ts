@@ -21,16 +21,18 @@ import { outputUnits } from '../train/taskLoss.js';
 import { encoderConfigOf } from './encoderConfig.js';
 import type { FusionModel, ForwardOutput, SampleExplanation } from './model.js';
 import { explainRouting } from './explainRouting.js';
+import { GroupMissingEmbedding, presenceGroupIds } from './groupMissingEmbedding.js';
+import { encodeModalities } from './encodeModalities.js';
 
 /** One FuseMoE block: x + MHA(LN(x)); x + MoE(LN(x)) with the MoE routed per modality. */
-class FuseMoEBlock {
+export class FuseMoEBlock {
   readonly ln1: LayerNorm;
   readonly attn: MultiHeadAttention;
   readonly ln2: LayerNorm;
   readonly router: MoEFusionRouter;
   private readonly drop: Dropout;
 
-  constructor(name: string, cfg: FuseMoEModelConfig, seqLens: number[], rng: Rng) {
+  constructor(name: string, cfg: Pick<FuseMoEModelConfig, 'd' | 'heads' | 'dropout' | 'moe' | 'referenceCode'>, seqLens: number[], rng: Rng) {
     this.ln1 = new LayerNorm(`${name}.ln1`, { dim: cfg.d });
     this.attn = new MultiHeadAttention(`${name}.attn`, { dim: cfg.d, heads: cfg.heads }, rng);
     this.ln2 = new LayerNorm(`${name}.ln2`, { dim: cfg.d });
@@ -78,6 +80,8 @@ export class FuseMoEModel implements FusionModel {
   private readonly encoders: ModalityEncoder[];
   /** Per modality: learnable missing-modality tokens [L_j, d] (config missing = 'learned'). */
   private readonly missing: (tf.Variable | null)[];
+  /** Group-specific missing embeddings B_k (config missing = 'learned-group', REMIND §3.1). */
+  private readonly groupMissing: GroupMissingEmbedding | null;
   /** Per modality: a learned modality-type embedding added to its tokens [d]. */
   private readonly modalityEmbedding: tf.Variable;
   private readonly blocks: FuseMoEBlock[];
@@ -106,6 +110,7 @@ export class FuseMoEModel implements FusionModel {
         : null,
     );
     this.modalityEmbedding = tf.tidy(() => tf.variable(tf.randomNormal([spec.modalities.length, cfg.d], 0, 0.02, 'float32', rng.seed()), true, 'fusion.modalityEmbedding'));
+    this.groupMissing = cfg.missing === 'learned-group' ? new GroupMissingEmbedding('missing', spec.modalities.length, cfg.d, rng) : null;
     this.blocks = Array.from({ length: cfg.blocks }, (_, i) => new FuseMoEBlock(`fusion.block${i}`, cfg, this.seqLens, rng));
     this.norm = new LayerNorm('fusion.norm', { dim: cfg.d });
     const pooledDim = cfg.pooling === 'per-modality' ? cfg.d * spec.modalities.length : cfg.d;
@@ -116,17 +121,18 @@ export class FuseMoEModel implements FusionModel {
   private tokens(batch: Batch, training: boolean): { x: tf.Tensor3D; present: Float32Array } {
     const B = batch.size;
     const M = this.spec.modalities.length;
-    const present = new Float32Array(B * M);
-    const parts = this.encoders.map((enc, j) => {
-      const { tokens, empty } = enc.apply(batch.modalities[this.spec.modalities[j]!.name]!, training); // [B, L_j, d], [B]
-      const emptyData = empty.dataSync();
-      for (let b = 0; b < B; b++) present[b * M + j] = batch.present[b * M + j]! > 0 && emptyData[b]! === 0 ? 1 : 0;
-      const keep = tf.tensor3d(Array.from({ length: B }, (_, b) => present[b * M + j]!), [B, 1, 1]); // [B, 1, 1]
+    const { tokens: encoded, present, keeps } = encodeModalities(this.encoders, this.spec, batch, training);
+    const parts = encoded.map((tokens, j) => {
+      const keep = keeps[j]!; // [B, 1, 1]
       let t = tf.mul(tokens, keep);
       const miss = this.missing[j];
       if (miss) t = tf.add(t, tf.mul(tf.sub(1, keep), miss.expandDims(0))); // learned tokens where absent
       return tf.add(t, this.modalityEmbedding.slice([j, 0], [1, this.cfg.d]).reshape([1, 1, this.cfg.d])) as tf.Tensor3D;
     });
+    if (this.groupMissing) {
+      const emb = tf.reshape(this.groupMissing.lookup(presenceGroupIds(present, B, M), training), [B, 1, this.cfg.d]); // [B, 1, d]
+      parts.forEach((t, j) => (parts[j] = tf.add(t, tf.mul(tf.sub(1, keeps[j]!), emb)) as tf.Tensor3D)); // B_k where absent
+    }
     return { x: tf.concat(parts, 1) as tf.Tensor3D, present };
   }
 
@@ -140,17 +146,14 @@ export class FuseMoEModel implements FusionModel {
       this.blocks.forEach((block, i) => {
         const r = block.apply(x, this.seqLens, present, opts.training, opts.seed === undefined ? undefined : opts.seed + 7919 * i);
         x = r.y;
+        if (!opts.training) return; // the router losses only matter for training (≈8 % of a single-stay prediction)
         const losses = routerLosses(r.stats, { entropy: this.cfg.moe.entropyWeight, balance: this.cfg.moe.loadWeight });
         entropy.push(losses.entropy);
         balance.push(losses.balance);
         aux.push(losses.total);
       });
-      const normed = this.norm.apply(x) as tf.Tensor3D; // [B, ΣL, d]
-      const pooled =
-        this.cfg.pooling === 'per-modality'
-          ? tf.concat(tf.split(normed, this.seqLens, 1).map((t) => tf.mean(t, 1)), 1) // [B, M·d]
-          : tf.mean(normed, 1); // [B, d]
-      const logits = this.head.apply(pooled) as tf.Tensor2D; // [B, C]
+      const logits = this.readout(x); // [B, C]
+      if (!opts.training) return { logits };
       const nb = this.blocks.length;
       return {
         logits,
@@ -160,9 +163,22 @@ export class FuseMoEModel implements FusionModel {
     });
   }
 
-  /** Run the blocks in inference mode and hand each block's router statistics to `visit`. */
-  private route(batch: Batch, visit: (stats: RouterStats[]) => void): void {
-    tf.tidy(() => {
+  /** Final norm, pooling and head: x [B, ΣL, d] → logits [B, C]. */
+  private readout(x: tf.Tensor3D): tf.Tensor2D {
+    const normed = this.norm.apply(x) as tf.Tensor3D; // [B, ΣL, d]
+    const pooled =
+      this.cfg.pooling === 'per-modality'
+        ? tf.concat(tf.split(normed, this.seqLens, 1).map((t) => tf.mean(t, 1)), 1) // [B, M·d]
+        : tf.mean(normed, 1); // [B, d]
+    return this.head.apply(pooled) as tf.Tensor2D; // [B, C]
+  }
+
+  /**
+   * Run the blocks in inference mode and hand each block's router statistics and the blocks'
+   * output x [B, ΣL, d] to `visit` (inside one tidy: keep what `visit` returns).
+   */
+  private route<T extends tf.TensorContainer>(batch: Batch, visit: (stats: RouterStats[], x: tf.Tensor3D) => T): T {
+    return tf.tidy(() => {
       const { x: x0, present } = this.tokens(batch, false);
       let x = x0;
       const stats: RouterStats[] = [];
@@ -171,8 +187,19 @@ export class FuseMoEModel implements FusionModel {
         x = r.y;
         stats.push(r.stats);
       }
-      visit(stats);
+      return visit(stats, x);
     });
+  }
+
+  /** Inference logits [B, C] and the routing explanation of every sample, from one pass. */
+  forwardExplained(batch: Batch): { logits: tf.Tensor2D; explanations: SampleExplanation[] } {
+    let explanations: SampleExplanation[] = [];
+    const names = this.spec.modalities.map((m) => m.name);
+    const logits = this.route(batch, (stats, x) => {
+      explanations = explainRouting(batch, stats, names);
+      return this.readout(x);
+    });
+    return { logits, explanations };
   }
 
   /** Routing of every sample of a batch (inference mode): top experts and modality shares. */
@@ -181,13 +208,17 @@ export class FuseMoEModel implements FusionModel {
     const names = this.spec.modalities.map((m) => m.name);
     this.route(batch, (stats) => {
       out = explainRouting(batch, stats, names);
+      return [];
     });
     return out;
   }
 
   /** Add this batch's gate-weighted expert × modality usage to one accumulator per block. */
   accumulateExpertUsage(batch: Batch, accumulators: ExpertUsageAccumulator[]): void {
-    this.route(batch, (stats) => stats.forEach((s, l) => accumulators[l]!.addRouterStats(s)));
+    this.route(batch, (stats) => {
+      stats.forEach((s, l) => accumulators[l]!.addRouterStats(s));
+      return [];
+    });
   }
 
   /** Number of blocks and the size of each block's global expert numbering. */
@@ -200,6 +231,7 @@ export class FuseMoEModel implements FusionModel {
     return [
       ...this.encoders.flatMap((e) => e.variables()),
       ...this.missing.filter((v): v is tf.Variable => v !== null),
+      ...(this.groupMissing?.variables() ?? []),
       this.modalityEmbedding,
       ...this.blocks.flatMap((b) => b.variables()),
       ...this.norm.variables(),

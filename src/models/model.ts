@@ -3,6 +3,7 @@
  */
 import type { tf } from '../engine/tf.js';
 import type { Batch } from '../data/batchTypes.js';
+import type { Sample } from '../data/schema.js';
 
 /** The result of one forward pass. */
 export interface ForwardOutput {
@@ -24,6 +25,12 @@ export interface SampleExplanation {
    * `member`: which member's expert, for ensembles (src/models/ensemble.ts).
    */
   topExperts: { layer: number; expert: number; weight: number; modalityShares: Record<string, number>; member?: number }[];
+  /**
+   * MoE-Retriever: per retrieved (missing) modality, the supporting group used (`exact`,
+   * fallback `observes-target`, or `empty`), the context sizes and the experts chosen (gate
+   * weight share over the context tokens; names `<modality>#j` or `shared#j`).
+   */
+  retrieved?: { modality: string; pool: string; intraContext: number; interContext: number; experts: { expert: string; weight: number }[] }[];
 }
 
 export interface FusionModel {
@@ -37,4 +44,8 @@ export interface FusionModel {
   dispose(): void;
   /** Optional: routing explanation for each sample of a batch (inference mode). */
   explain?(batch: Batch): SampleExplanation[];
+  /** Optional: models that retrieve from the training split receive it before training. */
+  setTrainingPool?(samples: Sample[], toBatch: (s: Sample[]) => Batch): void;
+  /** Inference logits [B, C] and `explain`'s explanations from one forward pass (optional). */
+  forwardExplained?(batch: Batch): { logits: tf.Tensor2D; explanations: SampleExplanation[] };
 }

@@ -17,6 +17,7 @@ import { buildModel } from './build.js';
 import type { FusionModel } from './model.js';
 import { EnsembleModel } from './ensemble.js';
 import { packageVersion } from '../run/versions.js';
+import { saveRetrievalState, loadRetrievalState } from './retriever/persistBank.js';
 
 export const MODEL_FORMAT = 'fleximodal-model';
 
@@ -62,6 +63,7 @@ export function saveModel(dir: string, model: FusionModel, meta: Omit<ModelMeta,
     ? new Map(Array.from({ length: ensemble.size }, (_, i) => [...ensemble.memberWeights(i)].map(([name, t]) => [memberKey(i, name), t] as const)).flat())
     : new Map(model.variables().map((v) => [v.name, v as tf.Tensor] as const));
   saveWeights(join(dir, 'weights.safetensors'), weights);
+  saveRetrievalState(dir, model);
 }
 
 /** Key of member i's weight `name` in an ensemble's weights file. */
@@ -118,6 +120,7 @@ export function loadModel(dir: string): LoadedModel {
       return { model: new EnsembleModel(model, snapshots, meta.spec.task), meta };
     }
     for (const v of model.variables()) v.assign(weightFor(v, null));
+    loadRetrievalState(modelDir, model);
   } catch (e) {
     model.dispose();
     throw e;

@@ -24,7 +24,15 @@ export interface RouteOptions {
   noiseAtInference?: boolean;
   /** [N] 1 = real token, 0 = padding (not routed: topIdx −1, gates 0, no load). */
   tokenMask?: Float32Array;
+  /**
+   * [N, S] 1 = the token may use this expert, 0 = masked out (its logit gets −1e9 before the
+   * top-K and the softmaxes, so it is never chosen). Each real token needs ≥ K allowed experts.
+   */
+  expertMask?: Float32Array;
 }
+
+/** Logit offset of a masked-out expert (finite, so softmaxes stay NaN-free). */
+export const MASKED_LOGIT = -1e9;
 
 /** What a routing call returns. All tensors are differentiable w.r.t. the gate and x. */
 export interface Routing {
@@ -72,7 +80,18 @@ export function routeTokens(gate: Gate, x: tf.Tensor2D, opts: RouteOptions, next
       hint: 'pass one 0/1 entry per token row',
     });
   }
-  const clean = gate.logits(x); // [N, S]
+  const em = opts.expertMask;
+  if (em && em.length !== N * S) {
+    throw new FlexiModalError(`expertMask has ${em.length} entries for ${N} tokens × ${S} experts`, {
+      where: gate.name,
+      hint: 'pass one 0/1 entry per token and expert',
+    });
+  }
+  let clean = gate.logits(x); // [N, S]
+  if (em) {
+    const offset = Float32Array.from(em, (a) => (a > 0 ? 0 : MASKED_LOGIT));
+    clean = tf.add(clean, tf.tensor2d(offset, [N, S])) as tf.Tensor2D;
+  }
   const noisy = gate.noiseW !== null && (opts.training || opts.noiseAtInference === true);
   let logits = clean;
   let std: tf.Tensor2D | null = null;

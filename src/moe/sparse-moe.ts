@@ -35,6 +35,8 @@ export interface SparseMoEApplyOptions {
   seed?: number;
   /** [N] 1 = real token, 0 = padding (output row 0, not routed). */
   tokenMask?: Float32Array;
+  /** [N, S] 1 = allowed expert, 0 = masked out (see RouteOptions.expertMask). */
+  expertMask?: Float32Array;
   /** 'sparse' (default) or the 'dense' reference (every expert on every token; for tests). */
   dispatch?: 'sparse' | 'dense';
 }
@@ -91,6 +93,7 @@ export class SparseMoE {
         seed: opts.seed,
         noiseAtInference: this.cfg.noiseAtInference,
         tokenMask: opts.tokenMask,
+        expertMask: opts.expertMask,
       },
       () => this.noiseRng.seed(),
     );

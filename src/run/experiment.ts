@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { initEngine } from '../engine/backend.js';
+import { engineSummary, engineThreads, initEngine } from '../engine/backend.js';
 import type { Dataset, Sample, TaskSpec } from '../data/schema.js';
 import { loadDataset } from '../data/load.js';
 import { stratifiedSplit, readSplitFile, writeSplitFile, splitSamples, type Split } from '../data/split.js';
@@ -33,6 +33,13 @@ import { newManifest } from './manifest.js';
 import { writeRunReport } from './runReport.js';
 import { expertUsage, type ExpertUsage } from '../analysis/expertUsage.js';
 import { applyMissingness } from './missingnessProtocol.js';
+import { RemindAnalyses } from '../analysis/remindAnalyses.js';
+import { retrieverUsage, type RetrieverUsage } from '../analysis/retrieverUsage.js';
+import { makeGroupWeighting } from '../train/groupWeighting.js';
+import { withoutHeldOutGroups } from './heldOut.js';
+import { aggregatePresence, presenceMetrics, type PresenceSeed } from '../eval/presence.js';
+import { hasModality } from '../data/schema.js';
+import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } from '../eval/longTail.js';
 import { withRunDirectory, type RunDirectory, type RunDirMode } from './runDirectory.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { FileCheckpoint } from '../train/checkpoint.js';
@@ -63,6 +70,8 @@ export interface SeedRun {
   test?: { probs: Float32Array; labels: Float32Array };
   /** Expert × modality usage on the test split (MoE models). */
   usage?: ExpertUsage | null;
+  /** MoE-Retriever routing analyses on the test split (Fig. 3b/3c). */
+  retrieval?: RetrieverUsage | null;
 }
 
 export interface ExperimentResult {
@@ -85,7 +94,7 @@ export function evalTaskOf(task: TaskSpec): Task {
 }
 
 /** Positive weight 'auto' = negatives / positives on the training split (binary only). */
-function resolvePosWeight(cfg: RunConfig, task: TaskSpec, trainSet: Sample[]): number {
+export function resolvePosWeight(cfg: RunConfig, task: TaskSpec, trainSet: Sample[]): number {
   const pw = cfg.train.loss.posWeight;
   if (pw !== 'auto') return pw;
   if (task.kind !== 'binary') {
@@ -132,11 +141,12 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
   const started = Date.now();
   const outDir = run.dir;
   const backend = await initEngine(cfg.engine);
-  log(`engine: ${backend}${cfg.engine.threads > 1 ? ` (${cfg.engine.threads} threads)` : ''}`);
+  log(engineSummary());
 
   const loaded = await loadDataset(cfg.data, opts.baseDir);
   log(formatReport(loaded.report, 'text'));
-  const dataset = applyMissingness(loaded, cfg.missingness, log);
+  const dataset = withoutHeldOutGroups(applyMissingness(loaded, cfg.missingness, log), cfg, outDir, opts.baseDir, log);
+  const analyses = new RemindAnalyses(cfg, dataset.spec, log);
   const external = cfg.externalData ? await loadDataset(cfg.externalData, opts.baseDir) : undefined;
   if (external) {
     log(formatReport(external.report, 'text'));
@@ -145,6 +155,9 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
 
   const evalTask = evalTaskOf(dataset.spec.task);
   const perSeed: SeedResult[] = [];
+  const longTailSeeds: LongTailSeed[] = [];
+  const extreme = cfg.missingness?.protocol === 'extreme' ? cfg.missingness : null;
+  const extremeSeeds: PresenceSeed[] = [];
   const runs: SeedRun[] = [];
   let bestVal = -Infinity;
   const perSeedSplits = cfg.split.seed === 'per-seed';
@@ -156,8 +169,9 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
     const toEvalBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps, counters });
     const posWeight = resolvePosWeight(cfg, dataset.spec.task, parts.train);
     /** Train one model (the seed's model or one ensemble member) with its own seed. */
-    const trainMember = (model: FusionModel, memberSeed: number, label: string): TrainResult =>
-      train(
+    const trainMember = (model: FusionModel, memberSeed: number, label: string): TrainResult => {
+      model.setTrainingPool?.(parts.train, toBatch);
+      return train(
         {
           model,
           task: dataset.spec.task,
@@ -168,14 +182,17 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
           callbacks: [
             ...(cfg.train.collapseDetector && model.variables().some((v) => /\.expert\d+\./.test(v.name)) ? [new CollapseDetector()] : []),
             ...(opts.callbacks?.(seed) ?? []),
+            ...analyses.callbacks(seed, model, parts.train, toBatch, { ...cfg.train.loss, posWeight }),
           ],
           progress: opts.progress ?? 'auto',
           log,
           label,
+          groupWeighting: makeGroupWeighting(cfg.train.groupWeighting, parts.train.map((s) => groupIdOf(dataset.spec, s)), (id) => groupName(dataset.spec, id)),
           checkpoint: new FileCheckpoint(run.checkpointPath(seed, memberSeed)),
         },
         { ...cfg.train, loss: { ...cfg.train.loss, posWeight }, seed: memberSeed },
       );
+    };
     const { model, members } = trainSeedModel(cfg, dataset.spec, seed, trainMember);
     try {
       // Threshold for F1 chosen on validation (binary), then every split evaluated at 0.5 and at it.
@@ -189,16 +206,26 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
       evaluations.train = evaluateSamples(model, dataset, parts.train, toEvalBatch, threshold).grouped;
       evaluations.val = groupedMetrics(dataset, parts.val, valPred, threshold);
       let test: SeedRun['test'];
+      let testPred: Predictions | undefined;
       if (parts.test.length > 0) {
         const t = evaluateSamples(model, dataset, parts.test, toEvalBatch, threshold);
         evaluations.test = t.grouped;
+        testPred = t.predictions;
         test = { probs: t.predictions.probs, labels: labelsOf(dataset.spec.task, parts.test) };
       }
       if (external) evaluations.external = evaluateSamples(model, external, external.samples, toEvalBatch, threshold).grouped;
       perSeed.push(seedResultFromEvaluations(evaluations));
+      if (extreme) {
+        const part = (samples: Sample[], p: Predictions) =>
+          presenceMetrics(evalTask, p.probs, labelsOf(dataset.spec.task, samples), samples.map((s) => hasModality(s, extreme.modality)), threshold);
+        extremeSeeds.push({ val: part(parts.val, valPred), ...(testPred ? { test: part(parts.test, testPred) } : {}) });
+      }
+      longTailSeeds.push(longTailOfSeed(evaluations, headTailGroups(parts.train.map((s) => groupName(dataset.spec, groupIdOf(dataset.spec, s))), cfg.evaluation.tailThreshold)));
       const usageSet = parts.test.length > 0 ? parts.test : parts.val;
       const usage = expertUsage(model, dataset.spec.modalities.map((m) => m.name), usageSet, toBatch);
-      runs.push({ seed, members, evaluations, threshold, test, usage });
+      analyses.afterTraining(seed, model, usageSet, toEvalBatch);
+      const retrieval = retrieverUsage(model, usageSet, toEvalBatch, { splits: { train: parts.train, val: parts.val, test: parts.test } });
+      runs.push({ seed, members, evaluations, threshold, test, usage, retrieval });
       if (counters.truncatedTimesteps + counters.clippedValues > 0) {
         log(
           `seed ${seed}: batching (train, val, test${external ? ', external' : ''} once each) truncated ${counters.truncatedTimesteps} time steps (${counters.truncatedObservations} observations) beyond train.maxTimesteps=${cfg.train.maxTimesteps}; clipped ${counters.clippedValues} values`,
@@ -226,6 +253,8 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
   }
 
   const metrics = aggregateSeeds(perSeed);
+  metrics.longTail = aggregateLongTail(longTailSeeds);
+  if (extreme) metrics.extreme = aggregatePresence(extreme.modality, extreme.fraction, extremeSeeds);
   writeFileAtomic(join(outDir, 'metrics.json'), metricsJsonString(metrics));
   const wallSeconds = (Date.now() - started) / 1000;
   const manifest = newManifest({
@@ -233,13 +262,14 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
     seeds,
     splitSeed: perSeedSplits ? 'per-seed' : fixed!.split.seed,
     dataHashes: { ...(dataset.hashes ?? {}), ...(external?.hashes ?? {}) },
-    engine: { backend, threads: cfg.engine.threads },
+    engine: { backend, threads: engineThreads() },
   });
   manifest.wallSeconds = wallSeconds;
   if (run.resumed) manifest.resumed = true;
   writeFileAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
-  await writeRunReport(outDir, { cfg, dataset, external, metrics, runs, wallSeconds });
+  const analysisSection = await analyses.write(outDir);
+  await writeRunReport(outDir, { cfg, dataset, external, metrics, runs, wallSeconds, analysisSection });
   return { metrics, seeds: runs, outDir, wallSeconds };
 }
 
@@ -259,6 +289,12 @@ function trainSeedModel(
   trainMember: (model: FusionModel, memberSeed: number, label: string) => TrainResult,
 ): { model: FusionModel; members: TrainResult[] } {
   const M = cfg.train.ensemble;
+  if (M > 1 && cfg.model.type === 'moe-retriever') {
+    throw new FlexiModalError('train.ensemble > 1 is not supported for moe-retriever models (each member needs its own retrieval bank)', {
+      where: 'config key train.ensemble',
+      hint: 'set train.ensemble to 1',
+    });
+  }
   if (M === 1) {
     const model = buildModel(cfg.model, spec, seed);
     try {

@@ -6,10 +6,12 @@ import type { Dataset } from '../data/schema.js';
 import { dropModalitiesAtRandom } from '../data/missingness.js';
 import type { RunConfig } from '../config/schema.js';
 import { FlexiModalError } from '../errors.js';
+import { applyExtremeMissingness } from './extremeProtocol.js';
 
 /** The dataset with the protocol applied (the input is not modified). */
 export function applyMissingness(dataset: Dataset, protocol: RunConfig['missingness'], log: (l: string) => void): Dataset {
   if (!protocol) return dataset;
+  if (protocol.protocol === 'extreme') return applyExtremeMissingness(dataset, protocol, log);
   if (protocol.modalities) {
     for (const m of protocol.modalities) {
       if (!dataset.spec.modalities.some((s) => s.name === m)) {
@@ -25,7 +27,7 @@ export function applyMissingness(dataset: Dataset, protocol: RunConfig['missingn
   for (const [m, n] of Object.entries(r.dropped)) report.counts[`modality dropped by protocol: ${m}`] = n;
   const kept = Object.entries(r.keptToAvoidEmpty).filter(([, n]) => n > 0);
   report.notes.push(
-    `missingness protocol random-drop p=${protocol.p} seed=${protocol.seed} over [${(protocol.modalities ?? dataset.spec.modalities.map((m) => m.name)).join(', ')}]: ` +
+    `missingness protocol random-drop p=${typeof protocol.p === 'number' ? protocol.p : JSON.stringify(protocol.p)} seed=${protocol.seed} over [${(protocol.modalities ?? dataset.spec.modalities.map((m) => m.name)).join(', ')}]: ` +
       `${r.samplesAffected} samples lost ≥ 1 modality` +
       (kept.length ? `; drops undone to keep one modality: ${kept.map(([m, n]) => `${m} ${n}`).join(', ')}` : ''),
   );

@@ -16,6 +16,9 @@ import { rocCurvePlot } from '../eval/plots/rocCurve.js';
 import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import type { SeedRun } from './experiment.js';
 import { expertUsageHeatmap, expertUsageMarkdown } from '../analysis/expertUsage.js';
+import type { ReportSection } from '../analysis/remindAnalyses.js';
+import { extremeSection, groupWeightsSection, longTailSection } from './regimeReport.js';
+import { retrieverUsageHeatmaps, retrieverUsageMarkdown } from '../analysis/retrieverUsage.js';
 
 export interface RunReportInput {
   cfg: RunConfig;
@@ -24,6 +27,8 @@ export interface RunReportInput {
   metrics: MetricsJson;
   runs: SeedRun[];
   wallSeconds: number;
+  /** REMIND analyses (plots already written into plots/), appended before the data report. */
+  analysisSection?: ReportSection | null;
 }
 
 /** Write summary.md and plots/*.svg into `outDir`; returns the Markdown. */
@@ -81,6 +86,17 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     }
   }
 
+  if (r.analysisSection) plots.push(...r.analysisSection.plots);
+  const retrieval = r.runs.find((x) => x.retrieval);
+  if (retrieval?.retrieval) {
+    for (const [file, svg] of await retrieverUsageHeatmaps(retrieval.retrieval)) {
+      writeFileAtomic(join(plotsDir, file), svg);
+      plots.push(file);
+    }
+  }
+  const regimeSections = [longTailSection(r.metrics), extremeSection(r.metrics), await groupWeightsSection(outDir, plotsDir, r.cfg, r.runs)];
+  plots.push(...regimeSections.flatMap((x) => x.plots));
+
   const lines: string[] = [];
   lines.push(`# Run ${r.cfg.name}`, '');
   const sp = r.cfg.split;
@@ -126,6 +142,11 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
     lines.push("Gate-weighted share of each modality among each expert's top-k assignments (FuseMoE Fig. 3c); load = the expert's share of all gate weight.", '');
     lines.push(expertUsageMarkdown(usage), '');
   }
+  if (r.analysisSection) lines.push(r.analysisSection.markdown, '');
+  if (retrieval?.retrieval) {
+    lines.push(`## MoE-Retriever routing (seed ${retrieval.seed}, ${r.runs[0]!.test ? 'test' : 'validation'} split)`, '', retrieverUsageMarkdown(retrieval.retrieval), '');
+  }
+  for (const section of regimeSections) lines.push(...section.lines);
   lines.push('## Data', '', '```', formatReport(r.dataset.report, 'text'), '```', '');
   if (r.external) lines.push('### External data', '', '```', formatReport(r.external.report, 'text'), '```', '');
   const md = lines.join('\n');

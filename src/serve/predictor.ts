@@ -73,8 +73,15 @@ export class Predictor {
     );
     if (!parsed.length) return [];
     const batch = makeBatch(this.meta.spec, parsed, this.meta.normalizer, { maxTimesteps: this.meta.maxTimesteps });
-    const probs = tf.tidy(() => logitsToProbs(this.meta.spec.task, this.model.forward(batch, { training: false }).logits).arraySync());
-    const explanations = opts.explain && this.model.explain ? this.model.explain(batch) : undefined;
+    let explanations: SampleExplanation[] | undefined;
+    const probs = tf.tidy(() => {
+      // With explanations: one pass when the model can (FuseMoE), else forward + explain.
+      const oneGo = opts.explain && this.model.forwardExplained ? this.model.forwardExplained(batch) : undefined;
+      explanations = oneGo?.explanations;
+      const logits = oneGo?.logits ?? this.model.forward(batch, { training: false }).logits; // [B, C]
+      return logitsToProbs(this.meta.spec.task, logits).arraySync();
+    });
+    if (opts.explain && explanations === undefined && this.model.explain) explanations = this.model.explain(batch);
     return parsed.map((s, i) => ({ id: s.id, ...probabilityRecord(this.meta, probs[i]!), explanation: explanations?.[i] }));
   }
 

@@ -97,3 +97,62 @@ export function olsSlope(x: number[], y: number[]): { slope: number; intercept: 
   const slopeStderr = m > 2 ? Math.sqrt(rss / (m - 2) / sxx) : NaN;
   return { slope, intercept, slopeStderr, r2: syy > 0 ? 1 - rss / syy : 1 };
 }
+
+/**
+ * Eigen-decomposition of a symmetric matrix A (n×n, row-major) by cyclic Jacobi rotations.
+ * Returns the eigenvalues in increasing order and the eigenvectors as the columns of V (row-major,
+ * V[i·n + m] = component i of eigenvector m). Absolute accuracy ≈ machine ε · ‖A‖, which resolves
+ * eigenvalues many orders below the largest one (unlike a characteristic-polynomial approach).
+ */
+export function symmetricEigen(A: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
+  const a = A.slice();
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    let diag = 0;
+    for (let i = 0; i < n; i++) {
+      diag += a[i * n + i]! ** 2;
+      for (let j = i + 1; j < n; j++) off += a[i * n + j]! ** 2;
+    }
+    if (off <= 1e-32 * diag || off === 0) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q]!;
+        if (apq === 0) continue;
+        const app = a[p * n + p]!;
+        const aqq = a[q * n + q]!;
+        const theta = (aqq - app) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p]!;
+          const akq = a[k * n + q]!;
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p * n + k]!;
+          const aqk = a[q * n + k]!;
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k * n + p]!;
+          const vkq = v[k * n + q]!;
+          v[k * n + p] = c * vkp - s * vkq;
+          v[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => a[x * n + x]! - a[y * n + y]!);
+  const values = new Float64Array(n);
+  const vectors = new Float64Array(n * n);
+  order.forEach((src, m) => {
+    values[m] = a[src * n + src]!;
+    for (let i = 0; i < n; i++) vectors[i * n + m] = v[i * n + src]!;
+  });
+  return { values, vectors };
+}

@@ -17,8 +17,13 @@ import { canonicalizeMlogit, cloneMlogitParams, type MlogitData, type MlogitMoeP
 
 /** EM options. */
 export interface MlogitEmOptions {
-  /** Stop when |ℓₜ − ℓₜ₋₁| / |ℓₜ₋₁| < tol (seed 002: 1e-6). */
+  /** Stop when |ℓₜ − ℓₜ₋₁| / |ℓₜ₋₁| < tol (seed 002: 1e-6), or |ℓₜ − ℓₜ₋₁| < tol with `stopRule: 'absolute'`. */
   tol?: number;
+  /**
+   * 'relative' (default, the paper's rule): |ℓₜ − ℓₜ₋₁| ≤ tol·|ℓₜ₋₁|, a threshold that grows with n.
+   * 'absolute': |ℓₜ − ℓₜ₋₁| ≤ tol, the same threshold at every n.
+   */
+  stopRule?: 'relative' | 'absolute';
   /** At most this many EM iterations (seed 002: 2000). */
   maxIter?: number;
   /**
@@ -357,8 +362,9 @@ export function fitMlogitEm(data: MlogitData, init: MlogitMoeParams, opts: Mlogi
   const trace: number[] | undefined = opts.trace ? [ll] : undefined;
   let converged = false;
   let evals = 0;
+  const absolute = opts.stopRule === 'absolute';
   const done = (llPrev: number, llNew: number): boolean =>
-    !opts.fixedIterations && Math.abs(llNew - llPrev) <= tol * Math.abs(llPrev);
+    !opts.fixedIterations && Math.abs(llNew - llPrev) <= tol * (absolute ? 1 : Math.abs(llPrev));
   if (opts.accelerate !== 'squarem') {
     let next = emMap(Bg, Be);
     for (evals = 1; evals <= maxIter; evals++) {

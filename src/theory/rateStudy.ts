@@ -16,7 +16,14 @@ import { runUnit, type StudyConfig, type UnitResult } from './rateUnit.js';
 export interface SizeSummary {
   n: number;
   meanLoss: number;
+  /** Median of the units' losses (robust to the few runaway fits that can dominate the mean). */
+  medianLoss: number;
   sdLoss: number;
+  /** Mean and median E_X total-variation distance fitted vs true law (NaN when the units do not report it). */
+  meanTv: number;
+  medianTv: number;
+  /** Bounded MLE: fits that end with a parameter on the bound (absent for EM). */
+  onBoundCount?: number;
   meanIterations: number;
   convergedFraction: number;
   /** Seconds of compute summed over the units of this size. */
@@ -26,14 +33,28 @@ export interface SizeSummary {
   units: UnitResult[];
 }
 
+/** OLS of log(y) on log n. */
+export interface LogLogFit {
+  slope: number;
+  slopeStderr: number;
+  intercept: number;
+  r2: number;
+}
+
 /** Result of a study (`result.json`). */
 export interface StudyResult {
+  /** Slope of log mean loss on log n (the paper's statistic; = slopes.mean.slope). */
   slope: number;
   slopeStderr: number;
   intercept: number;
   r2: number;
   sizes: number[];
   meanLoss: number[];
+  medianLoss: number[];
+  meanTv: number[];
+  medianTv: number[];
+  /** Log-log fits of the mean and median loss and of the mean and median E_X TV distance on n. */
+  slopes: { mean: LogLogFit; median: LogLogFit; tvMean: LogLogFit; tvMedian: LogLogFit };
   config: StudyConfig & { sizes: number[]; reps: number };
   perSize: Omit<SizeSummary, 'units'>[];
   wallSeconds: number;
@@ -87,14 +108,27 @@ function configKey(cfg: StudyConfig): string {
   return JSON.stringify(sorted);
 }
 
+/** Median of a non-empty list (mean of the two middle values for an even count). */
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const h = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
 function summarize(n: number, units: UnitResult[]): SizeSummary {
   const losses = units.map((u) => u.loss);
   const mean = losses.reduce((a, b) => a + b, 0) / losses.length;
   const sd = Math.sqrt(losses.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, losses.length - 1));
+  const tvs = units.map((u) => u.tv ?? NaN);
   return {
     n,
     meanLoss: mean,
+    medianLoss: median(losses),
     sdLoss: sd,
+    meanTv: tvs.reduce((a, b) => a + b, 0) / tvs.length,
+    medianTv: median(tvs),
+    ...(units.some((u) => u.onBound !== undefined) ? { onBoundCount: units.filter((u) => u.onBound).length } : {}),
     meanIterations: units.reduce((a, u) => a + u.iterations, 0) / units.length,
     convergedFraction: units.filter((u) => u.converged).length / units.length,
     cpuSeconds: units.reduce((a, u) => a + u.ms, 0) / 1000,
@@ -166,10 +200,9 @@ export async function runRateStudy(cfg: StudyConfig, opts: StudyOptions): Promis
     await runPool(cfg, tasks, opts.workers, onResult);
   }
   const summaries = sizes.map((n) => summarize(n, [...bySize.get(n)!].sort((a, b) => a.rep - b.rep)));
-  const fit = olsSlope(
-    summaries.map((s) => Math.log(s.n)),
-    summaries.map((s) => Math.log(s.meanLoss)),
-  );
+  const logN = summaries.map((s) => Math.log(s.n));
+  const fitOf = (ys: number[]): LogLogFit => olsSlope(logN, ys.map((y) => Math.log(y)));
+  const fit = fitOf(summaries.map((s) => s.meanLoss));
   return {
     slope: fit.slope,
     slopeStderr: fit.slopeStderr,
@@ -177,6 +210,15 @@ export async function runRateStudy(cfg: StudyConfig, opts: StudyOptions): Promis
     r2: fit.r2,
     sizes: summaries.map((s) => s.n),
     meanLoss: summaries.map((s) => s.meanLoss),
+    medianLoss: summaries.map((s) => s.medianLoss),
+    meanTv: summaries.map((s) => s.meanTv),
+    medianTv: summaries.map((s) => s.medianTv),
+    slopes: {
+      mean: fit,
+      median: fitOf(summaries.map((s) => s.medianLoss)),
+      tvMean: fitOf(summaries.map((s) => s.meanTv)),
+      tvMedian: fitOf(summaries.map((s) => s.medianTv)),
+    },
     config: { ...cfg, sizes, reps },
     perSize: summaries.map(({ units: _u, ...rest }) => rest),
     wallSeconds: (performance.now() - t0) / 1000,
@@ -237,12 +279,38 @@ function runPool(cfg: StudyConfig, tasks: { n: number; rep: number }[], workers:
 
 /** A plain-text table of a study result. */
 export function formatStudyTable(res: StudyResult, lossName = 'D2'): string {
-  const lines = [`${'n'.padStart(8)}  ${('mean ' + lossName).padStart(12)}  ${'sd'.padStart(10)}  ${'EM iters'.padStart(9)}  ${'conv'.padStart(5)}  ${'cpu s'.padStart(7)}`];
+  const hasTv = res.perSize.some((s) => Number.isFinite(s.meanTv));
+  const hasBound = res.perSize.some((s) => s.onBoundCount !== undefined);
+  const reps = res.config.reps;
+  const head = [
+    'n'.padStart(8),
+    ('mean ' + lossName).padStart(12),
+    ('median ' + lossName).padStart(12),
+    'sd'.padStart(10),
+    ...(hasTv ? ['mean TV'.padStart(10), 'median TV'.padStart(10)] : []),
+    'iters'.padStart(7),
+    'conv'.padStart(5),
+    ...(hasBound ? ['on bound'.padStart(9)] : []),
+    'cpu s'.padStart(7),
+  ];
+  const lines = [head.join('  ')];
   for (const s of res.perSize) {
-    lines.push(
-      `${String(s.n).padStart(8)}  ${s.meanLoss.toPrecision(5).padStart(12)}  ${s.sdLoss.toPrecision(4).padStart(10)}  ${s.meanIterations.toFixed(1).padStart(9)}  ${s.convergedFraction.toFixed(2).padStart(5)}  ${s.cpuSeconds.toFixed(1).padStart(7)}`,
-    );
+    const row = [
+      String(s.n).padStart(8),
+      s.meanLoss.toPrecision(5).padStart(12),
+      s.medianLoss.toPrecision(5).padStart(12),
+      s.sdLoss.toPrecision(4).padStart(10),
+      ...(hasTv ? [s.meanTv.toPrecision(4).padStart(10), s.medianTv.toPrecision(4).padStart(10)] : []),
+      s.meanIterations.toFixed(1).padStart(7),
+      s.convergedFraction.toFixed(2).padStart(5),
+      ...(hasBound ? [`${s.onBoundCount ?? 0}/${reps}`.padStart(9)] : []),
+      s.cpuSeconds.toFixed(1).padStart(7),
+    ];
+    lines.push(row.join('  '));
   }
-  lines.push(`slope of log mean ${lossName} on log n: ${res.slope.toFixed(4)} ± ${res.slopeStderr.toFixed(4)} (R² ${res.r2.toFixed(3)}); wall ${res.wallSeconds.toFixed(1)} s on ${res.workers} worker(s)`);
+  const fmt = (f: LogLogFit): string => `${f.slope.toFixed(4)} ± ${f.slopeStderr.toFixed(4)} (R² ${f.r2.toFixed(3)})`;
+  lines.push(`slope of log mean ${lossName} on log n: ${fmt(res.slopes.mean)}; wall ${res.wallSeconds.toFixed(1)} s on ${res.workers} worker(s)`);
+  lines.push(`slope of log median ${lossName} on log n: ${fmt(res.slopes.median)}`);
+  if (hasTv) lines.push(`slope of log mean E_X TV on log n: ${fmt(res.slopes.tvMean)}; of the median: ${fmt(res.slopes.tvMedian)}`);
   return lines.join('\n');
 }

@@ -6,6 +6,8 @@
 import { Rng } from '../engine/rng.js';
 import { parseGateTransform } from './gateTransform.js';
 import { fitMlogitEm, initFromTruth, initRandom } from './mlogitEm.js';
+import { fitMlogitBoundedMle } from './boundedMle.js';
+import { mlogitExpectedTv } from './fisher.js';
 import { sampleMlogitMoe } from './mlogitMoe.js';
 import { regimeTruth } from './regimes.js';
 import { unitSeed } from './seeds.js';
@@ -43,6 +45,18 @@ export interface MlogitStudyConfig {
   accelerate: 'none' | 'squarem';
   /** Order r of the Voronoi loss D_r. */
   r: number;
+  /**
+   * EM stopping protocol (absent = 'relative', the paper's |Δℓ| ≤ tol·|ℓ|): 'absolute' stops on
+   * |Δℓ| ≤ tol; 'budget' runs exactly maxIter EM iterations with no stopping rule.
+   */
+  stop?: 'absolute' | 'budget';
+  /**
+   * Bounded MLE instead of EM (absent = EM): projected Fisher scoring on |θⱼ| ≤ bound
+   * (boundedMle.ts), from the same initialisation, at most maxIter iterations.
+   */
+  bound?: number;
+  /** Relative ℓ-gain stopping tolerance of the bounded MLE (absent = 1e-9). */
+  mleTol?: number;
 }
 
 /** Any study configuration. */
@@ -61,6 +75,10 @@ export interface UnitResult {
   converged: boolean;
   logLik: number;
   ms: number;
+  /** E_X total-variation distance between the fitted and the true conditional law (multinomial-logistic study). */
+  tv?: number;
+  /** Bounded MLE: whether the fit ends with some parameter on the bound. */
+  onBound?: boolean;
 }
 
 /** Run one (n, rep) unit of a multinomial-logistic study. */
@@ -71,10 +89,32 @@ export function runMlogitUnit(cfg: MlogitStudyConfig, n: number, rep: number): U
   const rng = new Rng(unitSeed(cfg.seed, n, rep));
   const data = sampleMlogitMoe(truth, n, rng);
   const init = cfg.init === 'truth' ? initFromTruth(truth, cfg.k, rng, cfg.initSd * n ** (cfg.initSdExponent ?? 0), { beta0: cfg.initBeta0 ?? 'split', groups: cfg.initGroups ?? 'random' }) : initRandom(truth, cfg.k, rng, 1);
-  const res = fitMlogitEm(data, init, { tol: cfg.tol, maxIter: cfg.maxIter, newtonSteps: cfg.newtonSteps, accelerate: cfg.accelerate });
+  const res =
+    cfg.bound !== undefined
+      ? fitMlogitBoundedMle(data, init, { bound: cfg.bound, maxIter: cfg.maxIter, tol: cfg.mleTol ?? 1e-9 })
+      : fitMlogitEm(data, init, {
+          tol: cfg.tol,
+          maxIter: cfg.maxIter,
+          newtonSteps: cfg.newtonSteps,
+          accelerate: cfg.accelerate,
+          stopRule: cfg.stop === 'absolute' ? 'absolute' : 'relative',
+          fixedIterations: cfg.stop === 'budget',
+        });
   const v = voronoiLossDetailed(res.params, truth, cfg.r, { gauge: cfg.gauge ?? 'reference-cell' });
   const loss = v.loss;
-  return { n, rep, loss, extra: { ...v.parts }, fit: mlogitAtoms(res.params), iterations: res.iterations, converged: res.converged, logLik: res.logLik, ms: performance.now() - t0 };
+  return {
+    n,
+    rep,
+    loss,
+    extra: { ...v.parts },
+    fit: mlogitAtoms(res.params),
+    iterations: res.iterations,
+    converged: res.converged,
+    logLik: res.logLik,
+    ms: performance.now() - t0,
+    tv: mlogitExpectedTv(res.params, truth),
+    ...('onBoundCount' in res ? { onBound: res.onBoundCount > 0 } : {}),
+  };
 }
 
 /** Run one unit of any study. */

@@ -5,7 +5,7 @@
  */
 import { FlexiModalError } from '../errors.js';
 import type { GateTransform } from './gateTransform.js';
-import { mlogitParamsFromAtoms, type MlogitMoeParams } from './mlogitMoe.js';
+import { canonicalizeMlogit, mlogitAtoms, mlogitParamsFromAtoms, type MlogitMoeParams } from './mlogitMoe.js';
 
 /** The true mixing measure of Regime 1 or 2 with the given gate transform (eq. 43 / eq. 44). */
 export function regimeTruth(regime: 1 | 2, gate: GateTransform): MlogitMoeParams {
@@ -21,4 +21,21 @@ export function regimeTruth(regime: 1 | 2, gate: GateTransform): MlogitMoeParams
     ],
     gate,
   );
+}
+
+/**
+ * The truth written with k ≥ k* atoms: true atom `atom` (0-based) is split into k − k* + 1 copies
+ * with equal gate mass (β₀ − log m each), the other atoms unchanged, and the result moved to the
+ * gauge. Same conditional law; at such a point the Fisher information is singular (the copies
+ * can trade mass and move apart without changing the law to first order).
+ */
+export function overSpecifiedTruth(truth: MlogitMoeParams, k: number, atom = 0): MlogitMoeParams {
+  const atoms = mlogitAtoms(truth);
+  if (!(Number.isInteger(k) && k >= atoms.length) || !(atom >= 0 && atom < atoms.length)) {
+    throw new FlexiModalError(`cannot write a ${atoms.length}-atom truth with k = ${k} (split atom ${atom + 1})`, { where: '--k', hint: `use --k ≥ ${atoms.length}` });
+  }
+  const m = k - atoms.length + 1;
+  const src = atoms[atom]!;
+  const copies = Array.from({ length: m }, () => ({ ...src, beta0: src.beta0 - Math.log(m) }));
+  return canonicalizeMlogit(mlogitParamsFromAtoms([...atoms.slice(0, atom), ...copies, ...atoms.slice(atom + 1)], truth.gate));
 }

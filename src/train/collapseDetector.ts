@@ -8,6 +8,11 @@
  *
  * Experts are found by the variable naming convention `<prefix>.expert<i>.<param>` (see
  * src/train/callbacks.ts); each prefix is one MoE layer.
+ *
+ * For a small MoE of the seed-002 family the identifiability view is `theory.mlogitFisherDiagnostics`
+ * (Fisher spectrum, asymptotic standard errors, src/theory/fisher.ts; docs/THEORY.md §6). Note that
+ * it measures the sigmoid gate as *worse* identified than the standard one at the seed-002 truths
+ * with X ~ U[0, 1] (docs/THEORY.md §5b), so the suggested gate change is a hypothesis to check.
  */
 import type { tf } from '../engine/tf.js';
 import type { EpochEndInfo, TrainerCallback } from './callbacks.js';

@@ -55,6 +55,10 @@ export class ProgressReporter {
       this.log(`${this.label} epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}${aux} | ${valText} | lr ${r.lr.toExponential(2)} | ${r.seconds.toFixed(1)}s`);
     }
     if (this.enabled && aux) this.log(`  aux:${aux}`);
+    if (r.groupWeights) {
+      const w = Object.entries(r.groupWeights).sort((a, b) => b[1] - a[1]);
+      this.log(`  group weights: ${w.map(([g, x]) => `${g} ${x.toFixed(4)}`).join(', ')}`);
+    }
     if (r.augmented) {
       this.log(`  augmentation removed ${r.augmented.observationsDropped} observations and ${r.augmented.modalitiesDropped} modalities from training samples`);
     }

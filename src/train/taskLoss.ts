@@ -33,6 +33,15 @@ export function taskLoss(
   sampleWeights?: tf.Tensor1D,
 ): tf.Scalar {
   return tf.tidy(() => {
+    const perSample = perSampleTaskLoss(task, logits, labels, opts); // [B]
+    if (sampleWeights) return tf.mean(tf.mul(perSample, sampleWeights)) as tf.Scalar;
+    return tf.mean(perSample) as tf.Scalar;
+  });
+}
+
+/** The task loss of each sample, [B] (same definitions as `taskLoss`, before the batch mean). */
+export function perSampleTaskLoss(task: TaskSpec, logits: tf.Tensor2D, labels: Float32Array, opts: TaskLossOptions): tf.Tensor1D {
+  return tf.tidy(() => {
     const [B, C] = logits.shape;
     let perSample: tf.Tensor1D; // [B]
     if (task.kind === 'multiclass') {
@@ -59,8 +68,7 @@ export function taskLoss(
       if (opts.posWeight !== 1) pos = tf.mul(pos, opts.posWeight);
       perSample = tf.neg(tf.mean(tf.add(pos, neg), 1)) as tf.Tensor1D;
     }
-    if (sampleWeights) return tf.mean(tf.mul(perSample, sampleWeights)) as tf.Scalar;
-    return tf.mean(perSample) as tf.Scalar;
+    return perSample;
   });
 }
 

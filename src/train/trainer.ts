@@ -18,6 +18,8 @@ import { ProgressReporter } from './progress.js';
 import { WeightAverage } from './ema.js';
 import { augmentEnabled, augmentSamples, type AugmentConfig, type AugmentCounts } from './augment.js';
 import { rngFor } from '../engine/seed.js';
+import type { GroupWeighting } from './groupWeighting.js';
+import { activeVariables } from './freeze.js';
 import type { TrainingCheckpoint, TrainingObjects } from './checkpoint.js';
 
 export interface TrainerConfig {
@@ -40,6 +42,8 @@ export interface TrainerConfig {
   ema?: number | null;
   /** Training-time observation / modality dropout (see augment.ts); absent or zeros = off. */
   augment?: AugmentConfig;
+  /** Two-stage training (REMIND §3): encoder variables (`enc.*`) are frozen after this many epochs; null = never. */
+  freezeEncodersAfter?: number | null;
 }
 
 export interface EpochRecord {
@@ -52,6 +56,8 @@ export interface EpochRecord {
   seconds: number;
   /** What training-time augmentation removed this epoch (absent when it is off). */
   augmented?: AugmentCounts;
+  /** Group weights at the end of the epoch, by group name (train.groupWeighting; absent when off). */
+  groupWeights?: Record<string, number>;
 }
 
 export interface TrainResult {
@@ -78,6 +84,10 @@ export interface TrainerInputs {
   log?: (line: string) => void;
   /** Label for the progress bar (e.g. "seed 1"). */
   label?: string;
+  /** Loss weighting by modality-combination group (group DRO, reweigh); absent = plain mean loss. */
+  groupWeighting?: GroupWeighting | null;
+  /** Only variables whose name passes are trained (e.g. fine-tuning chosen parts); default all. */
+  trainable?: (name: string) => boolean;
   /** Saves the complete training state after every epoch and restores it on resume (checkpoint.ts). */
   checkpoint?: TrainingCheckpoint;
 }
@@ -98,9 +108,17 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
   const stepsPerEpoch = Math.ceil(microPerEpoch / cfg.accumulateSteps);
   const totalSteps = stepsPerEpoch * cfg.epochs;
   const ema = cfg.ema ? new WeightAverage(variables, cfg.ema) : null;
+  const weighting = inputs.groupWeighting ?? null;
   const progress = new ProgressReporter(inputs.progress ?? 'auto', inputs.label ?? 'train', log);
   const started = Date.now();
-  const objects: TrainingObjects = { model, variables, optimizer, ema, rngs: { shuffle: rng, ...(augment ? { augment: augment.rng } : {}) } };
+  const objects: TrainingObjects = {
+    model,
+    variables,
+    optimizer,
+    ema,
+    rngs: { shuffle: rng, ...(augment ? { augment: augment.rng } : {}) },
+    stateful: weighting ? { groupWeighting: weighting } : {},
+  };
   const resumed = inputs.checkpoint?.restore(objects) ?? null;
   if (resumed) log(`${inputs.label ?? 'train'}: resumed from the checkpoint of epoch ${resumed.epoch}${resumed.finished ? ' (training had ended)' : ''}`);
 
@@ -114,6 +132,8 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
 
   for (let epoch = (resumed?.epoch ?? 0) + 1; epoch <= cfg.epochs && !resumed?.finished; epoch++) {
     const epochStart = Date.now();
+    const active = activeVariables(variables, epoch, cfg.freezeEncodersAfter, inputs.trainable);
+    if (cfg.freezeEncodersAfter != null && epoch === cfg.freezeEncodersAfter + 1) log(`two-stage training: encoders frozen from epoch ${epoch} (${variables.length - active.length} variables fixed)`);
     const order = rng.shuffle(trainSet.map((_, i) => i));
     let lossSum = 0;
     let lossCount = 0;
@@ -134,11 +154,11 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
         const stepSeed = rng.seed();
         const { value, grads } = tf.variableGrads(() => {
           const out = model.forward(batch, { training: true, seed: stepSeed });
-          let loss = taskLoss(task, out.logits, batch.labels, cfg.loss);
+          let loss = weighting ? weighting.loss(task, out.logits, batch.labels, batch.groupIds, cfg.loss) : taskLoss(task, out.logits, batch.labels, cfg.loss);
           for (const [k, t] of Object.entries(out.auxTerms ?? {})) auxValues[k] = t.dataSync()[0]!;
           if (out.auxLoss) loss = tf.add(loss, out.auxLoss) as tf.Scalar;
           return loss;
-        }, variables);
+        }, active);
         const lossValue = value.dataSync()[0]!;
         value.dispose();
         if (!Number.isFinite(lossValue)) {
@@ -173,6 +193,7 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
       for (const g of Object.values(accumulated)) g.dispose();
       optimizer.apply(variables, clipped, lr);
       for (const g of Object.values(clipped)) g.dispose();
+      weighting?.afterStep();
       ema?.update();
     }
 
@@ -181,7 +202,7 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
     const valMetrics = scoreValidation(valPred, val);
     const trainLoss = lossSum / Math.max(1, lossCount);
     const aux = Object.fromEntries(Object.entries(auxSum).map(([k, v]) => [k, v / Math.max(1, lossCount)]));
-    const record: EpochRecord = { epoch, trainLoss, aux, val: valMetrics, lr, seconds: (Date.now() - epochStart) / 1000, ...(augment ? { augmented } : {}) };
+    const record: EpochRecord = { epoch, trainLoss, aux, val: valMetrics, lr, seconds: (Date.now() - epochStart) / 1000, ...(augment ? { augmented } : {}), ...(weighting ? { groupWeights: weighting.snapshot() } : {}) };
     history.push(record);
     progress.endEpoch(record, cfg.monitor);
 

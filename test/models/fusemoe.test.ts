@@ -88,3 +88,22 @@ test('inference is deterministic and explanations are normalised shares', () => 
     model.dispose();
   }
 });
+
+test('FuseMoE forwardExplained: the same logits as forward and the same explanations as explain, in one pass; no aux losses at inference', () => {
+  for (const router of ['joint', 'per-modality', 'disjoint'] as const) {
+    const model = fusemoe({ router, gating: 'softmax' });
+    try {
+      const before = tf.memory().numTensors;
+      const { logits, explanations } = model.forwardExplained!(batch);
+      const out = model.forward(batch, { training: false });
+      assert.deepEqual(Array.from(logits.dataSync()), Array.from(out.logits.dataSync()), `${router}: logits`);
+      assert.deepEqual(explanations, model.explain!(batch), `${router}: explanations`);
+      assert.equal(explanations.length, 12);
+      assert.equal(out.auxLoss, undefined, 'inference forward skips the router losses');
+      tf.dispose([logits, out.logits]);
+      assert.equal(tf.memory().numTensors, before, `${router}: no tensors leaked`);
+    } finally {
+      model.dispose();
+    }
+  }
+});

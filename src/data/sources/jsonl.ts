@@ -163,6 +163,7 @@ const sampleLineSchema = z
   .object({
     id: z.string().min(1),
     label: z.union([z.number(), z.string(), z.array(z.number())]).optional(),
+    subject: z.string().min(1).optional(),
     modalities: z.record(z.string(), z.unknown()),
   })
   .strict();
@@ -252,7 +253,9 @@ export function sampleFromJson(spec: DatasetSpec, raw: unknown, where: string, r
     else report?.count('empty modality treated as missing', 1, m.name);
   }
   const label = parseLabel(spec, o.label, where, requireLabels);
-  return { id: o.id, modalities, label, source: where };
+  const sample: Sample = { id: o.id, modalities, label, source: where };
+  if (o.subject !== undefined) sample.subject = o.subject;
+  return sample;
 }
 
 function parseLabel(spec: DatasetSpec, y: unknown, where: string, required: boolean): number | number[] {
@@ -297,6 +300,7 @@ export function sampleToJson(spec: DatasetSpec, s: Sample): Record<string, unkno
     }
   }
   const out: Record<string, unknown> = { id: s.id };
+  if (s.subject !== undefined) out['subject'] = s.subject;
   const y = s.label;
   const unlabeled = Array.isArray(y) ? y.some((x) => Number.isNaN(x)) : Number.isNaN(y);
   if (!unlabeled) out['label'] = y;

@@ -41,7 +41,7 @@ export interface LongCsvOptions {
   baseDir?: string;
 }
 
-const NUM_RE = /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
+export const NUM_RE = /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
 
 interface Row {
   fields: string[];
@@ -49,7 +49,7 @@ interface Row {
 }
 
 /** Stream CSV rows with their line numbers; csv-parse errors become FlexiModalErrors with file:line. */
-async function* csvRows(path: string, display: string): AsyncGenerator<Row> {
+export async function* csvRows(path: string, display: string): AsyncGenerator<Row> {
   const input = createReadStream(path);
   await new Promise<void>((res, rej) => {
     input.once('open', () => res());

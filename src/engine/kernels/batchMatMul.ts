@@ -66,18 +66,16 @@ export function nativeMatMul(
   rawMatMul(backend)(aId, shapeBytes([1, m, k]), 3, bId, shapeBytes([1, k, n]), 3, 0, 0, outId);
 }
 
-function batchMatMul(args: {
-  inputs: { a: TensorInfo; b: TensorInfo };
-  backend: WasmBackendLike;
-  attrs: { transposeA: boolean; transposeB: boolean };
-}): TensorInfo {
-  const { inputs, backend, attrs } = args;
-  const { a, b } = inputs;
-  const tA = !!attrs.transposeA;
-  const tB = !!attrs.transposeB;
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') {
-    return callStock('BatchMatMul', backend, inputs as never, attrs);
-  }
+/**
+ * Dimensions of op(A)·op(B) for BatchMatMul: m, k, n, the outer (batch) shapes of A and B and
+ * their broadcast. Throws tfjs's message when the inner dimensions differ.
+ */
+export function matMulDims(
+  a: TensorInfo,
+  b: TensorInfo,
+  tA: boolean,
+  tB: boolean,
+): { m: number; k: number; n: number; outerA: number[]; outerB: number[]; outer: number[] } {
   const ra = a.shape.length;
   const rb = b.shape.length;
   const m = tA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
@@ -92,7 +90,22 @@ function batchMatMul(args: {
   }
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
-  const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+  return { m, k, n, outerA, outerB, outer: tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB) };
+}
+
+function batchMatMul(args: {
+  inputs: { a: TensorInfo; b: TensorInfo };
+  backend: WasmBackendLike;
+  attrs: { transposeA: boolean; transposeB: boolean };
+}): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { a, b } = inputs;
+  const tA = !!attrs.transposeA;
+  const tB = !!attrs.transposeB;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') {
+    return callStock('BatchMatMul', backend, inputs as never, attrs);
+  }
+  const { m, k, n, outerA, outerB, outer } = matMulDims(a, b, tA, tB);
   const batchA = sizeOf(outerA);
   const batchB = sizeOf(outerB);
   const batch = sizeOf(outer);
