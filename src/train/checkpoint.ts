@@ -6,7 +6,8 @@
  *     moments (`adam_m/<name>`, `adam_v/<name>`) and the EMA weights (`ema/<name>`);
  *   - JSON (the file's `__metadata__`): epochs done, whether training has ended, the history,
  *     the early-stopping state (best score and epoch, epochs since the best), the optimizer step
- *     (= the schedule position), the EMA update count, elapsed seconds, and the state of every
+ *     (= the schedule position), the EMA update count, elapsed seconds, the state of other
+ *     training components (the group-DRO weights and pending group losses), and the state of every
  *     random generator: the trainer's (shuffling, per-step seeds), augmentation's, and every
  *     generator inside the model (dropout masks, gating noise), found by walking the model.
  */
@@ -29,6 +30,8 @@ export interface TrainingObjects {
   ema: WeightAverage | null;
   /** The trainer's own generators by a stable name (e.g. shuffle, augment). */
   rngs: Record<string, Rng>;
+  /** Other training state by a stable name (e.g. the group-DRO weights), saved as JSON. */
+  stateful?: Record<string, { getState(): unknown; setState(state: unknown): void }>;
 }
 
 /** The loop's bookkeeping at the end of an epoch. */
@@ -74,6 +77,7 @@ interface CheckpointJson {
   emaUpdates: number | null;
   trainerRngs: Record<string, RngState>;
   modelRngs: Record<string, RngState>;
+  stateful: Record<string, unknown>;
 }
 
 /**
@@ -140,6 +144,7 @@ export class FileCheckpoint implements TrainingCheckpoint {
       emaUpdates: ema ? ema.updates : null,
       trainerRngs: Object.fromEntries(Object.entries(o.rngs).map(([k, r]) => [k, r.getState()])),
       modelRngs: Object.fromEntries([...collectRngs(o.model)].map(([k, r]) => [k, r.getState()])),
+      stateful: Object.fromEntries(Object.entries(o.stateful ?? {}).map(([k, x]) => [k, x.getState()])),
     };
     writeFileAtomic(this.path, encodeSafetensors(tensors, { [META_KEY]: toJson(state) }));
   }
@@ -189,6 +194,10 @@ export class FileCheckpoint implements TrainingCheckpoint {
         const s = state.trainerRngs[name];
         if (!s) throw bad(`no state of the '${name}' generator`);
         rng.setState(s);
+      }
+      for (const [name, x] of Object.entries(o.stateful ?? {})) {
+        if (!(name in (state.stateful ?? {}))) throw bad(`no saved state of '${name}'`);
+        x.setState(state.stateful[name]);
       }
       const modelRngs = collectRngs(o.model);
       if (modelRngs.size !== Object.keys(state.modelRngs).length) throw bad(`${Object.keys(state.modelRngs).length} model generators saved, the model has ${modelRngs.size}`);

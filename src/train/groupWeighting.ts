@@ -43,6 +43,10 @@ export interface GroupWeighting {
   snapshot(): Record<string, number>;
   /** Batch samples whose group was not among the training split's groups. */
   readonly unseenGroupSamples: number;
+  /** Everything that changes during training, as JSON (for checkpoints). */
+  getState(): unknown;
+  /** Continue from a state returned by getState. */
+  setState(state: unknown): void;
 }
 
 /** Per-sample weights for a batch: B·λ_g/n_g (exported for tests). */
@@ -133,6 +137,21 @@ export class GroupDro implements GroupWeighting {
   snapshot(): Record<string, number> {
     return Object.fromEntries([...this.lambda.entries()].map(([k, l]) => [this.nameOf(k), l]));
   }
+
+  getState(): unknown {
+    return { lambda: [...this.lambda], lossSum: [...this.lossSum], lossCount: [...this.lossCount], steps: this.steps, unseenGroupSamples: this.unseenGroupSamples };
+  }
+
+  setState(state: unknown): void {
+    const s = state as { lambda: [number, number][]; lossSum: [number, number][]; lossCount: [number, number][]; steps: number; unseenGroupSamples: number };
+    this.lambda = new Map(s.lambda);
+    this.lossSum.clear();
+    for (const [k, v] of s.lossSum) this.lossSum.set(k, v);
+    this.lossCount.clear();
+    for (const [k, v] of s.lossCount) this.lossCount.set(k, v);
+    this.steps = s.steps;
+    this.unseenGroupSamples = s.unseenGroupSamples;
+  }
 }
 
 /** Static inverse-frequency group weights. */
@@ -163,6 +182,14 @@ export class GroupReweigh implements GroupWeighting {
   }
 
   afterStep(): void {}
+
+  getState(): unknown {
+    return { unseenGroupSamples: this.unseenGroupSamples };
+  }
+
+  setState(state: unknown): void {
+    this.unseenGroupSamples = (state as { unseenGroupSamples: number }).unseenGroupSamples;
+  }
 
   snapshot(): Record<string, number> {
     return Object.fromEntries([...this.weight.entries()].map(([k, w]) => [this.nameOf(k), w]));

@@ -114,7 +114,14 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
   const weighting = inputs.groupWeighting ?? null;
   const progress = new ProgressReporter(inputs.progress ?? 'auto', inputs.label ?? 'train', log);
   const started = Date.now();
-  const objects: TrainingObjects = { model, variables, optimizer, ema, rngs: { shuffle: rng, ...(augment ? { augment: augment.rng } : {}) } };
+  const objects: TrainingObjects = {
+    model,
+    variables,
+    optimizer,
+    ema,
+    rngs: { shuffle: rng, ...(augment ? { augment: augment.rng } : {}) },
+    stateful: weighting ? { groupWeighting: weighting } : {},
+  };
   const resumed = inputs.checkpoint?.restore(objects) ?? null;
   if (resumed) log(`${inputs.label ?? 'train'}: resumed from the checkpoint of epoch ${resumed.epoch}${resumed.finished ? ' (training had ended)' : ''}`);
 

@@ -3,7 +3,7 @@
  * mid-training checkpoint appears, then resumed; its metrics.json must equal (byte for byte) that
  * of an uninterrupted run with the same config and seeds. The config switches on every source of
  * randomness the trainer has: shuffling, dropout, noisy gating, augmentation, EMA, a cosine
- * schedule, and a two-member ensemble over two seeds.
+ * schedule, group-DRO loss weights, and a two-member ensemble over two seeds.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +30,7 @@ const config = {
     encoder: { kind: 'mtand', gamma: 4, dt: 4, heads: 2, embeddingGamma: 2 },
     moe: { numExperts: 3, topK: 2, hidden: 8, noisyGating: true },
   },
-  train: { epochs: 4, batchSize: 16, lr: 0.005, patience: 0, ema: 0.9, ensemble: 2, augment: { dropObservations: 0.1, dropModalities: 0.1 } },
+  train: { epochs: 4, batchSize: 16, lr: 0.005, patience: 0, ema: 0.9, ensemble: 2, augment: { dropObservations: 0.1, dropModalities: 0.1 }, groupWeighting: { type: 'group-dro' } },
 };
 const configPath = join(dir, 'config.json');
 writeFileSync(configPath, JSON.stringify(config));
