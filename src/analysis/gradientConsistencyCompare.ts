@@ -3,10 +3,11 @@
  * vs tail groups): reads each run's `gradient-consistency.json` and draws, per run, the mean over
  * seeds of the head-group and tail-group mean GC at every sampled epoch.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lineChart, type Series } from '../eval/plots/lineChart.js';
 import type { ConsistencyRecord } from './gradientConsistencyMonitor.js';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 
 /** Per epoch, the mean over seeds of head and tail GC (seeds without a finite value are skipped). */
 export function meanConsistencyOverSeeds(seeds: { records: ConsistencyRecord[] }[]): { epoch: number; head: number; tail: number }[] {
@@ -37,6 +38,6 @@ export async function writeConsistencyComparison(outDir: string, runs: { name: s
   }
   if (!series.length) return null;
   const file = 'compare-gradient-consistency.svg';
-  writeFileSync(join(outDir, file), await lineChart(series, { title: 'gradient consistency over training (mean over seeds of the head / tail group means)', xLabel: 'epoch', yLabel: 'GC', mark: 'both' }));
+  writeFileAtomic(join(outDir, file), await lineChart(series, { title: 'gradient consistency over training (mean over seeds of the head / tail group means)', xLabel: 'epoch', yLabel: 'GC', mark: 'both' }));
   return file;
 }

@@ -5,7 +5,7 @@
  * metrics.json (`gradient-consistency.json`, `residual-switch.json`, `top-experts.json`), plots
  * and a Markdown section for summary.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../config/schema.js';
 import type { DatasetSpec, Sample } from '../data/schema.js';
@@ -21,6 +21,7 @@ import { markdownTable } from '../eval/report.js';
 import { GradientConsistencyMonitor, type ConsistencyRecord } from './gradientConsistencyMonitor.js';
 import { ResidualSwitchLog, type SwitchRecord } from './residualSwitchLog.js';
 import { topExpertsHeatmap, topExpertsMarkdown, topExpertsPattern, type TopExpertsPattern } from './topExperts.js';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 
 /** What the analyses add to the run report. */
 export interface ReportSection {
@@ -77,7 +78,7 @@ export class RemindAnalyses {
     mkdirSync(join(outDir, 'plots'), { recursive: true });
     if (this.consistency.size) {
       const seeds = [...this.consistency.entries()].map(([seed, m]) => ({ seed, records: m.records }));
-      writeFileSync(
+      writeFileAtomic(
         join(outDir, 'gradient-consistency.json'),
         JSON.stringify({ tailThreshold: this.cfg.evaluation.tailThreshold, params: this.cfg.analysis.gradientConsistency.params, seeds }, null, 2) + '\n',
       );
@@ -85,7 +86,7 @@ export class RemindAnalyses {
         (['head', 'tail'] as const).map((kind) => ({ name: `seed ${seed} ${kind}`, x: records.map((r) => r.epoch), y: records.map((r) => (kind === 'head' ? r.headMean : r.tailMean)) })),
       );
       if (seeds.some((s) => s.records.length > 0)) {
-        writeFileSync(join(outDir, 'plots', 'gradient-consistency.svg'), await lineChart(series, { title: 'gradient consistency GC(g_k) over training (mean over head / tail groups)', xLabel: 'epoch', yLabel: 'GC', mark: 'both' }));
+        writeFileAtomic(join(outDir, 'plots', 'gradient-consistency.svg'), await lineChart(series, { title: 'gradient consistency GC(g_k) over training (mean over head / tail groups)', xLabel: 'epoch', yLabel: 'GC', mark: 'both' }));
         plots.push('gradient-consistency.svg');
       }
       md.push('## Gradient consistency (REMIND App. 7.1)', '', `Cosine between each group's dominant per-example gradient direction and the whole training set's, for the fusion parameters matching \`${this.cfg.analysis.gradientConsistency.params}\`; tail = groups with < ${(100 * this.cfg.evaluation.tailThreshold).toFixed(0)} % of the training samples (\`evaluation.tailThreshold\`). Values per group: \`gradient-consistency.json\`.`, '');
@@ -93,18 +94,18 @@ export class RemindAnalyses {
     }
     if (this.switches.size) {
       const seeds = [...this.switches.entries()].map(([seed, s]) => ({ seed, records: s.records }));
-      writeFileSync(join(outDir, 'residual-switch.json'), JSON.stringify({ seeds }, null, 2) + '\n');
+      writeFileAtomic(join(outDir, 'residual-switch.json'), JSON.stringify({ seeds }, null, 2) + '\n');
       md.push('## Residual routing switch (REMIND eq. 8)', '', 'Share of training samples whose group residual Φ_k was applied, per group (block 0), in the first and the last epoch; every epoch and block: `residual-switch.json`.', '');
       md.push(switchTable(seeds), '');
     }
     if (this.patterns.size) {
       const [seed, pattern] = [...this.patterns.entries()][0]!;
-      writeFileSync(join(outDir, 'top-experts.json'), JSON.stringify({ seeds: [...this.patterns.entries()].map(([s, p]) => ({ seed: s, ...p })) }, null, 2) + '\n');
+      writeFileAtomic(join(outDir, 'top-experts.json'), JSON.stringify({ seeds: [...this.patterns.entries()].map(([s, p]) => ({ seed: s, ...p })) }, null, 2) + '\n');
       md.push(`## Top experts per modality combination (REMIND Fig. 4; seed ${seed})`, '', `Share of each group's samples whose top-${pattern.k} experts by combine weight include the expert (groups with ≥ ${this.cfg.analysis.topExperts.minGroupSize} samples of the evaluated split).`, '');
       for (let l = 0; l < pattern.blocks.length; l++) {
         if (pattern.blocks[l]!.groups.length === 0) continue;
         const file = `top-experts-block${l}.svg`;
-        writeFileSync(join(outDir, 'plots', file), await topExpertsHeatmap(pattern, l, `block ${l}: experts in each group's top-${pattern.k}`));
+        writeFileAtomic(join(outDir, 'plots', file), await topExpertsHeatmap(pattern, l, `block ${l}: experts in each group's top-${pattern.k}`));
         plots.push(file);
         md.push(`### Block ${l}`, '', topExpertsMarkdown(pattern, l), '');
       }

@@ -5,12 +5,13 @@
  * the sample's data, from the `train-samples.json` written next to a saved model).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlexiModalError } from '../errors.js';
 import type { Dataset, DatasetSpec, Sample, TaskSpec } from './schema.js';
 import { listIds, hasNoModality } from './report.js';
 import { sampleToJson } from './sources/jsonl.js';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 
 export { NO_MODALITY, hasNoModality } from './report.js';
 
@@ -73,7 +74,7 @@ export function sampleHash(spec: DatasetSpec, s: Sample): string {
 /** Write `train-samples.json` (id → data hash of the training samples) into a model directory. */
 export function writeTrainingSamples(modelDir: string, spec: DatasetSpec, samples: Sample[]): void {
   const hashes = Object.fromEntries(samples.map((s) => [s.id, sampleHash(spec, s)]));
-  writeFileSync(join(modelDir, TRAIN_SAMPLES_FILE), JSON.stringify({ version: 1, samples: hashes }) + '\n');
+  writeFileAtomic(join(modelDir, TRAIN_SAMPLES_FILE), JSON.stringify({ version: 1, samples: hashes }) + '\n');
 }
 
 /**

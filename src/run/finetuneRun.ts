@@ -5,7 +5,7 @@
  * the held-out test part, and write finetune.json (choice → metrics.json object), finetune.md
  * and plots/finetune.svg.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initEngine } from '../engine/backend.js';
 import { parseConfig } from '../config/parse.js';
@@ -24,6 +24,7 @@ import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import { applyMissingness } from './missingnessProtocol.js';
 import { readHeldOutFile } from './heldOut.js';
 import { evalTaskOf, groupedMetrics, resolvePosWeight } from './experiment.js';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 
 /** Options of `runFinetune`. */
 export interface FinetuneRunOptions {
@@ -111,7 +112,7 @@ async function writeFinetuneReport(
   opts: FinetuneRunOptions,
 ): Promise<void> {
   mkdirSync(join(outDir, 'plots'), { recursive: true });
-  writeFileSync(join(outDir, 'finetune.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileAtomic(join(outDir, 'finetune.json'), JSON.stringify(results, null, 2) + '\n');
   const md = [
     `# Fine-tuning on unseen modality combinations`,
     '',
@@ -125,11 +126,11 @@ async function writeFinetuneReport(
     '![finetune](plots/finetune.svg)',
     '',
   ].join('\n');
-  writeFileSync(join(outDir, 'finetune.md'), md);
+  writeFileAtomic(join(outDir, 'finetune.md'), md);
   const bars = Object.entries(results)
     .map(([label, m]) => ({ label, s: m.test?.[metric] as MetricSummary | undefined }))
     .filter((b) => b.s && b.s.mean !== null)
     .map((b) => ({ label: b.label, mean: b.s!.mean!, std: b.s!.std ?? undefined }));
-  if (bars.length) writeFileSync(join(outDir, 'plots', 'finetune.svg'), await barChartWithErrors(bars, { title: `held-out groups: test ${metric} per fine-tuned part`, yLabel: metric }));
+  if (bars.length) writeFileAtomic(join(outDir, 'plots', 'finetune.svg'), await barChartWithErrors(bars, { title: `held-out groups: test ${metric} per fine-tuned part`, yLabel: metric }));
   if (opts.print) process.stdout.write(md + '\n');
 }

@@ -3,12 +3,13 @@
  * `heldout.json` (groups, sample ids of the fine-tuning and test parts, and the data directory),
  * which `fleximodal finetune` reads.
  */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Dataset } from '../data/schema.js';
 import type { RunConfig } from '../config/schema.js';
 import { holdOutGroups } from '../data/holdOut.js';
 import { FlexiModalError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 
 /** Contents of heldout.json. */
 export interface HeldOutFile {
@@ -39,7 +40,7 @@ export function withoutHeldOutGroups(dataset: Dataset, cfg: RunConfig, outDir: s
     finetune: p.finetune.map((s) => s.id),
     test: p.test.map((s) => s.id),
   };
-  writeFileSync(join(outDir, 'heldout.json'), JSON.stringify(file, null, 2) + '\n');
+  writeFileAtomic(join(outDir, 'heldout.json'), JSON.stringify(file, null, 2) + '\n');
   log(p.rest.report.notes[p.rest.report.notes.length - 1]!);
   return p.rest;
 }

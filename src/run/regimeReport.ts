@@ -2,7 +2,6 @@
  * The run-report parts of the long-tail training regimes (REMIND): the group weights λ per epoch
  * (group-weights.json + plots/group-weights.svg), written when train.groupWeighting is on.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lineChart } from '../eval/plots/lineChart.js';
 import { markdownTable } from '../eval/report.js';
@@ -11,6 +10,7 @@ import type { SeedRun } from './experiment.js';
 import type { MetricsJson } from '../eval/aggregate.js';
 import { longTailMarkdown } from '../eval/longTail.js';
 import { presenceMarkdown } from '../eval/presence.js';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 
 /** Metric columns of the regime tables, in report order (those present are shown). */
 const METRIC_ORDER = ['auroc', 'auprc', 'f1', 'f1_at_val_threshold', 'accuracy', 'brier'];
@@ -39,7 +39,7 @@ export async function groupWeightsSection(outDir: string, plotsDir: string, cfg:
   }
   const first = Object.entries(seeds)[0];
   if (!first) return { plots: [], lines: [] };
-  writeFileSync(join(outDir, 'group-weights.json'), JSON.stringify({ type: cfg.train.groupWeighting.type, seeds }, null, 2) + '\n');
+  writeFileAtomic(join(outDir, 'group-weights.json'), JSON.stringify({ type: cfg.train.groupWeighting.type, seeds }, null, 2) + '\n');
   const [seedKey, rows] = first;
   const last = rows[rows.length - 1]!.weights;
   const ranked = Object.entries(last).sort((a, b) => b[1] - a[1]);
@@ -48,7 +48,7 @@ export async function groupWeightsSection(outDir: string, plotsDir: string, cfg:
   const plots: string[] = [];
   if (rows.length > 1) {
     const what = cfg.train.groupWeighting.type === 'group-dro' ? 'group-DRO λ' : 'group weight';
-    writeFileSync(join(plotsDir, 'group-weights.svg'), await lineChart(series, { title: `${what} per epoch (seed ${seedKey}${ranked.length > plotted.length ? `, top ${plotted.length} of ${ranked.length} groups` : ''})`, xLabel: 'epoch', yLabel: 'weight', mark: 'both' }));
+    writeFileAtomic(join(plotsDir, 'group-weights.svg'), await lineChart(series, { title: `${what} per epoch (seed ${seedKey}${ranked.length > plotted.length ? `, top ${plotted.length} of ${ranked.length} groups` : ''})`, xLabel: 'epoch', yLabel: 'weight', mark: 'both' }));
     plots.push('group-weights.svg');
   }
   const lines = [

@@ -8,11 +8,12 @@
  * (tfjs gives a variable a new data id on every `assign`, i.e. every optimizer step, best-weight
  * restore or EMA swap), so `isFreshFor(vars)` is an exact "were the encoders changed since".
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../engine/tf.js';
 import { saveWeights, loadWeights } from '../../engine/weights.js';
 import { FlexiModalError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomicWrite.js';
 
 export const BANK_FILE = 'retrieval-bank.safetensors';
 export const POOL_FILE = 'retrieval-pool.json';
@@ -93,7 +94,7 @@ export class EmbeddingBank {
     } finally {
       tensors.forEach((t) => t.dispose());
     }
-    writeFileSync(join(dir, POOL_FILE), JSON.stringify({ ids: this.ids, groupIds: Array.from(this.groupIds) }) + '\n');
+    writeFileAtomic(join(dir, POOL_FILE), JSON.stringify({ ids: this.ids, groupIds: Array.from(this.groupIds) }) + '\n');
   }
 
   /** Read a bank written by `save`; checks it matches the model's M and d. */
