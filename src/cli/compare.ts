@@ -101,7 +101,7 @@ export function readFinishedRun(spec: string): FinishedRun {
     }
   };
   const metrics = validateMetricsJson(read('metrics.json'), join(dir, 'metrics.json'));
-  const cfg = read('config.json') as Record<string, unknown>;
+  const cfg = withSchemaDefaults(read('config.json') as Record<string, unknown>, join(dir, 'config.json'));
   const manifest = read('manifest.json') as Record<string, unknown>;
   // file paths may be written relative to different config folders: the data hashes compare the files
   const protocol = {
@@ -113,6 +113,19 @@ export function readFinishedRun(spec: string): FinishedRun {
     dataHashes: JSON.stringify(Object.values((manifest.dataHashes ?? {}) as Record<string, string>).sort()),
   };
   return { name, dir, metrics, protocol };
+}
+
+/**
+ * A run's config.json with every key the current schema defaults filled in, so that runs written
+ * before a key was added (e.g. `split.holdOutGroups: []`) compare equal to runs written after it.
+ * A config the current schema no longer accepts is compared as written.
+ */
+function withSchemaDefaults(cfg: Record<string, unknown>, where: string): Record<string, unknown> {
+  try {
+    return parseConfig(cfg, where) as unknown as Record<string, unknown>;
+  } catch {
+    return cfg;
+  }
 }
 
 /** A data-source section without its file-path keys. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateSynthetic } from '../../src/data/synthetic.js';
@@ -73,6 +73,16 @@ test('compare runs every variant and writes compare.json shaped like metrics.jso
   assert.deepEqual(Object.keys(tab), ['soft', 'lap']);
   assert.deepEqual(tab.lap, cmp['gating=laplace']);
   assert.match(readFileSync(join(out2, 'compare.md'), 'utf8'), /Same data, split and seeds \(checked\)/);
+
+  // a run written before a defaulted key existed (here split.holdOutGroups) still compares equal
+  const older = join(dir, 'run-older');
+  cpSync(join(out, 'variants', 'gating=laplace'), older, { recursive: true });
+  const olderCfg = JSON.parse(readFileSync(join(older, 'config.json'), 'utf8'));
+  assert.ok('holdOutGroups' in olderCfg.split, 'config.json records split.holdOutGroups');
+  delete olderCfg.split.holdOutGroups;
+  writeFileSync(join(older, 'config.json'), JSON.stringify(olderCfg));
+  const o = run(['compare', runs[0]!, runs[1]!, '--run', `older=${older}`, '--out', join(dir, 'cmp-older')]);
+  assert.equal(o.status, 0, o.stderr);
 
   // a run with other seeds is refused, naming the runs and the key; --allow-mismatch overrides
   const other = join(dir, 'run-seed2');
