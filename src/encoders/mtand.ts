@@ -83,6 +83,8 @@ export class MTand {
   readonly k: Linear;
   readonly out: Linear;
   private readonly refs: Float32Array; // [γ] (a tensor is made per call, so models hold no constants)
+  /** Q_h of the variables' current data (inference only); see queries(). */
+  private queryCache: { ids: object[]; values: Float32Array } | null = null;
 
   constructor(name: string, cfg: MTandConfig, rng: Rng) {
     this.name = name;
@@ -108,6 +110,29 @@ export class MTand {
     this.refs = Float32Array.from(referencePoints(this.gamma));
   }
 
+  /** Per-head queries of the reference points, Q_h = q(φ(r)) as [h, γ, dk]. */
+  private computeQueries(): tf.Tensor3D {
+    const Q = this.q.apply(this.time.apply(tf.tensor1d(this.refs))); // [γ, d_t]
+    return Q.reshape([this.gamma, this.heads, this.dt / this.heads]).transpose([1, 0, 2]) as tf.Tensor3D; // [h, γ, dk]
+  }
+
+  /**
+   * Q_h: they depend only on the weights, so outside a gradient tape (inference) the values of the
+   * last computation are reused while the four variables hold the same data (an optimizer step or a
+   * weight load gives a variable new data, which recomputes them). Inside a tape they are always
+   * recomputed. The cache holds numbers, not a tensor, so the model owns no extra tensor.
+   */
+  private queries(): tf.Tensor3D {
+    if (tf.engine().isTapeOn()) return this.computeQueries();
+    const ids = [...this.time.variables(), ...this.q.variables()].map((v) => v.dataId);
+    const shape: [number, number, number] = [this.heads, this.gamma, this.dt / this.heads];
+    const c = this.queryCache;
+    if (c && c.ids.every((id, i) => id === ids[i])) return tf.tensor3d(c.values, shape);
+    const q = this.computeQueries();
+    this.queryCache = { ids, values: q.dataSync() as Float32Array };
+    return q;
+  }
+
   /** Scores S = Q_h K_hᵀ/√(d_t/h).  times [B, T] → [B, h, γ, T]. */
   scores(times: tf.Tensor2D): tf.Tensor4D {
     return tf.tidy(() => {
@@ -115,10 +140,9 @@ export class MTand {
       const h = this.heads;
       const dk = this.dt / h;
       const g = this.gamma;
-      const Q = this.q.apply(this.time.apply(tf.tensor1d(this.refs))); // [γ, d_t]
+      const Qh = this.queries(); // [h, γ, dk]
       const K = this.k.apply(this.time.apply(times)); // [B, T, d_t]
       // Per-head batched matmul with no broadcasting: [h, γ, dk] × [h, dk, B·T]
-      const Qh = Q.reshape([g, h, dk]).transpose([1, 0, 2]); // [h, γ, dk]
       const Kh = K.reshape([B, T, h, dk]).transpose([2, 3, 0, 1]).reshape([h, dk, B * T]); // [h, dk, B·T]
       const S = tf.matMul(Qh as tf.Tensor3D, Kh as tf.Tensor3D); // [h, γ, B·T]
       return tf.mul(S.reshape([h, g, B, T]).transpose([2, 0, 1, 3]), 1 / Math.sqrt(dk)) as tf.Tensor4D; // [B, h, γ, T]
@@ -167,10 +191,10 @@ export class MTand {
     const Vd = perVar ? V : 1;
     return tf.tidy(() => {
       const times = tf.tensor2d(input.times, [B, T]);
-      const tm = tf.tensor4d(input.timeMask, [B, 1, 1, T]);
+      const padOffset = tf.tensor4d(input.timeMask.map((m) => (m > 0 ? 0 : -1e9)), [B, 1, 1, T]); // (mask − 1)·1e9
       const S = this.scores(times); // [B, h, γ, T]
       // padding → −1e9 (exp → 0); stabilise with the max over real times (cancels in the ratio)
-      const Sm = tf.add(S, tf.mul(tf.sub(tm, 1), 1e9)); // [B, h, γ, T]
+      const Sm = tf.add(S, padOffset); // [B, h, γ, T]
       const E = tf.exp(subtractMaxNoGrad(Sm)).reshape([B, h * g, T]) as tf.Tensor3D; // [B, hγ, T]
       const num = tf.matMul(E, tf.tensor3d(vx, [B, T, C])); // [B, hγ, C]
       // with mask channels (per-variable) the numerator of mask channel v is Σ_t E·m_v, which is
@@ -180,7 +204,7 @@ export class MTand {
           ? tf.slice(num, [0, 0, V], [B, h * g, V]) // [B, hγ, V]
           : tf.matMul(E, tf.tensor3d(dm, [B, T, Vd])); // [B, hγ, V|1]
       // never-observed variables: 0/0 → 0/1; 1e-30 guards an underflowed denominator
-      den = tf.add(den, tf.add(tf.sub(1, tf.tensor3d(has, [B, 1, Vd])), 1e-30));
+      den = tf.add(den, tf.tensor3d(has.map((x) => 1 - x + 1e-30), [B, 1, Vd]));
       if (this.maskChannels && perVar) den = tf.concat([den, den], -1); // [B, hγ, 2V]
       const I = tf.div(num, den); // [B, hγ, C]
       return I.reshape([B, h, g, C]).transpose([0, 2, 1, 3]).reshape([B, g, h * C]) as tf.Tensor3D; // [B, γ, h·C]

@@ -119,7 +119,7 @@ export class UtdeEncoder implements ModalityEncoder {
         mask: ts.mask,
       }); // [B, γ, d]
       const eImp = this.conv.apply(tf.tensor3d(shifted, [B, g, k * this.impChannels])) as tf.Tensor3D; // [B, γ, d]
-      const keep = tf.sub(1, empty).reshape([B, 1, 1]);
+      const keep = tf.tensor3d(empty.dataSync().map((e) => 1 - e), [B, 1, 1]);
       const tokens = tf.mul(this.mix(eImp, eMtand), keep) as tf.Tensor3D; // [B, γ, d]
       return { tokens, empty };
     });

@@ -32,3 +32,8 @@ export function encodeModalities(encoders: ModalityEncoder[], spec: DatasetSpec,
   });
   return { tokens, present, keeps };
 }
+
+/** [B, 1, 1] 1 where modality j is absent (or empty) for sample b, from the effective presence [B·M]. */
+export function absentOf(present: Float32Array, B: number, M: number, j: number): tf.Tensor3D {
+  return tf.tensor3d(Array.from({ length: B }, (_, b) => 1 - present[b * M + j]!), [B, 1, 1]);
+}

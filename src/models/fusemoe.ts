@@ -22,7 +22,7 @@ import { encoderConfigOf } from './encoderConfig.js';
 import type { FusionModel, ForwardOutput, SampleExplanation } from './model.js';
 import { explainRouting } from './explainRouting.js';
 import { GroupMissingEmbedding, presenceGroupIds } from './groupMissingEmbedding.js';
-import { encodeModalities } from './encodeModalities.js';
+import { absentOf, encodeModalities } from './encodeModalities.js';
 
 /** One FuseMoE block: x + MHA(LN(x)); x + MoE(LN(x)) with the MoE routed per modality. */
 export class FuseMoEBlock {
@@ -123,15 +123,14 @@ export class FuseMoEModel implements FusionModel {
     const M = this.spec.modalities.length;
     const { tokens: encoded, present, keeps } = encodeModalities(this.encoders, this.spec, batch, training);
     const parts = encoded.map((tokens, j) => {
-      const keep = keeps[j]!; // [B, 1, 1]
-      let t = tf.mul(tokens, keep);
-      const miss = this.missing[j];
-      if (miss) t = tf.add(t, tf.mul(tf.sub(1, keep), miss.expandDims(0))); // learned tokens where absent
-      return tf.add(t, this.modalityEmbedding.slice([j, 0], [1, this.cfg.d]).reshape([1, 1, this.cfg.d])) as tf.Tensor3D;
+      let t = tf.mul(tokens, keeps[j]!); // [B, L_j, d] · [B, 1, 1]
+      const miss = this.missing[j]; // [L_j, d]
+      if (miss) t = tf.add(t, tf.mul(absentOf(present, B, M, j), miss)); // learned tokens where absent
+      return tf.add(t, this.modalityEmbedding.slice([j, 0], [1, this.cfg.d])) as tf.Tensor3D; // + [1, d]
     });
     if (this.groupMissing) {
       const emb = tf.reshape(this.groupMissing.lookup(presenceGroupIds(present, B, M), training), [B, 1, this.cfg.d]); // [B, 1, d]
-      parts.forEach((t, j) => (parts[j] = tf.add(t, tf.mul(tf.sub(1, keeps[j]!), emb)) as tf.Tensor3D)); // B_k where absent
+      parts.forEach((t, j) => (parts[j] = tf.add(t, tf.mul(absentOf(present, B, M, j), emb)) as tf.Tensor3D)); // B_k where absent
     }
     return { x: tf.concat(parts, 1) as tf.Tensor3D, present };
   }

@@ -7,10 +7,11 @@ import { tf } from '../engine/tf.js';
 import type { Rng } from '../engine/rng.js';
 import { FlexiModalError } from '../errors.js';
 import { gatherRows, scatterAddRows } from './row-ops.js';
+import { runInferenceKernel } from '../engine/inferenceKernels.js';
 
 /** GELU, sigmoid approximation x·σ(1.702x) (tfjs has no GELU op; see ENGINE-NOTES). */
 export function geluApprox(x: tf.Tensor): tf.Tensor {
-  return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+  return runInferenceKernel('FlexiGeluSigmoid', { x }) ?? tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
 }
 
 /** Configuration of an expert pool. */

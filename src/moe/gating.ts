@@ -10,6 +10,7 @@
  * ops instead of an [N, S, d] difference tensor), clamped at 0 before the square root.
  */
 import { tf } from '../engine/tf.js';
+import { runInferenceKernel } from '../engine/inferenceKernels.js';
 import type { Rng } from '../engine/rng.js';
 import { FlexiModalError } from '../errors.js';
 
@@ -71,9 +72,10 @@ export function gatingLogits(
       return b ? (tf.add(h, b) as tf.Tensor2D) : h;
     }
     case 'gaussian':
-      return tf.neg(squaredDistances(x, w));
+      return (runInferenceKernel('FlexiDistanceLogits', { x, w }, { kind: 'gaussian' }) ?? tf.neg(squaredDistances(x, w))) as tf.Tensor2D;
     case 'laplace':
-      return tf.neg(tf.sqrt(tf.add(squaredDistances(x, w), GATE_EPS))) as tf.Tensor2D;
+      return (runInferenceKernel('FlexiDistanceLogits', { x, w }, { kind: 'laplace', eps: GATE_EPS }) ??
+        tf.neg(tf.sqrt(tf.add(squaredDistances(x, w), GATE_EPS)))) as tf.Tensor2D;
   }
 }
 

@@ -92,10 +92,10 @@ export interface RouterStats {
   totalExperts: number;
   topK: number;
   groups: RoutedGroup[];
-  /** [M, totalExperts] p̂_j: modality j's router distribution averaged over its present tokens. */
-  modalityProbs: tf.Tensor2D;
+  /** [M, totalExperts] p̂_j: modality j's router distribution averaged over its present tokens (computed on first read). */
+  readonly modalityProbs: tf.Tensor2D;
   /** [M] number of present tokens counted per modality (0: excluded from the entropy loss). */
-  modalityCounts: Float64Array;
+  readonly modalityCounts: Float64Array;
 }
 
 /** Output of a router call. */
@@ -281,15 +281,25 @@ function groupFrom(
   };
 }
 
+/**
+ * The statistics of one router call. p̂ (`modalityProbs`, `modalityCounts`) is computed on first
+ * read — only the entropy loss needs it, so inference never pays for it. Read it inside the tidy
+ * scope of the forward pass that produced the groups (their gate tensors die with that scope).
+ */
 function stats(cfg: MoEFusionConfig, groups: RoutedGroup[], totalExperts: number): RouterStats {
-  const { probs, counts } = collectModalityProbs(groups, cfg.numModalities, totalExperts);
+  let pHat: { probs: tf.Tensor2D; counts: Float64Array } | null = null;
+  const modality = (): { probs: tf.Tensor2D; counts: Float64Array } => (pHat ??= collectModalityProbs(groups, cfg.numModalities, totalExperts));
   return {
     numModalities: cfg.numModalities,
     totalExperts,
     topK: cfg.topK,
     groups,
-    modalityProbs: probs,
-    modalityCounts: counts,
+    get modalityProbs() {
+      return modality().probs;
+    },
+    get modalityCounts() {
+      return modality().counts;
+    },
   };
 }
 

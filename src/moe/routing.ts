@@ -61,6 +61,38 @@ function normalCdf(z: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * Gate values (softmax over each row's kept K logits; 0 rows for unrouted tokens), importance
+ * (Σ gates per expert) and load (token counts per expert) from the logit values [N·S] and the
+ * chosen ids [N·K] — what the tensor path computes, without a gradient.
+ */
+export function constantRouting(
+  logits: Float32Array,
+  topIdx: Int32Array,
+  N: number,
+  S: number,
+  K: number,
+): { topGates: Float32Array; importance: Float32Array; load: Float32Array } {
+  const topGates = new Float32Array(N * K);
+  const importance = new Float32Array(S);
+  const load = new Float32Array(S);
+  for (let n = 0; n < N; n++) {
+    if (topIdx[n * K]! < 0) continue; // masked token: gates 0, not counted
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) max = Math.max(max, logits[n * S + topIdx[n * K + k]!]!);
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += Math.exp(logits[n * S + topIdx[n * K + k]!]! - max);
+    for (let k = 0; k < K; k++) {
+      const e = topIdx[n * K + k]!;
+      const g = Math.exp(logits[n * S + e]! - max) / sum;
+      topGates[n * K + k] = g;
+      importance[e]! += g;
+      load[e]!++;
+    }
+  }
+  return { topGates, importance, load };
+}
+
+/**
  * Route the tokens x: [N, d] with `gate`. `nextSeed` supplies noise seeds when opts.seed is absent.
  */
 export function routeTokens(gate: Gate, x: tf.Tensor2D, opts: RouteOptions, nextSeed: () => number): Routing {
@@ -101,8 +133,15 @@ export function routeTokens(gate: Gate, x: tf.Tensor2D, opts: RouteOptions, next
     logits = tf.add(clean, tf.mul(eps, std));
   }
   const gateProbs = tf.softmax(logits, -1); // [N, S]
-  const sel = topKRows(logits.dataSync() as Float32Array, N, S, K, mask);
+  const logitValues = logits.dataSync() as Float32Array;
+  const sel = topKRows(logitValues, N, S, K, mask);
   const topIdx = sel.topIdx;
+  // No gradient can be recorded (inference, evaluation) and no noise: the gate values, importance
+  // and load are plain numbers, computed here instead of by ≈10 kernels per gate.
+  if (!noisy && !tf.engine().isTapeOn()) {
+    const c = constantRouting(logitValues, topIdx, N, S, K);
+    return { logits, gateProbs, topIdx, topGates: tf.tensor2d(c.topGates, [N, K]), importance: tf.tensor1d(c.importance), load: tf.tensor1d(c.load), noisy };
+  }
 
   // gate values: softmax over the K kept logits, gathered from logits flattened to [N·S, 1]
   const flatPos = new Int32Array(N * K);

@@ -4,6 +4,7 @@
  */
 import { tf } from '../engine/tf.js';
 import { Rng } from '../engine/rng.js';
+import { runInferenceKernel } from '../engine/inferenceKernels.js';
 
 export interface LayerNormConfig {
   dim: number;
@@ -30,6 +31,8 @@ export class LayerNorm {
 
   /** x [..., dim] → [..., dim]. */
   apply(x: tf.Tensor): tf.Tensor {
+    const fused = runInferenceKernel('FlexiLayerNorm', { x, gamma: this.g, beta: this.b }, { eps: this.eps });
+    if (fused) return fused;
     return tf.tidy(() => {
       const { mean, variance } = tf.moments(x, -1, true); // [..., 1]
       const xhat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps)));

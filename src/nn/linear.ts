@@ -54,11 +54,10 @@ export class Linear {
           hint: 'the input width must match the layer configuration',
         });
       }
-      const lead = shape.slice(0, -1);
-      const x2 = x.reshape([-1, this.inDim]); // [N, in]
+      const x2 = (x.rank === 2 ? x : x.reshape([-1, this.inDim])) as tf.Tensor2D; // [N, in]
       let y = tf.matMul(x2, this.w); // [N, out]
       if (this.b) y = tf.add(y, this.b);
-      return y.reshape([...lead, this.outDim]); // [..., out]
+      return x.rank === 2 ? y : y.reshape([...shape.slice(0, -1), this.outDim]); // [..., out]
     });
   }
 

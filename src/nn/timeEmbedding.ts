@@ -11,6 +11,7 @@
  */
 import { tf } from '../engine/tf.js';
 import { Rng } from '../engine/rng.js';
+import { runInferenceKernel } from '../engine/inferenceKernels.js';
 import { initRng, uniform } from './init.js';
 
 export interface TimeEmbeddingConfig {
@@ -47,6 +48,8 @@ export class TimeEmbedding {
 
   /** τ [...] → φ(τ) [..., d_t]. */
   apply(t: tf.Tensor): tf.Tensor {
+    const fused = runInferenceKernel('FlexiTimeEmbedding', { t, w: this.w, b: this.b });
+    if (fused) return fused;
     return tf.tidy(() => {
       const lin = tf.add(tf.mul(tf.expandDims(t, -1), this.w), this.b); // [..., d_t]
       const linSel = tf.tensor1d(this.linSel);
