@@ -3,6 +3,9 @@
  * one-line-per-epoch logs otherwise (CI, files).
  */
 import cliProgress from 'cli-progress';
+
+/** Group weights printed per epoch (the largest ones and the smallest); the run writes them all. */
+const GROUP_WEIGHTS_SHOWN = 4;
 import type { EpochRecord } from './trainer.js';
 
 export class ProgressReporter {
@@ -57,7 +60,10 @@ export class ProgressReporter {
     if (this.enabled && aux) this.log(`  aux:${aux}`);
     if (r.groupWeights) {
       const w = Object.entries(r.groupWeights).sort((a, b) => b[1] - a[1]);
-      this.log(`  group weights: ${w.map(([g, x]) => `${g} ${x.toFixed(4)}`).join(', ')}`);
+      const shown = w.length <= GROUP_WEIGHTS_SHOWN + 1 ? w : [...w.slice(0, GROUP_WEIGHTS_SHOWN), w[w.length - 1]!];
+      const text = shown.map(([g, x]) => `${g} ${x.toFixed(4)}`);
+      if (shown.length < w.length) text.splice(GROUP_WEIGHTS_SHOWN, 0, `… ${w.length - shown.length} more …`);
+      this.log(`  group weights (${w.length} groups, largest first; every group in group-weights.json): ${text.join(', ')}`);
     }
     if (r.augmented) {
       this.log(`  augmentation removed ${r.augmented.observationsDropped} observations and ${r.augmented.modalitiesDropped} modalities from training samples`);
