@@ -8,7 +8,7 @@ import type { Labels, Scores } from './metrics/validate.js';
 import { checkBinary, checkBinaryMatrix, checkClassLabels, checkMatrix, checkProbabilities } from './metrics/validate.js';
 import { auroc, aurocMulticlass, aurocMultilabel } from './metrics/auroc.js';
 import { auprc, auprcMulticlass, auprcMultilabel } from './metrics/auprc.js';
-import { f1AtThreshold, f1Multiclass, f1Multilabel } from './metrics/f1.js';
+import { f1AtThreshold, f1Multiclass, f1Multilabel, macroF1Binary } from './metrics/f1.js';
 import { accuracy, accuracyMulticlass, accuracyMultilabel } from './metrics/accuracy.js';
 import { brier, brierMulticlass, brierMultilabel } from './metrics/brier.js';
 import { ece, eceMulticlass, eceMultilabel } from './metrics/calibration.js';
@@ -47,6 +47,7 @@ export function computeMetrics(task: Task, probs: Scores, labels: Labels, opts: 
       auroc: ranked ? auroc(probs, labels) : NaN,
       auprc: ranked ? auprc(probs, labels) : NaN,
       f1: f1AtThreshold(probs, labels, 0.5),
+      macro_f1: macroF1Binary(probs, labels, 0.5),
       accuracy: accuracy(probs, labels, 0.5),
       brier: brier(probs, labels),
       ece: ece(probs, labels),
@@ -61,6 +62,7 @@ export function computeMetrics(task: Task, probs: Scores, labels: Labels, opts: 
         });
       }
       m.f1_at_val_threshold = f1AtThreshold(probs, labels, opts.threshold);
+      m.macro_f1_at_val_threshold = macroF1Binary(probs, labels, opts.threshold);
       m.accuracy_at_val_threshold = accuracy(probs, labels, opts.threshold);
       m.val_threshold = opts.threshold;
     }

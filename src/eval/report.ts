@@ -8,7 +8,7 @@ import { longTailCompareTable } from './longTail.js';
 
 /** Options of the Markdown reports. */
 export interface ReportOptions {
-  /** Metric columns; default: the contract metrics, plus f1_at_val_threshold and ece when present. */
+  /** Metric columns; default: the contract metrics, plus f1_at_val_threshold, macro_f1 (binary) and ece when present. */
   metrics?: string[];
   /** Decimals (default 3). */
   digits?: number;
@@ -16,7 +16,7 @@ export interface ReportOptions {
   title?: string;
 }
 
-const DEFAULT_ORDER = ['auroc', 'auprc', 'f1', 'f1_at_val_threshold', 'accuracy', 'brier', 'ece'];
+const DEFAULT_ORDER = ['auroc', 'auprc', 'f1', 'f1_at_val_threshold', 'macro_f1', 'accuracy', 'brier', 'ece'];
 
 /** Default metric columns: the known metrics that occur in at least one split of any of `jsons`. */
 function defaultMetrics(jsons: readonly MetricsJson[]): string[] {

@@ -8,6 +8,7 @@ import {
   bestF1Threshold,
   bestF1ThresholdsMultilabel,
   f1AtThreshold,
+  macroF1Binary,
   f1Multiclass,
   f1Multilabel,
 } from '../../src/eval/metrics/f1.js';
@@ -15,6 +16,7 @@ import { accuracy, accuracyMulticlass, accuracyMultilabel } from '../../src/eval
 import { brier, brierMulticlass, brierMultilabel } from '../../src/eval/metrics/brier.js';
 import { ece, eceMulticlass } from '../../src/eval/metrics/calibration.js';
 import { column, oneVsRest } from '../../src/eval/metrics/macro.js';
+import { computeMetrics } from '../../src/eval/evaluate.js';
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -141,6 +143,20 @@ test('f1 at a threshold and best threshold on validation', () => {
   const b2 = bestF1Threshold([0.8, 0.7], [1, 1]);
   assert.equal(b2.threshold, 0.7);
   assert.equal(b2.f1, 1);
+});
+
+test('binary macro F1: mean of the positive and negative class F1 (sklearn average="macro")', () => {
+  const s = [0.9, 0.6, 0.4, 0.2, 0.7];
+  const y = [1, 0, 1, 0, 1];
+  // at 0.5: TP 2, FP 1, FN 1, TN 1 → F1+ = 4/6, F1− = 2·1/(2·1 + 1 + 1) = 1/2
+  close(macroF1Binary(s, y, 0.5), (4 / 6 + 1 / 2) / 2);
+  // at 0.3: TP 3, FP 1, FN 0, TN 1 → F1+ = 6/7, F1− = 2/3
+  close(macroF1Binary(s, y, 0.3), (6 / 7 + 2 / 3) / 2);
+  // every sample predicted negative with no positive label: F1+ undefined → NaN
+  assert.ok(Number.isNaN(macroF1Binary([0.1, 0.2], [0, 0], 0.5)));
+  const m = computeMetrics({ kind: 'binary' }, [0.9, 0.6, 0.4, 0.2, 0.7], [1, 0, 1, 0, 1], { threshold: 0.3 });
+  close(m.macro_f1!, (4 / 6 + 1 / 2) / 2);
+  close(m.macro_f1_at_val_threshold!, (6 / 7 + 2 / 3) / 2);
 });
 
 test('bestF1Threshold agrees with a brute-force scan over candidate thresholds', () => {

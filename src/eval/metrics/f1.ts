@@ -48,6 +48,17 @@ export function f1AtThreshold(scores: Scores, labels: Labels, threshold = 0.5): 
   return f1FromConfusion(confusionAt(scores, labels, threshold));
 }
 
+/**
+ * Binary macro F1 at `threshold`: the mean of the positive class's F1 and the negative class's F1
+ * (2·TN / (2·TN + FN + FP)), as scikit-learn's `f1_score(average='macro')` on 0/1 predictions —
+ * the "macro-F1" that papers report for binary tasks. NaN when either class's F1 is undefined.
+ */
+export function macroF1Binary(scores: Scores, labels: Labels, threshold = 0.5): number {
+  const c = confusionAt(scores, labels, threshold);
+  const neg = f1FromConfusion({ tp: c.tn, tn: c.tp, fp: c.fn, fn: c.fp });
+  return (f1FromConfusion(c) + neg) / 2;
+}
+
 /** The threshold chosen on validation data and the validation F1 it reaches. */
 export interface ThresholdChoice {
   threshold: number;
