@@ -3,6 +3,7 @@
  * Metrics of a saved model on a dataset, overall and per modality-combination group.
  */
 import { writeFileAtomic } from '../io/atomicWrite.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { initEngine } from '../engine/backend.js';
@@ -19,6 +20,7 @@ import { prepareOutDir } from './outPaths.js';
 import { alignDataset } from '../data/specMatch.js';
 import { trainingOverlap, overlapWarning } from '../data/degenerate.js';
 import { modelDirOf } from '../models/persist.js';
+import { FlexiModalError } from '../errors.js';
 
 export function registerEvaluateCommand(program: Command): void {
   program
@@ -31,6 +33,13 @@ export function registerEvaluateCommand(program: Command): void {
     .option('-o, --out <dir>', 'write metrics.json and summary.md here')
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu', 'wasm')
     .action(async (o: { model: string; data?: string; dataConfig?: string; outcomes?: string; out?: string; backend: string }) => {
+      if (o.out && (existsSync(join(o.out, 'manifest.json')) || existsSync(join(o.out, 'model')))) {
+        // its metrics.json is the training run's record: never replace it with an evaluation
+        throw new FlexiModalError(`--out ${o.out} is a training run directory; evaluating into it would replace its metrics.json and summary.md`, {
+          where: `--out ${o.out}`,
+          hint: 'write the evaluation to its own directory, e.g. --out runs/eval-setb',
+        });
+      }
       const outDir = o.out ? prepareOutDir(o.out) : undefined;
       await initEngine({ backend: o.backend === 'cpu' ? 'cpu' : 'wasm' });
       const { model, meta } = loadModel(o.model);

@@ -93,6 +93,12 @@ export function trainingOverlap(modelDir: string, spec: DatasetSpec, samples: Sa
   return samples.filter((s) => known[s.id] !== undefined && known[s.id] === sampleHash(spec, s)).map((s) => s.id);
 }
 
+/** Ids of `samples` that are also in `training` (same id and same data hash). */
+export function sharedWithTraining(spec: DatasetSpec, training: Sample[], samples: Sample[]): string[] {
+  const known = new Map(training.map((s) => [s.id, s]));
+  return samples.filter((s) => known.has(s.id) && sampleHash(spec, known.get(s.id)!) === sampleHash(spec, s)).map((s) => s.id);
+}
+
 /** The warning for an overlap (log line and metrics.json). */
 export function overlapWarning(ids: string[], total: number): string {
   return `${ids.length} of ${total} evaluated samples are training samples of this model (same id and data hash): these metrics are not a held-out estimate — ${listIds(ids, 10)}`;

@@ -43,7 +43,7 @@ import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } 
 import { withRunDirectory, type RunDirectory, type RunDirMode } from './runDirectory.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { FileCheckpoint } from '../train/checkpoint.js';
-import { checkEmptySamples, checkSplitClasses, writeTrainingSamples } from '../data/degenerate.js';
+import { checkEmptySamples, checkSplitClasses, overlapWarning, sharedWithTraining, writeTrainingSamples } from '../data/degenerate.js';
 import { alignDataset } from '../data/specMatch.js';
 import { rangePolicyOf } from '../data/load.js';
 
@@ -165,9 +165,11 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
   const runs: SeedRun[] = [];
   let bestVal = -Infinity;
   const perSeedSplits = cfg.split.seed === 'per-seed';
+  const warnings = new Set<string>();
   const fixed = perSeedSplits ? undefined : await prepareSplit(cfg, dataset, opts.baseDir, cfg.split.seed as number, outDir, external, log);
   for (const seed of seeds) {
-    const { parts, normalizer, toBatch } = fixed ?? (await prepareSplit(cfg, dataset, opts.baseDir, seed, join(outDir, 'seeds', String(seed)), external, log));
+    const { parts, normalizer, toBatch, externalWarning } = fixed ?? (await prepareSplit(cfg, dataset, opts.baseDir, seed, join(outDir, 'seeds', String(seed)), external, log));
+    if (externalWarning) warnings.add(externalWarning);
     // evaluation passes see every sample once: their counters say what batching truncated/clipped
     const counters = newBatchCounters();
     const toEvalBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps, counters });
@@ -261,6 +263,7 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
   const metrics = aggregateSeeds(perSeed);
   metrics.longTail = aggregateLongTail(longTailSeeds);
   if (extreme) metrics.extreme = aggregatePresence(extreme.modality, extreme.fraction, extremeSeeds);
+  if (warnings.size) metrics.warnings = [...warnings];
   writeFileAtomic(join(outDir, 'metrics.json'), metricsJsonString(metrics));
   const wallSeconds = (Date.now() - started) / 1000;
   const manifest = newManifest({
@@ -336,6 +339,8 @@ interface PreparedSplit {
   parts: { train: Sample[]; val: Sample[]; test: Sample[] };
   normalizer: Normalizer;
   toBatch: (s: Sample[]) => import('../data/batchTypes.js').Batch;
+  /** Set when external samples are training samples of this split (same id and data). */
+  externalWarning?: string;
 }
 
 /**
@@ -365,9 +370,13 @@ async function prepareSplit(
     });
   }
   log(`split (seed ${split.seed}): train ${parts.train.length}, val ${parts.val.length}, test ${parts.test.length}${external ? `, external ${external.samples.length}` : ''}`);
+  // the external set is a held-out estimate only if none of its samples was trained on
+  const shared = external ? sharedWithTraining(dataset.spec, parts.train, external.samples) : [];
+  const externalWarning = shared.length ? `external set: ${overlapWarning(shared, external!.samples.length)} (split seed ${split.seed})` : undefined;
+  if (externalWarning) log(`warning: ${externalWarning}`);
   const normalizer = fitNormalizer(dataset.spec, parts.train, { clip: cfg.normalize.clip, logSkewed: cfg.normalize.logSkewed, robust: cfg.normalize.robust, onWarning: (w) => log(`warning: ${w}`) });
   const toBatch = (s: Sample[]) => makeBatch(dataset.spec, s, normalizer, { maxTimesteps: cfg.train.maxTimesteps });
-  return { split, parts, normalizer, toBatch };
+  return { split, parts, normalizer, toBatch, externalWarning };
 }
 
 function fmt(x: number): string {

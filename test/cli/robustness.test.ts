@@ -69,6 +69,26 @@ test('§4 evaluation on the training samples warns in the log and in metrics.jso
   assert.match(run(['evaluate', '-m', 'run', '-d', 'base.jsonl']).stderr, /warning: \d+ of 80 evaluated samples are training samples/);
 });
 
+test('§4 evaluate --out refuses a training run directory (its metrics.json is the run record)', () => {
+  const before = readFileSync(join(dir, 'run', 'metrics.json'), 'utf8');
+  const e = run(['evaluate', '-m', 'run', '-d', 'base.jsonl', '-o', 'run']);
+  assert.equal(e.status, 2, e.stderr);
+  assert.match(e.stderr, /--out run is a training run directory/);
+  noStack(e.stderr);
+  assert.equal(readFileSync(join(dir, 'run', 'metrics.json'), 'utf8'), before);
+  assert.equal(run(['evaluate', '-m', 'run', '-d', 'base.jsonl', '-o', 'ev-a']).status, 0, 'an earlier evaluation directory is simply rewritten');
+});
+
+test('§4 train --external-data holding training samples warns in the log and in metrics.json', () => {
+  writeFileSync(join(dir, 'c-base.json'), config({ type: 'jsonl', path: 'base.jsonl' }));
+  const t = run(['train', '-c', 'c-base.json', '--external-data', 'base.jsonl', '-o', 'run-ext', '--no-progress']);
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stderr + t.stdout, /warning: external set: \d+ of 80 evaluated samples are training samples/);
+  const m = JSON.parse(readFileSync(join(dir, 'run-ext', 'metrics.json'), 'utf8'));
+  assert.equal(m.warnings.length, 1);
+  assert.match(m.warnings[0], /^external set: \d+ of 80 evaluated samples are training samples of this model .*\(split seed 0\)$/);
+});
+
 test('§4 samples with no modality: flagged in predict output and counted, or refused', () => {
   writeFileSync(join(dir, 'empty.jsonl'), [lines[0], lines[1], '{"id":"e1","modalities":{}}', ''].join('\n'));
   const p = run(['predict', '-m', 'run', '-i', 'empty.jsonl']);

@@ -4,7 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { matchSpec, alignDataset } from '../../src/data/specMatch.js';
 import { readJsonl } from '../../src/data/sources/jsonl.js';
-import { checkSplitClasses, checkEmptySamples, writeTrainingSamples, trainingOverlap, NO_MODALITY } from '../../src/data/degenerate.js';
+import { checkSplitClasses, checkEmptySamples, writeTrainingSamples, trainingOverlap,
+  sharedWithTraining, NO_MODALITY } from '../../src/data/degenerate.js';
 import { readSplitFile } from '../../src/data/split.js';
 import { assertFiniteWeights } from '../../src/models/finiteWeights.js';
 import { tf } from '../../src/engine/tf.js';
@@ -105,6 +106,7 @@ test('degenerate: training overlap is detected by id AND data hash', () => {
   const sameIdOtherData = bin('b', 1, { demo: { kind: 'static', values: Float64Array.of(9, 9) } });
   assert.deepEqual(trainingOverlap(dir, spec, [bin('a', 0), sameIdOtherData, bin('z', 0)]), ['a']);
   assert.equal(trainingOverlap(tmpDir(), spec, train), null); // older model dirs: no file, no check
+  assert.deepEqual(sharedWithTraining(spec, train, [bin('a', 0), sameIdOtherData, bin('z', 0)]), ['a']); // the same test, in memory
 });
 
 test('degenerate: weights holding NaN are refused, naming the tensors', async () => {
