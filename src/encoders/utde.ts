@@ -17,6 +17,7 @@ import { Rng } from '../engine/rng.js';
 import type { ModalityBatch } from '../data/batchTypes.js';
 import { FlexiModalError } from '../errors.js';
 import { Linear } from '../nn/linear.js';
+import { runInferenceKernel } from '../engine/inferenceKernels.js';
 import { Mlp } from '../nn/mlp.js';
 import type { ActivationName } from '../nn/activations.js';
 import { batchSizeOf } from './batchArrays.js';
@@ -97,7 +98,10 @@ export class UtdeEncoder implements ModalityEncoder {
   /** E = g ⊙ eImp + (1 − g) ⊙ eMtand with g = σ(MLP(eImp ⊕ eMtand)).  [B, γ, d] ×2 → [B, γ, d]. */
   mix(eImp: tf.Tensor3D, eMtand: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
-      const g = tf.sigmoid(this.gate.apply(tf.concat([eImp, eMtand], -1))); // [B, γ, d]
+      const logits = this.gate.apply(tf.concat([eImp, eMtand], -1)); // [B, γ, d]
+      const fused = runInferenceKernel('FlexiGatedMix', { logits, a: eImp, b: eMtand });
+      if (fused) return fused as tf.Tensor3D; // inference: one kernel
+      const g = tf.sigmoid(logits); // [B, γ, d]
       return tf.add(tf.mul(g, eImp), tf.mul(tf.sub(1, g), eMtand)) as tf.Tensor3D;
     });
   }

@@ -14,7 +14,7 @@ import { erfConfig } from './kernels/erf.js';
 import { expConfig } from './kernels/exp.js';
 import { gatherV2Config } from './kernels/gather.js';
 import { identityConfig } from './kernels/identity.js';
-import { distanceLogitsConfig, geluSigmoidConfig, layerNormConfig, timeEmbeddingConfig } from './kernels/inferenceFused.js';
+import { distanceLogitsConfig, gatedMixConfig, geluSigmoidConfig, layerNormConfig, linearConfig, timeEmbeddingConfig } from './kernels/inferenceFused.js';
 import { sliceConfig, splitVConfig, stridedSliceConfig, unpackConfig } from './kernels/slice.js';
 import { captureStock } from './kernels/stock.js';
 import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum.js';
@@ -38,6 +38,8 @@ export const FAST_KERNELS: readonly KernelConfig[] = [
   geluSigmoidConfig,
   timeEmbeddingConfig,
   distanceLogitsConfig,
+  linearConfig,
+  gatedMixConfig,
 ];
 
 /** Kernels that stock wasm lacks entirely (registered even when fast kernels are off, if asked). */

@@ -6,7 +6,7 @@
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { tf } from './tf.js';
 
-export type InferenceKernel = 'FlexiLayerNorm' | 'FlexiGeluSigmoid' | 'FlexiTimeEmbedding' | 'FlexiDistanceLogits';
+export type InferenceKernel = 'FlexiLayerNorm' | 'FlexiGeluSigmoid' | 'FlexiTimeEmbedding' | 'FlexiDistanceLogits' | 'FlexiLinear' | 'FlexiGatedMix';
 
 /** The fused kernel's output, or null when the stock ops must run (see above). */
 export function runInferenceKernel(name: InferenceKernel, inputs: Record<string, tf.Tensor>, attrs: NamedAttrMap = {}): tf.Tensor | null {

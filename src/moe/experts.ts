@@ -7,6 +7,7 @@ import { tf } from '../engine/tf.js';
 import type { Rng } from '../engine/rng.js';
 import { FlexiModalError } from '../errors.js';
 import { gatherRows, scatterAddRows } from './row-ops.js';
+import { dense } from '../nn/linear.js';
 import { runInferenceKernel } from '../engine/inferenceKernels.js';
 
 /** GELU, sigmoid approximation x·σ(1.702x) (tfjs has no GELU op; see ENGINE-NOTES). */
@@ -104,8 +105,8 @@ export class ExpertPool {
   /** Expert i on rows x: [n, d] → [n, d]. */
   expert(i: number, x: tf.Tensor2D): tf.Tensor2D {
     const e = this.experts[i]!;
-    const h = geluApprox(tf.add(tf.matMul(x, e.w1 as tf.Tensor2D), e.b1)) as tf.Tensor2D; // [n, h]
-    return tf.add(tf.matMul(h, e.w2 as tf.Tensor2D), e.b2) as tf.Tensor2D; // [n, d]
+    const h = geluApprox(dense(x, e.w1, e.b1)) as tf.Tensor2D; // [n, h]
+    return dense(h, e.w2, e.b2) as tf.Tensor2D; // [n, d]
   }
 
   /**

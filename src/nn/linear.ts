@@ -6,9 +6,26 @@
  * pass, see ENGINE-NOTES).
  */
 import { tf } from '../engine/tf.js';
+import { runInferenceKernel } from '../engine/inferenceKernels.js';
 import { Rng } from '../engine/rng.js';
 import { FlexiModalError } from '../errors.js';
 import { glorotUniform, initRng } from './init.js';
+
+/**
+ * y = x·w + b over the last axis: x [..., in], w [in, out], b [out] or null → [..., out]. Outside a
+ * gradient tape (inference) one fused kernel (FlexiLinear) when the backend has it; otherwise
+ * Reshape to [N, in], MatMul, Add, Reshape back.
+ */
+export function dense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor {
+  const fused = runInferenceKernel('FlexiLinear', b ? { x, w, b } : { x, w });
+  if (fused) return fused; // [..., out]
+  const inDim = w.shape[0]!;
+  const outDim = w.shape[1]!;
+  const x2 = (x.rank === 2 ? x : x.reshape([-1, inDim])) as tf.Tensor2D; // [N, in]
+  let y: tf.Tensor = tf.matMul(x2, w as tf.Tensor2D); // [N, out]
+  if (b) y = tf.add(y, b);
+  return x.rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), outDim]); // [..., out]
+}
 
 export interface LinearConfig {
   inDim: number;
@@ -54,10 +71,7 @@ export class Linear {
           hint: 'the input width must match the layer configuration',
         });
       }
-      const x2 = (x.rank === 2 ? x : x.reshape([-1, this.inDim])) as tf.Tensor2D; // [N, in]
-      let y = tf.matMul(x2, this.w); // [N, out]
-      if (this.b) y = tf.add(y, this.b);
-      return x.rank === 2 ? y : y.reshape([...shape.slice(0, -1), this.outDim]); // [..., out]
+      return dense(x, this.w, this.b); // [..., out]
     });
   }
 

@@ -19,6 +19,7 @@ import { blasCallCount, blasMinWork, broadcastOffsets, setBlasMinWork } from '..
 import { coreTypeFromCpuFlags, loadAddon } from '../../src/engine/blas.js';
 import { freeCores, resolveThreads } from '../../src/engine/autoThreads.js';
 import { Rng } from '../../src/engine/rng.js';
+import { Linear } from '../../src/nn/linear.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { runExperiment } from '../../src/run/experiment.js';
 import { randn, valueAndGrads } from './helpers.js';
@@ -200,6 +201,14 @@ test('OPENBLAS_CORETYPE from the CPU flags', () => {
   assert.equal(coreTypeFromCpuFlags('flags\t\t: fpu sse avx2 fma avx512f\n'), 'HASWELL');
   assert.equal(coreTypeFromCpuFlags('flags\t\t: fpu sse sse2 sse3\n'), undefined);
   assert.equal(coreTypeFromCpuFlags(''), undefined);
+});
+
+test('the fused inference Linear uses the native BLAS product when it is active, same values as wasm', (t) => {
+  if (skip) return t.skip(skip);
+  const lin = new Linear('blas.inf.lin', { inDim: 24, outDim: 16 }, new Rng(5));
+  tf.tidy(() => lin.b!.assign(T(randn([16], 6)) as tf.Tensor1D));
+  const x = T(randn([3, 7, 24], 7));
+  assertPathsAgree('FlexiLinear [3, 7, 24]·[24, 16]', () => lin.apply(x));
 });
 
 test('a tiny FuseMoE training run gives the same metrics on native BLAS and wasm (|Δ| ≤ 1e-4)', async (t) => {

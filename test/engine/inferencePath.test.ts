@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../src/engine/tf.js';
 import { Rng } from '../../src/engine/rng.js';
 import { LayerNorm } from '../../src/nn/layerNorm.js';
+import { Linear } from '../../src/nn/linear.js';
 import { TimeEmbedding } from '../../src/nn/timeEmbedding.js';
 import { geluApprox } from '../../src/moe/experts.js';
 import { Gate, GATE_EPS, gatingLogits } from '../../src/moe/gating.js';
@@ -16,6 +17,11 @@ import { runInferenceKernel } from '../../src/engine/inferenceKernels.js';
 import { assertClose, fixedRandom, setVar } from '../nn/helpers.js';
 import { randomInput } from '../encoders/naiveMtand.js';
 import { setup } from './helpers.js';
+import { generateSynthetic } from '../../src/data/synthetic.js';
+import { fitNormalizer } from '../../src/data/normalize.js';
+import { makeBatch } from '../../src/data/batch.js';
+import { parseConfig } from '../../src/config/parse.js';
+import { buildModel } from '../../src/models/build.js';
 
 before(setup);
 
@@ -76,6 +82,48 @@ test('fused GELU (x·σ(1.702x)) and time embedding match the stock ops', async 
   assertClose(fused.dataSync(), handT, 1e-5, 'fused time embedding');
   assertClose(underTape(() => te.apply(t)), handT, 1e-5, 'stock time embedding');
   assert.ok((await kernelsOf(() => te.apply(t))).includes('FlexiTimeEmbedding'));
+});
+
+test('fused Linear: hand-computed, same as the stock ops for ranks 1–3 and without bias, one kernel', async () => {
+  const lin = new Linear('inf.lin', { inDim: 3, outDim: 2 }, new Rng(1));
+  setVar(lin.w, [1, 2, 3, 4, 5, 6]); // [[1, 2], [3, 4], [5, 6]]
+  setVar(lin.b!, [0.5, -1]);
+  const x = tf.tensor2d([[1, 0, -1], [2, 1, 0]]);
+  // [1 − 5 + 0.5, 2 − 6 − 1], [2 + 3 + 0.5, 4 + 4 − 1]
+  assertClose(lin.apply(x).dataSync(), [-3.5, -5, 5.5, 7], 0, 'fused 2-D');
+  assertClose(underTape(() => lin.apply(x)), [-3.5, -5, 5.5, 7], 0, 'stock 2-D');
+  const one = lin.apply(tf.tensor1d([0, 1, 0]));
+  assert.deepEqual(one.shape, [2]);
+  assertClose(one.dataSync(), [3.5, 3], 0, 'fused 1-D');
+  assert.deepEqual(lin.apply(tf.zeros([0, 3])).shape, [0, 2], 'no rows');
+  for (const bias of [true, false]) {
+    const wide = new Linear(`inf.lin.wide.${bias}`, { inDim: 5, outDim: 4, bias }, new Rng(2));
+    if (bias) setVar(wide.b!, [0.1, -0.2, 0.3, -0.4]);
+    const x3 = fixedRandom([2, 3, 5], 9);
+    const fused = wide.apply(x3);
+    assert.deepEqual(fused.shape, [2, 3, 4]);
+    assertClose(fused.dataSync(), underTape(() => wide.apply(x3)), 1e-6, `random [2, 3, 5], bias ${bias}`);
+    assert.deepEqual(await kernelsOf(() => wide.apply(x3)), ['FlexiLinear'], 'one kernel instead of Reshape, MatMul, Add, Reshape');
+  }
+});
+
+test('fused gated mix σ(l)·a + (1 − σ(l))·b: hand values, same as the stock ops', async () => {
+  const l = tf.tensor1d([0, 2, -1, 30]);
+  const a = tf.tensor1d([1, -2, 4, 5]);
+  const b = tf.tensor1d([3, 1, 0, -5]);
+  const sig = (v: number): number => 1 / (1 + Math.exp(-v));
+  const hand = [0, 1, 2, 3].map((i) => sig([0, 2, -1, 30][i]!) * [1, -2, 4, 5][i]! + (1 - sig([0, 2, -1, 30][i]!)) * [3, 1, 0, -5][i]!);
+  const fused = runInferenceKernel('FlexiGatedMix', { logits: l, a, b });
+  assert.ok(fused);
+  assertClose(fused.dataSync(), hand, 1e-6, 'fused');
+  assertClose(hand, [2, 1 - 3 * sig(2), 4 * sig(-1), 5], 1e-6, 'the hand values themselves');
+  const [L, A, B] = [fixedRandom([2, 3, 4], 1), fixedRandom([2, 3, 4], 2), fixedRandom([2, 3, 4], 3)];
+  const stock = (): tf.Tensor => {
+    const g = tf.sigmoid(L);
+    return tf.add(tf.mul(g, A), tf.mul(tf.sub(1, g), B));
+  };
+  assertClose(runInferenceKernel('FlexiGatedMix', { logits: L, a: A, b: B })!.dataSync(), underTape(stock), 1e-6, 'random [2, 3, 4]');
+  assert.throws(() => runInferenceKernel('FlexiGatedMix', { logits: L, a: tf.zeros([3, 4]), b: B }), /one shape/);
 });
 
 test('fused Gaussian and Laplace gate logits: hand-computed distances, same as the stock ops', async () => {
@@ -147,4 +195,27 @@ test('mTAND reuses its reference-point queries only while its weights are unchan
     m.apply(input);
   });
   assert.equal(tf.memory().numTensors, before, 'the cache holds no tensor');
+});
+
+test('whole models: the inference path gives the logits of the stock ops under a tape', () => {
+  const data = generateSynthetic({ n: 24, seed: 5, missingness: { demo: 0.3, vitals: 0.3, notes: 0.5, labs: 0.4 } });
+  const batch = makeBatch(data.spec, data.samples.slice(0, 10), fitNormalizer(data.spec, data.samples));
+  const models: Record<string, Record<string, unknown>> = {
+    'fusemoe utde laplace': {
+      type: 'fusemoe', d: 16, blocks: 1, heads: 2, dropout: 0,
+      encoder: { kind: 'utde', gamma: 4, dt: 8, heads: 2, embeddingGamma: 2 },
+      moe: { numExperts: 4, topK: 2, hidden: 16, router: 'per-modality', gating: 'laplace' },
+    },
+    remind: { type: 'remind', d: 16, blocks: 1, heads: 2, dropout: 0, softMoe: { numExperts: 4, slotsPerExpert: 1, hidden: 16 } },
+  };
+  for (const [label, model] of Object.entries(models)) {
+    const cfg = parseConfig({ data: { type: 'synthetic' }, model }, 'test');
+    const m = buildModel(cfg.model, data.spec, 3);
+    try {
+      const free = tf.tidy(() => m.forward(batch, { training: false }).logits.dataSync().slice());
+      assertClose(free, underTape(() => m.forward(batch, { training: false }).logits), 1e-4, label);
+    } finally {
+      m.dispose();
+    }
+  }
 });

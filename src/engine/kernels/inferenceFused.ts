@@ -8,13 +8,18 @@
  *  - FlexiLayerNorm  (x [..., D], gamma [D], beta [D]; attr eps) → (x − μ)/√(σ² + eps)·γ + β over the last axis
  *  - FlexiGeluSigmoid (x) → x·σ(1.702x), the experts' GELU approximation
  *  - FlexiTimeEmbedding (t [...], w [D], b [D]) → [..., D]: t·w₀ + b₀, then sin(t·w_j + b_j) (mTAND's φ)
+ *  - FlexiLinear (x [..., I], w [I, O], b [O] optional) → [..., O]: x·w + b — the BatchMatMul kernel
+ *    registered now (native BLAS or wasm) on x viewed as [N, I], then the bias added in place,
+ *    instead of Reshape, BatchMatMul, Add, Reshape
+ *  - FlexiGatedMix (logits, a, b, all one shape) → σ(logits)·a + (1 − σ(logits))·b (UTDE's gate)
  *  - FlexiDistanceLogits (x [N, D], w [D, S]; attrs kind, eps) → [N, S]: the Gaussian gate −‖x − w_s‖²
  *    or the Laplace gate −√(‖x − w_s‖² + eps), from the differences themselves (the stock chain
  *    expands ‖x‖² − 2x·w + ‖w‖² and clamps the cancellation error at 0)
  *
  * Arithmetic is in float64, rounded to float32 on store (the stock chains round after every op).
  */
-import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { tf } from '../tf.js';
 import { view, type WasmBackendLike } from './wasmHeap.js';
 
 interface Args<I> {
@@ -85,6 +90,49 @@ function timeEmbedding(args: Args<{ t: TensorInfo; w: TensorInfo; b: TensorInfo 
   return out;
 }
 
+function linear(args: Args<{ x: TensorInfo; w: TensorInfo; b?: TensorInfo }>): TensorInfo {
+  const { inputs, backend } = args;
+  const { x, w, b } = inputs;
+  need32('FlexiLinear', x, w, ...(b ? [b] : []));
+  const I = w.shape[0]!;
+  const O = w.shape[1]!;
+  if (x.shape[x.shape.length - 1] !== I) throw new Error(`engine: FlexiLinear expects last dim ${I}, got shape [${x.shape.join(', ')}]`);
+  const lead = x.shape.slice(0, -1);
+  const N = lead.reduce((a, d) => a * d, 1);
+  // The registered BatchMatMul (native BLAS or the wasm kernel) on x viewed as [N, I] — a view of
+  // the same data, as the stock Reshape makes. Its output is ours to write the bias into.
+  const matMul = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc as KernelFunc;
+  const y = matMul({
+    inputs: { a: { ...x, shape: [N, I] }, b: w },
+    backend: backend as never,
+    attrs: { transposeA: false, transposeB: false },
+  }) as TensorInfo; // [N, O]
+  if (b && N * O > 0) {
+    const yv = view(backend, y) as Float32Array;
+    const bv = view(backend, b) as Float32Array;
+    for (let r = 0; r < N * O; r += O) for (let j = 0; j < O; j++) yv[r + j]! += bv[j]!;
+  }
+  return { ...y, shape: [...lead, O] }; // [..., O]
+}
+
+function gatedMix(args: Args<{ logits: TensorInfo; a: TensorInfo; b: TensorInfo }>): TensorInfo {
+  const { inputs, backend } = args;
+  const { logits, a, b } = inputs;
+  need32('FlexiGatedMix', logits, a, b);
+  const same = (t: TensorInfo): boolean => t.shape.length === logits.shape.length && t.shape.every((d, i) => d === logits.shape[i]);
+  if (!same(a) || !same(b)) throw new Error(`engine: FlexiGatedMix needs one shape, got [${logits.shape}], [${a.shape}], [${b.shape}]`);
+  const out = backend.makeOutput(logits.shape.slice(), 'float32');
+  const lv = view(backend, logits) as Float32Array;
+  const av = view(backend, a) as Float32Array;
+  const bv = view(backend, b) as Float32Array;
+  const ov = view(backend, out) as Float32Array;
+  for (let i = 0; i < lv.length; i++) {
+    const g = 1 / (1 + Math.exp(-lv[i]!));
+    ov[i] = g * av[i]! + (1 - g) * bv[i]!;
+  }
+  return out;
+}
+
 function distanceLogits(args: Args<{ x: TensorInfo; w: TensorInfo }>): TensorInfo {
   const { inputs, backend } = args;
   const { x, w } = inputs;
@@ -113,4 +161,6 @@ function distanceLogits(args: Args<{ x: TensorInfo; w: TensorInfo }>): TensorInf
 export const layerNormConfig: KernelConfig = { kernelName: 'FlexiLayerNorm', backendName: 'wasm', kernelFunc: layerNorm as never };
 export const geluSigmoidConfig: KernelConfig = { kernelName: 'FlexiGeluSigmoid', backendName: 'wasm', kernelFunc: geluSigmoid as never };
 export const timeEmbeddingConfig: KernelConfig = { kernelName: 'FlexiTimeEmbedding', backendName: 'wasm', kernelFunc: timeEmbedding as never };
+export const linearConfig: KernelConfig = { kernelName: 'FlexiLinear', backendName: 'wasm', kernelFunc: linear as never };
+export const gatedMixConfig: KernelConfig = { kernelName: 'FlexiGatedMix', backendName: 'wasm', kernelFunc: gatedMix as never };
 export const distanceLogitsConfig: KernelConfig = { kernelName: 'FlexiDistanceLogits', backendName: 'wasm', kernelFunc: distanceLogits as never };
