@@ -105,6 +105,19 @@ test('fused Linear: hand-computed, same as the stock ops for ranks 1–3 and wit
     assertClose(fused.dataSync(), underTape(() => wide.apply(x3)), 1e-6, `random [2, 3, 5], bias ${bias}`);
     assert.deepEqual(await kernelsOf(() => wide.apply(x3)), ['FlexiLinear'], 'one kernel instead of Reshape, MatMul, Add, Reshape');
   }
+  // many rows: the bias goes through the stock wasm Add inside the kernel
+  const tall = new Linear('inf.lin.tall', { inDim: 5, outDim: 64 }, new Rng(3));
+  setVar(tall.b!, Array.from({ length: 64 }, (_, j) => j / 10 - 3));
+  const xt = fixedRandom([2, 40, 5], 10); // 80 rows · 64 outputs > 4096 elements
+  const yt = tall.apply(xt);
+  assert.deepEqual(yt.shape, [2, 40, 64]);
+  assertClose(yt.dataSync(), underTape(() => tall.apply(xt)), 1e-6, 'random [2, 40, 5] → 64');
+  const ids = tf.engine().backend.numDataIds();
+  tf.tidy(() => {
+    tall.apply(xt);
+    lin.apply(x);
+  });
+  assert.equal(tf.engine().backend.numDataIds(), ids, 'no backend memory left behind');
 });
 
 test('fused gated mix σ(l)·a + (1 − σ(l))·b: hand values, same as the stock ops', async () => {

@@ -20,7 +20,8 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf.js';
-import { view, type WasmBackendLike } from './wasmHeap.js';
+import { callStock } from './stock.js';
+import { disposeInfo, view, type WasmBackendLike } from './wasmHeap.js';
 
 interface Args<I> {
   inputs: I;
@@ -90,6 +91,9 @@ function timeEmbedding(args: Args<{ t: TensorInfo; w: TensorInfo; b: TensorInfo 
   return out;
 }
 
+/** Largest output (elements) whose bias FlexiLinear adds in JS; above it, the stock wasm Add. */
+const BIAS_IN_JS_MAX = 4096;
+
 function linear(args: Args<{ x: TensorInfo; w: TensorInfo; b?: TensorInfo }>): TensorInfo {
   const { inputs, backend } = args;
   const { x, w, b } = inputs;
@@ -107,6 +111,12 @@ function linear(args: Args<{ x: TensorInfo; w: TensorInfo; b?: TensorInfo }>): T
     backend: backend as never,
     attrs: { transposeA: false, transposeB: false },
   }) as TensorInfo; // [N, O]
+  if (b && N * O > BIAS_IN_JS_MAX) {
+    // Many rows (batches): the stock wasm Add (SIMD) beats a JS loop.
+    const withBias = callStock('Add', backend, { a: y, b }); // [N, O]
+    disposeInfo(backend, y);
+    return { ...withBias, shape: [...lead, O] };
+  }
   if (b && N * O > 0) {
     const yv = view(backend, y) as Float32Array;
     const bv = view(backend, b) as Float32Array;
