@@ -199,8 +199,13 @@ const remindModelSchema = z
     heads: z.number().int().positive().default(4),
     dropout: z.number().min(0).max(0.9).default(0.1),
     softMoe: softMoeSchema.prefault({}),
-    /** Missing modalities' tokens: one learned embedding per modality combination B_k (REMIND) or per modality (false). */
-    groupEmbeddings: z.boolean().default(true),
+    /**
+     * Missing modalities' tokens: true = one learned embedding per modality combination B_k
+     * (REMIND); false = one learned token set per modality (Soft MoE); 'residual' (ours, not in the
+     * paper) = the per-modality tokens plus a zero-initialised per-combination residual B_k, so a
+     * rare or unseen combination falls back to the shared per-modality tokens.
+     */
+    groupEmbeddings: z.union([z.boolean(), z.literal('residual')]).default(true),
     /**
      * Tokens of absent modalities (filled with the missing embeddings): 'dispatch' = ordinary tokens
      * of the Soft MoE (paper); 'mask' = they reach the others through self-attention only, get no

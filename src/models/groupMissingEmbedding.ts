@@ -12,6 +12,10 @@
  * embedding", never an index error and never an untrained random row. A group first met in a
  * later training pass (fine-tuning on new combinations) starts from that default.
  *
+ * Residual use (`{ residual: true }`, REMIND's `groupEmbeddings: "residual"`): B_k is added to a
+ * shared per-modality token, so every row starts at 0 and the default for an unseen group is the
+ * zero vector (the shared token alone) instead of the mean.
+ *
  * Variables: `missing.group` [2^M, d], `missing.groupSeen` [2^M] (0/1, set by training forwards).
  */
 import { tf } from '../engine/tf.js';
@@ -30,6 +34,8 @@ export class GroupMissingEmbedding {
     numModalities: number,
     readonly dim: number,
     rng: Rng,
+    /** Residual embeddings: zero-initialised rows, zero default for unseen groups. */
+    readonly opts: { residual?: boolean } = {},
   ) {
     if (!(Number.isInteger(numModalities) && numModalities >= 1 && numModalities <= 16)) {
       throw new FlexiModalError(`group missing embeddings need 1–16 modalities, got ${numModalities}`, {
@@ -39,7 +45,7 @@ export class GroupMissingEmbedding {
     }
     this.numGroups = 2 ** numModalities;
     const init = new Float32Array(this.numGroups * dim);
-    for (let i = 0; i < init.length; i++) init[i] = rng.normal() * 0.02;
+    if (!opts.residual) for (let i = 0; i < init.length; i++) init[i] = rng.normal() * 0.02;
     this.table = tf.variable(tf.tensor2d(init, [this.numGroups, dim]), true, `${name}.group`);
     this.seen = tf.variable(tf.zeros([this.numGroups]), true, `${name}.groupSeen`);
   }
@@ -56,7 +62,8 @@ export class GroupMissingEmbedding {
     if (fresh.length === 0) return;
     const nSeen = seen.reduce((a, v) => a + v, 0);
     tf.tidy(() => {
-      if (nSeen > 0) {
+      // (residual rows of unseen groups never received a gradient: they are still 0, the default)
+      if (nSeen > 0 && !this.opts.residual) {
         const mean = tf.div(tf.matMul(tf.tensor2d(seen, [1, this.numGroups]), this.table), nSeen); // [1, d]
         const isFresh = new Float32Array(this.numGroups);
         for (const g of fresh) isFresh[g] = 1;
@@ -77,7 +84,8 @@ export class GroupMissingEmbedding {
 
   /**
    * The embedding of each sample's group: [B, d]. In training the groups are first marked seen;
-   * a group never seen in training gets the default (mean of the seen groups' embeddings).
+   * a group never seen in training gets the default (mean of the seen groups' embeddings; zeros
+   * for residual embeddings).
    */
   lookup(groupIds: Int32Array, training: boolean): tf.Tensor2D {
     for (const g of groupIds) {
@@ -93,8 +101,10 @@ export class GroupMissingEmbedding {
     const nSeen = seen.reduce((a, v) => a + v, 0);
     const fallbackIndex = this.numGroups; // row appended below
     const idx = Int32Array.from(groupIds, (g) => (seen[g] === 1 || nSeen === 0 ? g : fallbackIndex));
-    const mean = tf.div(tf.matMul(tf.tensor2d(seen, [1, this.numGroups]), this.table), Math.max(1, nSeen)); // [1, d]
-    return tf.gather(tf.concat([this.table, mean], 0), tf.tensor1d(idx, 'int32')) as tf.Tensor2D; // [B, d]
+    const fallback = this.opts.residual
+      ? tf.zeros([1, this.dim])
+      : tf.div(tf.matMul(tf.tensor2d(seen, [1, this.numGroups]), this.table), Math.max(1, nSeen)); // [1, d]
+    return tf.gather(tf.concat([this.table, fallback], 0), tf.tensor1d(idx, 'int32')) as tf.Tensor2D; // [B, d]
   }
 
   variables(): tf.Variable[] {

@@ -100,9 +100,9 @@ export interface SwitchCount {
 export class RemindModel implements FusionModel {
   readonly type = 'remind';
   private readonly encoders: ModalityEncoder[];
-  /** Per-modality learned missing tokens [L_j, d] (groupEmbeddings false). */
+  /** Per-modality learned missing tokens [L_j, d] (groupEmbeddings false or "residual"). */
   private readonly modalityMissing: tf.Variable[];
-  /** Group-specific missing embeddings B_k (groupEmbeddings true). */
+  /** Group-specific missing embeddings B_k (groupEmbeddings true; residuals for "residual"). */
   private readonly groupMissing: GroupMissingEmbedding | null;
   private readonly modalityEmbedding: tf.Variable;
   private readonly blocks: RemindBlock[];
@@ -123,8 +123,8 @@ export class RemindModel implements FusionModel {
     this.encoders = spec.modalities.map((m) => makeEncoder(`enc.${m.name}`, m, enc, rng));
     this.seqLens = this.encoders.map((e) => e.numTokens);
     this.tokenModality = Int32Array.from(this.seqLens.flatMap((L, j) => Array.from({ length: L }, () => j)));
-    this.groupMissing = cfg.groupEmbeddings ? new GroupMissingEmbedding('missing', M, cfg.d, rng) : null;
-    this.modalityMissing = cfg.groupEmbeddings
+    this.groupMissing = cfg.groupEmbeddings === false ? null : new GroupMissingEmbedding('missing', M, cfg.d, rng, { residual: cfg.groupEmbeddings === 'residual' });
+    this.modalityMissing = cfg.groupEmbeddings === true
       ? []
       : this.encoders.map((e, j) => tf.tidy(() => tf.variable(tf.randomNormal([e.numTokens, cfg.d], 0, 0.02, 'float32', rng.seed()), true, `missing.${spec.modalities[j]!.name}`)));
     this.modalityEmbedding = tf.tidy(() => tf.variable(tf.randomNormal([M, cfg.d], 0, 0.02, 'float32', rng.seed()), true, 'fusion.modalityEmbedding'));
@@ -143,7 +143,9 @@ export class RemindModel implements FusionModel {
     const groupEmb = this.groupMissing ? tf.reshape(this.groupMissing.lookup(groupIds, training), [B, 1, d]) : null; // [B, 1, d]
     const parts = encoded.map((tokens, j) => {
       const keep = keeps[j]!; // [B, 1, 1]
-      const fill = groupEmb ?? tf.expandDims(this.modalityMissing[j]!, 0); // [B|1, 1|L_j, d]
+      const shared = this.modalityMissing.length > 0 ? tf.expandDims(this.modalityMissing[j]!, 0) : null; // [1, L_j, d]
+      // [B|1, 1|L_j, d]: B_k (REMIND), the per-modality tokens (Soft MoE), or their sum ('residual')
+      const fill = groupEmb && shared ? tf.add(shared, groupEmb) : (groupEmb ?? shared!);
       const t = tf.add(tf.mul(tokens, keep), tf.mul(tf.sub(1, keep), fill));
       return tf.add(t, tf.reshape(tf.slice(this.modalityEmbedding, [j, 0], [1, d]), [1, 1, d])) as tf.Tensor3D;
     });

@@ -175,6 +175,56 @@ test('group embeddings: training marks groups seen; an unseen group at test time
   }
 });
 
+test('residual group embeddings: per-modality tokens + zero-initialised B_k; at initialisation the Soft MoE tokens; unseen groups keep the shared tokens', () => {
+  const emb = new GroupMissingEmbedding('gme.res', 3, 4, new Rng(1), { residual: true });
+  try {
+    assert.ok((emb.table.dataSync() as Float32Array).every((v) => v === 0), 'rows start at 0');
+    emb.lookup(Int32Array.from([1, 3]), true);
+    setVarRows(emb.table, 8, 4, (g, k) => g + k / 10);
+    const got = emb.lookup(Int32Array.from([3, 6]), false).arraySync();
+    assert.deepEqual(got[0], [3, 3.1, 3.2, 3.3].map((v) => Math.fround(v)));
+    assert.deepEqual(got[1], [0, 0, 0, 0], 'an unseen group: zero residual, not the mean');
+    emb.lookup(Int32Array.from([6]), true); // first met in a later training pass: left at its own (zero-trained) row
+    assert.deepEqual((emb.table.arraySync() as number[][])[6], [6, 6.1, 6.2, 6.3].map((v) => Math.fround(v)));
+  } finally {
+    emb.variables().forEach((v) => v.dispose());
+  }
+
+  // same seed: the residual model is the Soft MoE model plus B_k = 0 (one model at a time: variable names are global)
+  const { model: soft } = remind({ groupEmbeddings: false, residualRouting: { enabled: false } });
+  let b: Float32Array;
+  try {
+    b = tf.tidy(() => soft.forward(batch, { training: false }).logits.dataSync().slice() as Float32Array);
+  } finally {
+    soft.dispose();
+  }
+  const { model: res } = remind({ groupEmbeddings: 'residual', residualRouting: { enabled: false } });
+  try {
+    const names = res.variables().map((v) => v.name);
+    for (const m of data.spec.modalities) assert.ok(names.includes(`missing.${m.name}`), `shared token missing.${m.name}`);
+    assert.ok(names.includes('missing.group'));
+    const a = tf.tidy(() => res.forward(batch, { training: false }).logits.dataSync().slice());
+    assert.deepEqual(Array.from(a), Array.from(b));
+    // B_k gets gradient exactly for the groups of the batch that miss a modality
+    const vars = res.variables();
+    const { grads, value } = tf.variableGrads(() => lossOf(res.forward(batch, { training: true, seed: 1 })), vars);
+    const rows = tf.tidy(() => Array.from(tf.sum(tf.abs(grads['missing.group']!), 1).dataSync()));
+    const full = 2 ** data.spec.modalities.length - 1;
+    const withAbsent = new Set(Array.from(res.routing(batch).groupIds).filter((g) => g !== full));
+    assert.ok(withAbsent.size > 0);
+    rows.forEach((r, g) => assert.equal(r > 0, withAbsent.has(g), `group ${g}`));
+    for (const m of data.spec.modalities) assert.ok(grads[`missing.${m.name}`], `shared token missing.${m.name} trained`);
+    tf.dispose([value, ...Object.values(grads)]);
+  } finally {
+    res.dispose();
+  }
+});
+
+/** Sets a [rows, cols] variable to f(row, col). */
+function setVarRows(v: tf.Variable, rows: number, cols: number, f: (r: number, c: number) => number): void {
+  tf.tidy(() => v.assign(tf.tensor2d(Array.from({ length: rows * cols }, (_, i) => f(Math.floor(i / cols), i % cols)), [rows, cols])));
+}
+
 test('FuseMoE with missing = "learned-group": B_k gets gradient only for groups with an absent modality in the batch', () => {
   const cfg = parseConfig(
     {
