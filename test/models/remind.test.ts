@@ -15,6 +15,7 @@ import { saveModel, loadModel } from '../../src/models/persist.js';
 import { RemindModel } from '../../src/models/remind.js';
 import { GroupMissingEmbedding } from '../../src/models/groupMissingEmbedding.js';
 import { taskLoss } from '../../src/train/taskLoss.js';
+import { setVar } from '../nn/helpers.js';
 
 before(async () => {
   await initEngine({ backend: 'cpu' });
@@ -180,7 +181,7 @@ test('residual group embeddings: per-modality tokens + zero-initialised B_k; at 
   try {
     assert.ok((emb.table.dataSync() as Float32Array).every((v) => v === 0), 'rows start at 0');
     emb.lookup(Int32Array.from([1, 3]), true);
-    setVarRows(emb.table, 8, 4, (g, k) => g + k / 10);
+    setVar(emb.table, Array.from({ length: 8 * 4 }, (_, i) => Math.floor(i / 4) + (i % 4) / 10)); // row g: g + k/10
     const got = emb.lookup(Int32Array.from([3, 6]), false).arraySync();
     assert.deepEqual(got[0], [3, 3.1, 3.2, 3.3].map((v) => Math.fround(v)));
     assert.deepEqual(got[1], [0, 0, 0, 0], 'an unseen group: zero residual, not the mean');
@@ -219,11 +220,6 @@ test('residual group embeddings: per-modality tokens + zero-initialised B_k; at 
     res.dispose();
   }
 });
-
-/** Sets a [rows, cols] variable to f(row, col). */
-function setVarRows(v: tf.Variable, rows: number, cols: number, f: (r: number, c: number) => number): void {
-  tf.tidy(() => v.assign(tf.tensor2d(Array.from({ length: rows * cols }, (_, i) => f(Math.floor(i / cols), i % cols)), [rows, cols])));
-}
 
 test('FuseMoE with missing = "learned-group": B_k gets gradient only for groups with an absent modality in the batch', () => {
   const cfg = parseConfig(
