@@ -3,7 +3,7 @@
  * connection, a killed process) continues from the bytes already there with an HTTP Range
  * request; redirects are followed. The caller verifies the finished `.part` file and renames it.
  */
-import { createWriteStream, existsSync, statSync, truncateSync } from 'node:fs';
+import { createWriteStream, existsSync, statSync, truncateSync, type WriteStream } from 'node:fs';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { pipeline } from 'node:stream/promises';
@@ -50,6 +50,16 @@ function partSize(part: string): number {
   return existsSync(part) ? statSync(part).size : 0;
 }
 
+/**
+ * Resolves once `sink` has closed its file. A failed pipeline rejects as soon as one stream
+ * errors, while the file stream may still have a write in flight; measuring the partial file
+ * before that write lands would resume at a stale offset and duplicate bytes.
+ */
+function fileClosed(sink: WriteStream): Promise<void> {
+  if (sink.closed) return Promise.resolve();
+  return new Promise((r) => sink.once('close', () => r()));
+}
+
 /** Download `url` into `<dest>.part` (continuing a partial one); returns the .part path when complete. */
 export async function downloadResumable(url: string, dest: string, opts: DownloadOptions = {}): Promise<string> {
   const part = partPathOf(dest);
@@ -90,11 +100,14 @@ export async function downloadResumable(url: string, dest: string, opts: Downloa
         cb(null, chunk);
       },
     });
+    // bytes go to their offset (`start`), not to wherever the file happens to end
+    const sink = start > 0 ? createWriteStream(part, { flags: 'r+', start }) : createWriteStream(part, { flags: 'w' });
     try {
-      await pipeline(res, counter, createWriteStream(part, { flags: start > 0 ? 'a' : 'w' }));
+      await pipeline(res, counter, sink);
       if (total !== null && done < total) throw new Error(`transfer ended after ${done} of ${total} bytes`);
       return part;
     } catch (e) {
+      await fileClosed(sink);
       if (attempt >= retries) {
         throw new FlexiModalError(`download interrupted (${(e as Error).message}); ${partSize(part)} bytes kept in ${part}`, {
           where: url,
