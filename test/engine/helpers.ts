@@ -66,3 +66,56 @@ export function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tenso
   })(xs);
   return [value, ...grads];
 }
+
+/** Both operands have a size-1 batch dim where the other has a larger one (general broadcasting). */
+export function isGeneralBroadcast(sa: number[], sb: number[]): boolean {
+  const r = Math.max(sa.length, sb.length) - 2;
+  const pad = (s: number[]): number[] => [...new Array<number>(r - (s.length - 2)).fill(1), ...s.slice(0, -2)];
+  const [oa, ob] = [pad(sa), pad(sb)];
+  return oa.some((d, i) => d === 1 && ob[i]! > 1) && ob.some((d, i) => d === 1 && oa[i]! > 1);
+}
+
+/** op(A)·op(B) by plain loops with numpy broadcasting of the batch dims (the reference). */
+export function naiveMatMul(
+  a: { values: Float32Array; shape: number[] },
+  b: { values: Float32Array; shape: number[] },
+  tA: boolean,
+  tB: boolean,
+): { shape: number[]; values: number[] } {
+  const r = Math.max(a.shape.length, b.shape.length) - 2;
+  const pad = (s: number[]): number[] => [...new Array<number>(r - (s.length - 2)).fill(1), ...s.slice(0, -2)];
+  const [oa, ob] = [pad(a.shape), pad(b.shape)];
+  const outer = oa.map((d, i) => Math.max(d, ob[i]!));
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const [m, k, n] = [tA ? ac : ar, tA ? ar : ac, tB ? br : bc];
+  const values: number[] = [];
+  const batch = outer.reduce((x, y) => x * y, 1);
+  for (let i = 0; i < batch; i++) {
+    let rest = i;
+    let ia = 0;
+    let ib = 0;
+    let sA = 1;
+    let sB = 1;
+    for (let d = r - 1; d >= 0; d--) {
+      const idx = rest % outer[d]!;
+      rest = Math.floor(rest / outer[d]!);
+      if (oa[d]! > 1) ia += idx * sA;
+      if (ob[d]! > 1) ib += idx * sB;
+      sA *= oa[d]!;
+      sB *= ob[d]!;
+    }
+    for (let p = 0; p < m; p++) {
+      for (let q = 0; q < n; q++) {
+        let s = 0;
+        for (let j = 0; j < k; j++) {
+          const av = a.values[ia * ar * ac + (tA ? j * ac + p : p * ac + j)]!;
+          const bv = b.values[ib * br * bc + (tB ? q * bc + j : j * bc + q)]!;
+          s += av * bv;
+        }
+        values.push(s);
+      }
+    }
+  }
+  return { shape: [...outer, m, n], values };
+}

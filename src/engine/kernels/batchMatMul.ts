@@ -8,10 +8,13 @@
  *  2. folds a broadcast batch of A against a single B into one big [batch·m, k]×[k, n] product,
  *  3. otherwise loops over the batch, calling the backend's own C++ BatchMatMul on zero-copy
  *     aliases of each batch slice (A_i, B_i, out_i), so every product takes the fast path.
- * Non-float32 inputs and general broadcasting of the batch dims fall back to the stock kernel.
+ *     The slices follow numpy broadcasting of the batch dims, the general case ([2,1]×[3] →
+ *     [2,3]) included — where tfjs's stock wasm and cpu kernels return a wrong result.
+ * Non-float32 inputs fall back to the stock kernel.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf.js';
+import { broadcastOffsets } from './broadcastOffsets.js';
 import { callStock, stockTranspose } from './stock.js';
 import {
   byteOffset,
@@ -109,10 +112,6 @@ function batchMatMul(args: {
   const batchA = sizeOf(outerA);
   const batchB = sizeOf(outerB);
   const batch = sizeOf(outer);
-  const sameBatch = batchA === batch && batchB === batch;
-  if (!(sameBatch || batchA === 1 || batchB === 1)) {
-    return callStock('BatchMatMul', backend, inputs as never, attrs);
-  }
   const outShape = [...outer, m, n];
   const out = backend.makeOutput(outShape, 'float32');
   if (batch === 0 || m === 0 || n === 0) return out;
@@ -131,14 +130,13 @@ function batchMatMul(args: {
       // One product: [batchA·m, k] × [k, n] (batchA is 1 or the whole batch).
       nativeMatMul(backend, nativeId(backend, A), nativeId(backend, B), outId, batchA * m, k, n);
     } else {
-      const aOff = byteOffset(backend, A);
-      const bOff = byteOffset(backend, B);
-      const oOff = byteOffset(backend, out);
+      // byte offsets of (A_i, B_i, out_i) for every output matrix i, numpy broadcasting
+      const offs = broadcastOffsets(outerA, outerB, outer, byteOffset(backend, A), byteOffset(backend, B), byteOffset(backend, out), m * k * 4, k * n * 4, m * n * 4);
       const aFull = nativeId(backend, A);
       for (let i = 0; i < batch; i++) {
-        const aId = batchA === 1 ? aFull : makeAlias(backend, aOff + i * m * k * 4, m * k);
-        const bId = makeAlias(backend, bOff + i * k * n * 4, k * n);
-        const oId = makeAlias(backend, oOff + i * m * n * 4, m * n);
+        const aId = batchA === 1 ? aFull : makeAlias(backend, offs[3 * i]!, m * k);
+        const bId = makeAlias(backend, offs[3 * i + 1]!, k * n);
+        const oId = makeAlias(backend, offs[3 * i + 2]!, m * n);
         try {
           nativeMatMul(backend, aId, bId, oId, m, k, n);
         } finally {

@@ -12,7 +12,8 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { activeBlas } from '../blas.js';
 import { batchMatMulConfig, matMulDims } from './batchMatMul.js';
-import { byteOffset, heapBuffer, sizeOf, stridesOf, type WasmBackendLike } from './wasmHeap.js';
+import { broadcastOffsets } from './broadcastOffsets.js';
+import { byteOffset, heapBuffer, sizeOf, type WasmBackendLike } from './wasmHeap.js';
 
 /**
  * Smallest product (m·n·k·batch multiply-adds) sent to BLAS. Below it the wasm kernel wins on
@@ -40,48 +41,6 @@ function heapBytes(backend: WasmBackendLike): Uint8Array {
   const buf = heapBuffer(backend);
   if (heapView === null || heapView.buffer !== buf || heapView.byteLength !== buf.byteLength) heapView = new Uint8Array(buf);
   return heapView;
-}
-
-/**
- * Byte offsets (a, b, c) of each output batch element under numpy broadcasting of the outer
- * shapes (a size-1 dim repeats its only element).
- */
-export function broadcastOffsets(
-  outerA: readonly number[],
-  outerB: readonly number[],
-  outer: readonly number[],
-  aBase: number,
-  bBase: number,
-  cBase: number,
-  aMat: number,
-  bMat: number,
-  cMat: number,
-): Uint32Array {
-  const rank = outer.length;
-  const pad = (s: readonly number[]): number[] => [...new Array<number>(rank - s.length).fill(1), ...s];
-  const pa = pad(outerA);
-  const pb = pad(outerB);
-  const sa = stridesOf(pa).map((s, i) => (pa[i] === 1 ? 0 : s));
-  const sb = stridesOf(pb).map((s, i) => (pb[i] === 1 ? 0 : s));
-  const batch = sizeOf(outer);
-  const offs = new Uint32Array(3 * batch);
-  const idx = new Array<number>(rank).fill(0);
-  for (let i = 0; i < batch; i++) {
-    let ia = 0;
-    let ib = 0;
-    for (let d = 0; d < rank; d++) {
-      ia += idx[d]! * sa[d]!;
-      ib += idx[d]! * sb[d]!;
-    }
-    offs[3 * i] = aBase + ia * aMat;
-    offs[3 * i + 1] = bBase + ib * bMat;
-    offs[3 * i + 2] = cBase + i * cMat;
-    for (let d = rank - 1; d >= 0; d--) {
-      if (++idx[d]! < outer[d]!) break;
-      idx[d] = 0;
-    }
-  }
-  return offs;
 }
 
 type MatMulArgs = {
