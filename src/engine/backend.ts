@@ -5,6 +5,7 @@
  */
 import { tf } from './tf.js';
 import '@tensorflow/tfjs-backend-wasm';
+import { registerCpuBatchMatMul } from './kernels/cpuBatchMatMul.js';
 import { registerBatchMatMulGrad } from './kernels/batchMatMulGrad.js';
 import { registerFastKernels, registerMissingKernelsOnly, unregisterFastKernels, useNativeMatMul } from './fastKernels.js';
 import { blasStatus, openBlas, type BlasSetting, type BlasStatus } from './blas.js';
@@ -49,8 +50,10 @@ export async function initEngine(opts: EngineOptions = {}): Promise<BackendName>
   const plan = resolveThreads(opts.threads ?? 1, () => openBlas(blasWanted, 1).active);
   const threads = plan.wasm;
   openBlas(blasWanted, plan.blas);
-  // Backend-independent: a BatchMatMul gradient that handles broadcast batch dims.
+  // Backend-independent: a BatchMatMul gradient that handles broadcast batch dims; the cpu
+  // kernel's general batch broadcasting (stock tfjs returns a wrong result there).
   registerBatchMatMulGrad();
+  registerCpuBatchMatMul();
   if (backend === 'wasm') {
     if (threads > 1 && !wasmBackendExists()) registerThreadedWasmFactory(threads);
     let ok = false;

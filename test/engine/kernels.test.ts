@@ -60,9 +60,9 @@ test('BatchMatMul: batched, broadcast batch, rank 4, batch 1', async () => {
 });
 
 test('BatchMatMul: general broadcasting of the batch dims ([2,1]×[3] → [2,3]), forward and gradients', async () => {
-  // tfjs's stock cpu and wasm kernels return a wrong result here; the engine's wasm kernel is
-  // checked against plain loops (forward) and against the same product with the operands
-  // broadcast explicitly (tf.broadcastTo) on cpu (forward and gradients).
+  // tfjs's stock cpu and wasm kernels return a wrong result here; the engine's wasm and cpu
+  // kernels are checked against plain loops (forward) and against the same product with the
+  // operands broadcast explicitly (tf.broadcastTo) on cpu (forward and gradients).
   const cases: Array<[number[], number[]]> = [
     [[2, 1, 4, 5], [3, 5, 2]],
     [[1, 3, 4, 5], [2, 1, 5, 2]],
@@ -80,13 +80,15 @@ test('BatchMatMul: general broadcasting of the batch dims ([2,1]×[3] → [2,3])
         const outer = loops.shape.slice(0, -2);
         const full = (x: tf.Tensor): tf.Tensor => tf.broadcastTo(x, [...outer, ...x.shape.slice(-2)]);
         const want = await runOn('cpu', () => valueAndGrads((x, y) => tf.matMul(full(x!), full(y!), tA, tB), [T(a), T(b)]));
-        const value = await runOn('wasm', () => tf.matMul(T(a), T(b), tA, tB));
-        assert.deepEqual(value[0]!.shape, loops.shape, label);
-        loops.values.forEach((v, i) => assert.ok(Math.abs(value[0]!.values[i]! - v) <= 1e-5 * Math.max(1, Math.abs(v)), `${label}: value ${i}`));
-        const got = await runOn('wasm', () => valueAndGrads((x, y) => tf.matMul(x!, y!, tA, tB), [T(a), T(b)]));
-        assert.deepEqual(got.map((g) => g.shape), [[], a.shape, b.shape], label);
-        for (let o = 0; o < 3; o++) {
-          want[o]!.values.forEach((v, i) => assert.ok(Math.abs(got[o]!.values[i]! - v) <= 1e-4 * Math.max(1, Math.abs(v)), `${label}: output ${o}[${i}] ${got[o]!.values[i]} vs ${v}`));
+        for (const backend of ['wasm', 'cpu'] as const) {
+          const value = await runOn(backend, () => tf.matMul(T(a), T(b), tA, tB));
+          assert.deepEqual(value[0]!.shape, loops.shape, `${backend} ${label}`);
+          loops.values.forEach((v, i) => assert.ok(Math.abs(value[0]!.values[i]! - v) <= 1e-5 * Math.max(1, Math.abs(v)), `${backend} ${label}: value ${i}`));
+          const got = await runOn(backend, () => valueAndGrads((x, y) => tf.matMul(x!, y!, tA, tB), [T(a), T(b)]));
+          assert.deepEqual(got.map((g) => g.shape), [[], a.shape, b.shape], label);
+          for (let o = 0; o < 3; o++) {
+            want[o]!.values.forEach((v, i) => assert.ok(Math.abs(got[o]!.values[i]! - v) <= 1e-4 * Math.max(1, Math.abs(v)), `${backend} ${label}: output ${o}[${i}] ${got[o]!.values[i]} vs ${v}`));
+          }
         }
       }
     }
