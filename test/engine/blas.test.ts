@@ -23,7 +23,7 @@ import { Rng } from '../../src/engine/rng.js';
 import { Linear } from '../../src/nn/linear.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { runExperiment } from '../../src/run/experiment.js';
-import { isGeneralBroadcast, naiveMatMul, randn, valueAndGrads } from './helpers.js';
+import { isGeneralBroadcast, matMulCases, naiveMatMul, randn, valueAndGrads } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let skip: string | false = false;
@@ -100,25 +100,16 @@ test('native BatchMatMul = wasm on batched and broadcast batch dims, with gradie
     [[2, 1, 4, 5], [3, 5, 2]], // general broadcast [2,1]×[3] → [2,3]
     [[1, 3, 4, 5], [2, 1, 5, 2]], // [1,3]×[2,1] → [2,3]
   ];
-  let seed = 500;
-  for (const [sa, sb] of cases) {
-    for (const tA of [false, true]) {
-      for (const tB of [false, true]) {
-        const swap = (s: number[], tr: boolean): number[] => (tr ? [...s.slice(0, -2), s[s.length - 1]!, s[s.length - 2]!] : s);
-        const a = randn(swap(sa, tA), seed++);
-        const b = randn(swap(sb, tB), seed++);
-        const label = `${sa}×${sb} tA=${tA} tB=${tB}`;
-        if (isGeneralBroadcast(sa, sb)) {
-          // tfjs's own cpu and stock wasm kernels return too few values here ([2,1]×[3]: 24 of
-          // 48); the native result is also checked against a plain loop
-          const got = runPath(true, () => tf.matMul(T(a), T(b), tA, tB))[0]!;
-          const want = naiveMatMul(a, b, tA, tB);
-          assert.deepEqual(got.shape, want.shape, label);
-          want.values.forEach((v, i) => assert.ok(Math.abs(got.values[i]! - v) <= 1e-5 * Math.max(1, Math.abs(v)), `${label}[${i}]`));
-        }
-        assertPathsAgree(label, () => valueAndGrads((x, y) => tf.matMul(x!, y!, tA, tB), [T(a), T(b)]));
-      }
+  for (const { sa, sb, a, b, tA, tB, label } of matMulCases(cases, 500)) {
+    if (isGeneralBroadcast(sa, sb)) {
+      // tfjs's own cpu and stock wasm kernels return too few values here ([2,1]×[3]: 24 of
+      // 48); the native result is also checked against a plain loop
+      const got = runPath(true, () => tf.matMul(T(a), T(b), tA, tB))[0]!;
+      const want = naiveMatMul(a, b, tA, tB);
+      assert.deepEqual(got.shape, want.shape, label);
+      want.values.forEach((v, i) => assert.ok(Math.abs(got.values[i]! - v) <= 1e-5 * Math.max(1, Math.abs(v)), `${label}[${i}]`));
     }
+    assertPathsAgree(label, () => valueAndGrads((x, y) => tf.matMul(x!, y!, tA, tB), [T(a), T(b)]));
   }
 });
 

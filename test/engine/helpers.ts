@@ -119,3 +119,26 @@ export function naiveMatMul(
   }
   return { shape: [...outer, m, n], values };
 }
+
+/** One BatchMatMul case: operands stored as op() expects (last two dims swapped when transposed). */
+export interface MatMulCase {
+  a: { values: Float32Array; shape: number[] };
+  b: { values: Float32Array; shape: number[] };
+  tA: boolean;
+  tB: boolean;
+  label: string;
+}
+
+/** Every (shapes, transposeA, transposeB) combination of `cases` with seeded random operands. */
+export function* matMulCases(cases: Array<[number[], number[]]>, seed: number): Generator<MatMulCase & { sa: number[]; sb: number[] }> {
+  const swap = (s: number[], tr: boolean): number[] => (tr ? [...s.slice(0, -2), s[s.length - 1]!, s[s.length - 2]!] : s);
+  for (const [sa, sb] of cases) {
+    for (const tA of [false, true]) {
+      for (const tB of [false, true]) {
+        const a = randn(swap(sa, tA), seed++);
+        const b = randn(swap(sb, tB), seed++);
+        yield { sa, sb, a, b, tA, tB, label: `${sa}×${sb} tA=${tA} tB=${tB}` };
+      }
+    }
+  }
+}

@@ -7,7 +7,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../../src/engine/tf.js';
 import { isFastKernel } from '../../src/engine/fastKernels.js';
-import { assertSameOnBackends, naiveMatMul, randint, randn, runOn, setup, valueAndGrads } from './helpers.js';
+import { assertSameOnBackends, matMulCases, naiveMatMul, randint, randn, runOn, setup, valueAndGrads } from './helpers.js';
 
 before(setup);
 
@@ -68,28 +68,19 @@ test('BatchMatMul: general broadcasting of the batch dims ([2,1]×[3] → [2,3])
     [[1, 3, 4, 5], [2, 1, 5, 2]],
     [[2, 1, 4, 5], [1, 3, 5, 2]],
   ];
-  let seed = 300;
-  for (const [sa, sb] of cases) {
-    for (const tA of [false, true]) {
-      for (const tB of [false, true]) {
-        const swap = (s: number[], tr: boolean): number[] => (tr ? [...s.slice(0, -2), s[s.length - 1]!, s[s.length - 2]!] : s);
-        const a = randn(swap(sa, tA), seed++);
-        const b = randn(swap(sb, tB), seed++);
-        const label = `${sa}×${sb} tA=${tA} tB=${tB}`;
-        const loops = naiveMatMul(a, b, tA, tB);
-        const outer = loops.shape.slice(0, -2);
-        const full = (x: tf.Tensor): tf.Tensor => tf.broadcastTo(x, [...outer, ...x.shape.slice(-2)]);
-        const want = await runOn('cpu', () => valueAndGrads((x, y) => tf.matMul(full(x!), full(y!), tA, tB), [T(a), T(b)]));
-        for (const backend of ['wasm', 'cpu'] as const) {
-          const value = await runOn(backend, () => tf.matMul(T(a), T(b), tA, tB));
-          assert.deepEqual(value[0]!.shape, loops.shape, `${backend} ${label}`);
-          loops.values.forEach((v, i) => assert.ok(Math.abs(value[0]!.values[i]! - v) <= 1e-5 * Math.max(1, Math.abs(v)), `${backend} ${label}: value ${i}`));
-          const got = await runOn(backend, () => valueAndGrads((x, y) => tf.matMul(x!, y!, tA, tB), [T(a), T(b)]));
-          assert.deepEqual(got.map((g) => g.shape), [[], a.shape, b.shape], label);
-          for (let o = 0; o < 3; o++) {
-            want[o]!.values.forEach((v, i) => assert.ok(Math.abs(got[o]!.values[i]! - v) <= 1e-4 * Math.max(1, Math.abs(v)), `${backend} ${label}: output ${o}[${i}] ${got[o]!.values[i]} vs ${v}`));
-          }
-        }
+  for (const { a, b, tA, tB, label } of matMulCases(cases, 300)) {
+    const loops = naiveMatMul(a, b, tA, tB);
+    const outer = loops.shape.slice(0, -2);
+    const full = (x: tf.Tensor): tf.Tensor => tf.broadcastTo(x, [...outer, ...x.shape.slice(-2)]);
+    const want = await runOn('cpu', () => valueAndGrads((x, y) => tf.matMul(full(x!), full(y!), tA, tB), [T(a), T(b)]));
+    for (const backend of ['wasm', 'cpu'] as const) {
+      const value = await runOn(backend, () => tf.matMul(T(a), T(b), tA, tB));
+      assert.deepEqual(value[0]!.shape, loops.shape, `${backend} ${label}`);
+      loops.values.forEach((v, i) => assert.ok(Math.abs(value[0]!.values[i]! - v) <= 1e-5 * Math.max(1, Math.abs(v)), `${backend} ${label}: value ${i}`));
+      const got = await runOn(backend, () => valueAndGrads((x, y) => tf.matMul(x!, y!, tA, tB), [T(a), T(b)]));
+      assert.deepEqual(got.map((g) => g.shape), [[], a.shape, b.shape], label);
+      for (let o = 0; o < 3; o++) {
+        want[o]!.values.forEach((v, i) => assert.ok(Math.abs(got[o]!.values[i]! - v) <= 1e-4 * Math.max(1, Math.abs(v)), `${backend} ${label}: output ${o}[${i}] ${got[o]!.values[i]} vs ${v}`));
       }
     }
   }
