@@ -5,8 +5,9 @@
 import { sizeOf, stridesOf } from './wasmHeap.js';
 
 /**
- * Byte offsets (a, b, c) of each output batch element under numpy broadcasting of the outer
- * shapes (a size-1 dim repeats its only element).
+ * Offsets (a, b, c) of each output batch element under numpy broadcasting of the outer shapes (a
+ * size-1 dim repeats its only element): base + index · matrix size, in the unit the bases and
+ * sizes are given in (bytes on the wasm heap; elements in the cpu kernel). [3 · batch]
  */
 export function broadcastOffsets(
   outerA: readonly number[],
