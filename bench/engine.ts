@@ -228,7 +228,9 @@ async function runTwin(tokens: number, geluKind: string, steps: number, timeoutS
   const { coreTypeFromCpuFlags } = await import('../src/engine/blas.js');
   const { readFileSync } = await import('node:fs');
   let coreType = process.env['OPENBLAS_CORETYPE'];
-  const env: Record<string, string> = {};
+  // torch.set_num_threads sets its OpenMP pool only; Debian's torch multiplies through OpenBLAS,
+  // whose own pool would otherwise take every core
+  const env: Record<string, string> = { OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads };
   if (coreType === undefined) {
     coreType = coreTypeFromCpuFlags(readFileSync('/proc/cpuinfo', 'utf8'));
     if (coreType !== undefined) env['OPENBLAS_CORETYPE'] = coreType;
@@ -355,6 +357,10 @@ async function interleaved(): Promise<void> {
   console.log(`ours σ-GELU: ${cpu('native BLAS σ-GELU').toFixed(0)} ms cpu (native BLAS, 1 thread)`);
   if (typeof twin !== 'string' && twin.cpuMedian !== undefined) {
     console.log(`torch/ours (cpu time, 1 thread, erf GELU): ${(twin.cpuMedian / cpu('native BLAS erf GELU')).toFixed(2)}`);
+  }
+  if (typeof twin !== 'string') {
+    const wall = median(rows.find((r) => r.name === 'native BLAS erf GELU')!.wall);
+    console.log(`torch/ours (wall time, 1 thread, erf GELU): ${(twin.median / wall).toFixed(2)}`);
   }
 }
 
