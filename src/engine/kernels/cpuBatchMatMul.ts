@@ -22,11 +22,14 @@ type Args = { inputs: { a: TensorInfo; b: TensorInfo }; backend: CpuBackendLike;
 
 let stockCpu: KernelConfig | null = null;
 
-/** Do the outer (batch) shapes need general broadcasting (neither equal to the result nor of size 1)? */
-export function needsGeneralBroadcast(outerA: readonly number[], outerB: readonly number[]): boolean {
-  const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA.slice(), outerB.slice());
+/**
+ * The broadcast outer (batch) shape when `outerA` and `outerB` need general broadcasting (neither
+ * equal to it nor of size 1), else null.
+ */
+function generalBroadcastShape(outerA: number[], outerB: number[]): number[] | null {
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
   const [na, nb, n] = [sizeOf(outerA), sizeOf(outerB), sizeOf(outer)];
-  return !((na === n && nb === n) || na === 1 || nb === 1);
+  return (na === n && nb === n) || na === 1 || nb === 1 ? null : outer;
 }
 
 /** `x` [...outerX, r, c] copied to [...outer, r, c] under numpy broadcasting (a new TensorInfo). */
@@ -52,8 +55,8 @@ function cpuBatchMatMul(args: Args): TensorInfo {
   const { a, b } = args.inputs;
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
-  if (!needsGeneralBroadcast(outerA, outerB)) return stock(args as never) as TensorInfo;
-  const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+  const outer = generalBroadcastShape(outerA, outerB);
+  if (outer === null) return stock(args as never) as TensorInfo;
   const fa = materialise(args.backend, a, outer, 'a', outerB);
   const fb = materialise(args.backend, b, outer, 'b', outerA);
   try {
