@@ -128,7 +128,30 @@ test('EM recovers a well-separated exact-specified model (up to relabelling)', (
   let maxDiff = 0;
   for (let x = -1; x <= 1; x += 0.05) maxDiff = Math.max(maxDiff, Math.abs(mlogitClassProbs(res.params, [x])[0]! - mlogitClassProbs(truth, [x])[0]!));
   assert.ok(maxDiff < 0.06, `max |ΔP| = ${maxDiff}`);
-  assert.ok(voronoiLoss(res.params, truth, 1) < 5);
+  // No parameter-loss bound at this n: the second expert's intercept and slope trade off on its
+  // half of [−1, 1], and the MLE of a 6,000-sample draw lies D₁ = 0.6–6.0 from the truth over
+  // seeds (measured), so any bound that always holds here would also pass random parameters
+  // (D₁ = 4–13). The parameter check is the next test, at a sample size where it means something.
+});
+
+test('EM stays at the MLE near the truth on 40,000 samples: D₁ well below random parameters', () => {
+  const gate = parseGateTransform('standard');
+  const truth = mlogitParamsFromAtoms(
+    [
+      { beta0: 0.5, beta1: [4], a: [2, 0], b: [[-3], [0]] },
+      { beta0: 0, beta1: [0], a: [-1, 0], b: [[2], [0]] },
+    ],
+    gate,
+  );
+  const rng = new Rng(8);
+  const data = sampleMlogitMoe(truth, 40000, rng, { kind: 'uniform', lo: -1, hi: 1 });
+  const init = initFromTruth(truth, 2, rng, 0.02);
+  const res = fitMlogitEm(data, init, { tol: 1e-9, maxIter: 30, accelerate: 'squarem' });
+  assert.ok(res.logLik >= mlogitLogLik(truth, data), 'the MLE beats the truth on its own sample');
+  // Measured D₁(fit) for seeds 8 / 1 / 2: 0.79 / 0.24 / 0.36; random parameters of the same shape
+  // (initRandom, scale 1): 4.2–13.1. A broken M-step drifts away from the truth in 30 iterations.
+  const d1 = voronoiLoss(res.params, truth, 1);
+  assert.ok(d1 < 1, `D₁ = ${d1}`);
 });
 
 test('em-trace: NLL per sample is non-increasing for every gate and has one entry per iteration', async () => {

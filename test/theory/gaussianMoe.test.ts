@@ -4,7 +4,6 @@ import { Rng } from '../../src/engine/rng.js';
 import {
   fitGaussianEm,
   gaussianGateInternals,
-  gaussianGateProbs,
   gaussianLogLik,
   gaussianParamsFromAtoms,
   gaussianVoronoiLosses,
@@ -13,28 +12,55 @@ import {
 } from '../../src/theory/gaussianMoe.js';
 import { gaussianInitFromTruth, gaussianTruth, runGaussianUnit } from '../../src/theory/gaussianStudy.js';
 
-test('Gaussian MoE sampler: mean and variance of y per x-bin match the model', () => {
+/**
+ * The gate of FuseMoE eq. 5 written out independently of src/theory/gaussianMoe.ts, for d = 1:
+ * softmax hᵢ = Wᵢx + βᵢ, Laplace hᵢ = βᵢ − |Wᵢ − x|; π = softmax(h).
+ */
+function handGate(p: GaussianMoeParams, x: number): number[] {
+  const h = Array.from({ length: p.k }, (_, i) => (p.gate === 'softmax' ? p.W[i]! * x + p.beta[i]! : p.beta[i]! - Math.abs(p.W[i]! - x)));
+  const m = Math.max(...h);
+  const e = h.map((v) => Math.exp(v - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}
+
+test('Gaussian MoE sampler: mean and variance of y per x-bin match the model (hand-written gate)', () => {
   for (const gate of ['softmax', 'laplace'] as const) {
     const p = gaussianTruth(gate);
     const n = 50000;
     const data = sampleGaussianMoe(p, n, new Rng(1));
     const bins = 4;
     const sum = new Array<number>(bins).fill(0);
+    const sumSq = new Array<number>(bins).fill(0);
     const expMean = new Array<number>(bins).fill(0);
+    const expSecond = new Array<number>(bins).fill(0);
     const cnt = new Array<number>(bins).fill(0);
     for (let t = 0; t < n; t++) {
       const x = data.X[t]!;
       const b = Math.min(bins - 1, Math.floor(((x + 1) / 2) * bins));
-      const g = gaussianGateProbs(p, data.X, t);
+      const g = handGate(p, x);
+      // E[y | x] = Σ πᵢμᵢ, E[y² | x] = Σ πᵢ(νᵢ + μᵢ²)
       let m = 0;
-      for (let i = 0; i < p.k; i++) m += g[i]! * (p.a[i]! * x + p.b[i]!);
+      let m2 = 0;
+      for (let i = 0; i < p.k; i++) {
+        const mu = p.a[i]! * x + p.b[i]!;
+        m += g[i]! * mu;
+        m2 += g[i]! * (p.nu[i]! + mu * mu);
+      }
       sum[b] = sum[b]! + data.Y[t]!;
+      sumSq[b] = sumSq[b]! + data.Y[t]! ** 2;
       expMean[b] = expMean[b]! + m;
+      expSecond[b] = expSecond[b]! + m2;
       cnt[b] = cnt[b]! + 1;
     }
     for (let b = 0; b < bins; b++) {
-      const diff = Math.abs(sum[b]! - expMean[b]!) / cnt[b]!;
+      const c = cnt[b]!;
+      const diff = Math.abs(sum[b]! - expMean[b]!) / c;
       assert.ok(diff < 0.02, `${gate} bin ${b}: |Δmean| = ${diff}`);
+      // variance within the bin: E[y²] − E[y]², observed vs model (the model's includes the spread of the mean over the bin)
+      const obsVar = sumSq[b]! / c - (sum[b]! / c) ** 2;
+      const expVar = expSecond[b]! / c - (expMean[b]! / c) ** 2;
+      assert.ok(Math.abs(obsVar - expVar) < 0.03 * expVar + 0.01, `${gate} bin ${b}: variance ${obsVar} vs ${expVar}`);
     }
   }
 });

@@ -23,7 +23,7 @@ const cfg: MlogitStudyConfig = {
   r: 2,
 };
 
-test('reduced Regime-1 rate study: negative, finite slope (< 60 s)', async () => {
+test('reduced Regime-1 rate study: slope near the parametric −0.5 (< 60 s)', async () => {
   // CPU time, not wall time: the bound must hold on a loaded machine too (workers: 1 = this process)
   const cpu0 = process.cpuUsage();
   const sizes = logSpacedSizes(3000, 40000, 4);
@@ -32,7 +32,10 @@ test('reduced Regime-1 rate study: negative, finite slope (< 60 s)', async () =>
   const secs = (used.user + used.system) / 1e6;
   console.log(`reduced study: slope ${res.slope.toFixed(3)} ± ${res.slopeStderr.toFixed(3)}, mean D2 ${res.meanLoss.map((v) => v.toFixed(3)).join(' ')}, ${secs.toFixed(1)} s CPU`);
   assert.ok(Number.isFinite(res.slope) && Number.isFinite(res.slopeStderr));
-  assert.ok(res.slope < 0, `slope ${res.slope}`);
+  // Under Regime 1 the MLE converges in D₂ at the parametric rate Õ(n^(−1/2)) (seed 002 Thm 3.1),
+  // a log-log slope of −0.5. Measured with this configuration: −0.499 ± 0.232. A rate that
+  // regressed towards 0 (or a loss that stopped shrinking) fails the upper bound.
+  assert.ok(res.slope < -0.3 && res.slope > -0.8, `slope ${res.slope} (expected ≈ −0.5)`);
   assert.ok(secs < 60, `${secs.toFixed(1)} s of CPU time`);
 });
 

@@ -3,8 +3,33 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/rng.js';
 import { parseGateTransform } from '../../src/theory/gateTransform.js';
 import { initRandom } from '../../src/theory/mlogitEm.js';
-import { mlogitClassProbs, mlogitLogLik, sampleMlogitMoe } from '../../src/theory/mlogitMoe.js';
+import { mlogitClassProbs, mlogitLogLik, sampleMlogitMoe, type MlogitMoeParams } from '../../src/theory/mlogitMoe.js';
 import { regimeTruth } from '../../src/theory/regimes.js';
+
+/**
+ * P(Y = s | x) of seed 002 eq. 1 / eq. 8 written out independently of src/theory/mlogitMoe.ts:
+ * Σᵢ softmaxᵢ(β₀ᵢ + β₁ᵢᵀM(x)) · softmax_s(a_{is} + b_{is}ᵀx), with M the identity or x/‖x‖.
+ */
+function handClassProbs(p: MlogitMoeParams, x: ArrayLike<number>): number[] {
+  const { k, K, d } = p;
+  const xs = Array.from(x);
+  const norm = Math.sqrt(xs.reduce((a, v) => a + v * v, 0));
+  const mx = p.gate.kind === 'l2normalize' ? xs.map((v) => (norm > 0 ? v / norm : 0)) : p.gate.kind === 'identity' ? xs : null;
+  if (!mx) throw new Error(`handClassProbs: no hand formula for gate ${p.gate.kind}`);
+  const softmax = (v: number[]): number[] => {
+    const m = Math.max(...v);
+    const e = v.map((u) => Math.exp(u - m));
+    const s = e.reduce((a, b) => a + b, 0);
+    return e.map((u) => u / s);
+  };
+  const gate = softmax(Array.from({ length: k }, (_, i) => p.beta0[i]! + mx.reduce((a, v, c) => a + p.beta1[i * d + c]! * v, 0)));
+  const out = new Array<number>(K).fill(0);
+  for (let i = 0; i < k; i++) {
+    const f = softmax(Array.from({ length: K }, (_, s) => p.a[i * K + s]! + xs.reduce((a, v, c) => a + p.b[(i * K + s) * d + c]! * v, 0)));
+    for (let s = 0; s < K; s++) out[s] = out[s]! + gate[i]! * f[s]!;
+  }
+  return out;
+}
 
 /** Pearson χ² of observed vs expected counts over (X-bin, class) cells. */
 function chiSquare(obs: number[], exp: number[]): number {
@@ -30,7 +55,7 @@ test('sampler class frequencies match the model probabilities per X-bin (χ²)',
       const u = dist.kind === 'uniform' ? x[0]! : 0.5 * (1 + Math.tanh(x[0]! * 0.8));
       const bin = Math.min(bins - 1, Math.floor(u * bins));
       obs[bin * K + data.Y[t]!]!++;
-      const pr = mlogitClassProbs(params, x);
+      const pr = handClassProbs(params, x);
       for (let s = 0; s < K; s++) exp[bin * K + s] = exp[bin * K + s]! + pr[s]!;
     }
     const chi = chiSquare(obs, exp);
@@ -47,6 +72,12 @@ test('class probabilities sum to 1 and the log-likelihood equals Σ log P(y|x)',
   for (let t = 0; t < data.n; t++) {
     const pr = mlogitClassProbs(p, data.X.subarray(t * 3, t * 3 + 3));
     assert.ok(Math.abs(pr.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+    if (t < 20) {
+      // identity-gate twin of p against the hand formula (pow3 has none there): same experts, M(x) = x
+      const id = { ...p, gate: parseGateTransform('identity') };
+      const hand = handClassProbs(id, data.X.subarray(t * 3, t * 3 + 3));
+      mlogitClassProbs(id, data.X.subarray(t * 3, t * 3 + 3)).forEach((v, s) => assert.ok(Math.abs(v - hand[s]!) < 1e-12, `P(Y=${s}|x) ${v} vs ${hand[s]}`));
+    }
     ll += Math.log(pr[data.Y[t]!]!);
   }
   assert.ok(Math.abs(ll - mlogitLogLik(p, data)) < 1e-9 * Math.abs(ll));
