@@ -11,6 +11,19 @@ import { registerFastKernels, registerMissingKernelsOnly, unregisterFastKernels,
 import { blasStatus, openBlas, type BlasSetting, type BlasStatus } from './blas.js';
 import { resolveThreads, type ThreadsSetting } from './autoThreads.js';
 import { registerStockWasmFactory, registerThreadedWasmFactory, wasmBackendExists, wasmThreadsInUse } from './threads.js';
+import { guardWasmFactory } from './hostProcess.js';
+
+// The stock 'wasm' factory, registered by the import above, wrapped so that instantiating the
+// wasm module installs no process handler (src/engine/hostProcess.ts) — also when the backend is
+// started implicitly by a tf call before initEngine().
+{
+  const registry = (tf.engine() as unknown as { registryFactory: Record<string, { factory: () => unknown; priority: number } | undefined> }).registryFactory;
+  const stock = registry['wasm'];
+  if (stock && !(tf.engine() as unknown as { registry: Record<string, unknown> }).registry['wasm']) {
+    tf.removeBackend('wasm');
+    tf.registerBackend('wasm', guardWasmFactory(stock.factory) as never, stock.priority);
+  }
+}
 
 export type BackendName = 'wasm' | 'cpu';
 

@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf.js';
+import { guardWasmFactory } from './hostProcess.js';
 
 const require = createRequire(import.meta.url);
 
@@ -161,13 +162,13 @@ export function registerThreadedWasmFactory(threads: number): boolean {
   tf.removeBackend('wasm');
   tf.registerBackend(
     'wasm',
-    async () => {
+    guardWasmFactory(async () => {
       const module = await instantiateThreaded(threads);
       wasmBackend.setThreadsCount(threads);
       const backend = new wasmBackend.BackendWasm(module as never);
       keepWorkersUnrefd(module);
       return backend;
-    },
+    }),
     2,
   );
   return true;
