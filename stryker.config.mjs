@@ -1,0 +1,34 @@
+// Mutation testing of the math (docs/CONTRIBUTING.md "Mutation testing"): not part of CI.
+//   bash scripts/mutation.sh [target ...]      (targets: moe theory metrics groupWeighting losses)
+// One target per run: STRYKER_TARGET picks the files to mutate and the test files that cover them.
+// Stryker instruments the TypeScript once (mutant schemata), builds once, then runs the node test
+// runner on the covering tests once per mutant with that mutant switched on.
+const targets = {
+  moe: { mutate: ['src/moe/**/*.ts', '!src/moe/index.ts'], tests: ['dist/test/moe/', 'dist/test/models/fusemoe.test.js'] },
+  theory: {
+    mutate: ['src/theory/gateTransform.ts', 'src/theory/mlogitMoe.ts', 'src/theory/gaussianMoe.ts', 'src/theory/voronoi.ts', 'src/theory/mlogitEm.ts', 'src/theory/linalg.ts'],
+    tests: ['dist/test/theory/handValues.test.js', 'dist/test/theory/voronoi.test.js', 'dist/test/theory/sampler.test.js', 'dist/test/theory/gaussianMoe.test.js', 'dist/test/theory/em.test.js'],
+  },
+  metrics: { mutate: ['src/eval/metrics/**/*.ts'], tests: ['dist/test/eval/metrics.test.js'] },
+  groupWeighting: { mutate: ['src/train/groupWeighting.ts'], tests: ['dist/test/train/'] },
+  losses: { mutate: ['src/moe/losses.ts', 'src/train/taskLoss.ts'], tests: ['dist/test/moe/losses.test.js', 'dist/test/train/'] },
+};
+const name = process.env.STRYKER_TARGET ?? 'metrics';
+const target = targets[name];
+if (!target) throw new Error(`STRYKER_TARGET must be one of ${Object.keys(targets).join(', ')}, got ${name}`);
+
+export default {
+  mutate: target.mutate,
+  testRunner: 'command',
+  commandRunner: { command: `node --test --test-concurrency=1 ${target.tests.join(' ')}` },
+  buildCommand: 'npm run build --silent',
+  coverageAnalysis: 'off',
+  concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
+  timeoutMS: 60000,
+  timeoutFactor: 2,
+  reporters: ['clear-text', 'json', 'progress'],
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  tempDirName: `.stryker-tmp-${name}`,
+  ignorePatterns: ['runs', 'scratch', 'reports', 'bench/theory/out', '.stryker-tmp-*'],
+  cleanTempDir: true,
+};
