@@ -3,8 +3,11 @@
  * fast kernels (src/engine/fastKernels.ts) and, optionally, wasm threads under Node
  * (src/engine/threads.ts).
  */
+import { createRequire } from 'node:module';
 import { tf } from './tf.js';
-import '@tensorflow/tfjs-backend-wasm';
+
+// CommonJS load (see src/engine/tf.ts): registers the 'wasm' backend factory; nothing starts yet.
+createRequire(import.meta.url)('@tensorflow/tfjs-backend-wasm');
 import { registerCpuBatchMatMul } from './kernels/cpuBatchMatMul.js';
 import { registerBatchMatMulGrad } from './kernels/batchMatMulGrad.js';
 import { registerFastKernels, registerMissingKernelsOnly, unregisterFastKernels, useNativeMatMul } from './fastKernels.js';

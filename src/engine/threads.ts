@@ -18,11 +18,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
+import type * as WasmBackendModule from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf.js';
 import { guardWasmFactory } from './hostProcess.js';
 
 const require = createRequire(import.meta.url);
+// CommonJS load (see src/engine/tf.ts).
+const wasmBackend = require('@tensorflow/tfjs-backend-wasm') as typeof WasmBackendModule;
 
 interface NodeWorkerLike {
   ref(): unknown;
