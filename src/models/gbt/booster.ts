@@ -6,7 +6,13 @@ import { FlexiModalError } from '../../errors.js';
 import { openXGBoost, type Handle, type XGBoostApi } from './xgboostLibrary.js';
 
 function check(api: XGBoostApi, status: number, what: string): void {
-  if (status !== 0) throw new FlexiModalError(`XGBoost ${what} failed: ${api.XGBGetLastError() || 'no message'}`, { where: 'model.type "xgboost"' });
+  if (status !== 0) throw new FlexiModalError(`XGBoost ${what} failed: ${lastErrorLine(api)}`, { where: 'model.type "xgboost"' });
+}
+
+/** XGBoost's last error without its native stack trace (and the "[hh:mm:ss] file:line:" prefix). */
+export function lastErrorLine(api: XGBoostApi): string {
+  const first = (api.XGBGetLastError() || 'no message').split(/\n|Stack trace:/)[0]!.trim();
+  return first.replace(/^\[[\d:]+\]\s*\S+:\d+:\s*/, '');
 }
 
 /** A dense feature matrix [rows, cols] (row-major float32, NaN = missing) with optional labels. */
@@ -74,7 +80,7 @@ export class Booster {
     const b = new Booster(api, out[0]);
     const status = api.XGBoosterLoadModelFromBuffer(out[0], bytes, bytes.length);
     if (status !== 0) {
-      const msg = api.XGBGetLastError();
+      const msg = lastErrorLine(api);
       b.free();
       throw new FlexiModalError(`not a readable XGBoost model: ${msg}`, { where, hint: 'the file must be written by fleximodal train (XGBoost JSON model format); retrain the model' });
     }

@@ -13,7 +13,7 @@ export interface BoostOptions {
   params: Record<string, string>;
   /** Maximum boosting rounds. */
   rounds: number;
-  /** Stop after this many rounds without improvement of the validation metric; 0 = never. */
+  /** Stop after this many rounds without improvement of the validation metric and keep the best; 0 = never (all rounds kept). */
   earlyStoppingRounds: number;
   /** The eval metric watched (the first of `params.eval_metric`), e.g. 'logloss'. */
   metric: string;
@@ -65,7 +65,11 @@ export function boostWithEarlyStopping(api: XGBoostApi, train: DMatrix, val: DMa
     booster.free();
     throw e;
   }
-  if (bestRounds === 0) bestRounds = history.length; // metric never finite: keep everything
+  if (opts.earlyStoppingRounds === 0 || bestRounds === 0) {
+    // no early stopping (or a metric that was never finite): every round is kept
+    bestRounds = history.length;
+    best = history.length ? history[history.length - 1]!.val[opts.metric]! : NaN;
+  }
   if (bestRounds === booster.rounds()) return { booster, bestRounds, bestScore: best, stoppedEarly, history };
   const cut = booster.slice(bestRounds);
   booster.free();

@@ -97,6 +97,9 @@ function tryOpen(tried: string[]): XGBoostApi | FlexiModalError {
       hint: 'install it with `npm install koffi` (an optional dependency of fleximodal), and the XGBoost C library: `apt-get install libxgboost0`',
     });
   }
+  // XGBoost's OpenMP threads spin at barriers by default, which stalls boosting by 10× and more
+  // on an oversubscribed machine (measured: 2 threads on 2 busy cores); read by libgomp at load.
+  if (process.env['OMP_WAIT_POLICY'] === undefined) process.env['OMP_WAIT_POLICY'] = 'PASSIVE';
   const errors: string[] = [];
   for (const lib of tried) {
     let handle: ReturnType<Koffi['load']>;
