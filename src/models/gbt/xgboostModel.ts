@@ -138,7 +138,7 @@ export class XGBoostModel implements FusionModel {
             earlyStoppingRounds: this.cfg.earlyStoppingRounds,
             metric,
             onRound: (round, value) => {
-              if (round % 50 === 0) inputs.log?.(`${inputs.label}${name}: round ${round}, val ${metric} ${value.toFixed(4)}`);
+              if (round % 100 === 0) inputs.log?.(`${inputs.label}${name}: round ${round}, val ${metric} ${value.toFixed(4)}`);
             },
           });
           this.boosters.push(r.booster);
