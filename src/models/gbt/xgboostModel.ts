@@ -142,7 +142,7 @@ export class XGBoostModel implements FusionModel {
             },
           });
           this.boosters.push(r.booster);
-          results.push({ history: r.history, bestEpoch: r.bestRounds, bestScore: r.bestScore, stoppedEarly: r.stoppedEarly, seconds: 0 });
+          results.push({ monitor: metric, history: r.history, bestEpoch: r.bestRounds, bestScore: r.bestScore, stoppedEarly: r.stoppedEarly, seconds: 0 });
           inputs.log?.(
             `${inputs.label}${name}: XGBoost ${api.version} (${api.library}, ${params['nthread']} thread(s)), ${tr.cols} features, kept ${r.bestRounds} of ${r.history.length} rounds (val ${metric} ${r.bestScore.toFixed(4)}${r.stoppedEarly ? ', stopped early' : ''})`,
           );
