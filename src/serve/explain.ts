@@ -15,10 +15,17 @@ import { makeBatch } from '../data/batch.js';
 import { hasModality, type Sample } from '../data/schema.js';
 import { logitsToProbs } from '../train/taskLoss.js';
 import type { ModelMeta } from '../models/persist.js';
+import type { Normalizer } from '../data/normalize.js';
 import type { FusionModel, ModalityAttribution, RoutingExplanation, SampleExplanation } from '../models/model.js';
 
-/** What explaining needs of a model's metadata. */
-export type ExplainMeta = Pick<ModelMeta, 'spec' | 'normalizer' | 'maxTimesteps'>;
+/** What explaining needs of a model's metadata (a ModelMeta has it). */
+export interface ExplainMeta {
+  spec: ModelMeta['spec'];
+  /** The model's normaliser; null = values are used as they are. */
+  normalizer: Normalizer | null;
+  /** Latest-times cap when batching (train.maxTimesteps; default 256). */
+  maxTimesteps?: number;
+}
 
 export interface ExplainOptions {
   /** Most variant rows per forward pass (default 512); a chunk always holds at least one record's variants. */
