@@ -22,8 +22,14 @@ import { fitNormalizer } from '../../src/data/normalize.js';
 import { makeBatch } from '../../src/data/batch.js';
 import { hasModality, type DatasetSpec, type Sample, type TaskSpec } from '../../src/data/schema.js';
 import { explainPredictions, type ExplainMeta } from '../../src/serve/explain.js';
-import { predictSamples } from '../../src/serve/predictor.js';
-import type { ModelMeta } from '../../src/models/persist.js';
+import { predictSamples, Predictor, type Prediction } from '../../src/serve/predictor.js';
+import { saveModel, type ModelMeta } from '../../src/models/persist.js';
+import { sampleToJson } from '../../src/data/sources/jsonl.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 before(async () => {
   await initEngine({ backend: 'wasm' });
@@ -238,5 +244,34 @@ test('FuseMoE: two records of one shape get the same routing token shares but di
     );
   } finally {
     model.dispose();
+  }
+});
+
+test('`predict --explain` on a baseline model (refused before: "no experts to explain") prints the attribution Predictor computes', { timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-explain-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const cfg = parseConfig({ data: { type: 'synthetic' }, model: { type: 'baseline', d: 8, hidden: [8], dropout: 0, encoder } }, 'baseline').model;
+  const model = buildModel(cfg, data.spec, 2);
+  saveModel(join(dir, 'model'), model, { model: cfg, spec: data.spec, normalizer: norm, maxTimesteps: 256, threshold: 0.5, seed: 2 });
+  model.dispose();
+  const some = data.samples.slice(0, 6);
+  const input = join(dir, 'in.jsonl');
+  writeFileSync(input, some.map((s) => JSON.stringify(sampleToJson(data.spec, s))).join('\n') + '\n');
+  const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  const res = spawnSync(process.execPath, [cli, 'predict', '--model', join(dir, 'model'), '--input', input, '--explain'], { encoding: 'utf8' });
+  assert.equal(res.status, 0, res.stderr);
+  const lines = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as Prediction);
+  const p = await Predictor.load(join(dir, 'model'));
+  try {
+    const direct = p.predict(some, { explain: true });
+    assert.equal(lines.length, some.length);
+    lines.forEach((l, i) => {
+      assert.equal(l.explanation!.attribution.target, data.spec.task.name);
+      assert.equal(l.explanation!.attribution.probability, l.risk);
+      assert.equal(l.explanation!.routing, undefined);
+      for (const m of data.spec.modalities) assert.ok(Math.abs(l.explanation!.attribution.byModality[m.name]! - direct[i]!.explanation!.attribution.byModality[m.name]!) < 1e-6);
+    });
+  } finally {
+    p.dispose();
   }
 });
