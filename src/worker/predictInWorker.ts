@@ -39,5 +39,6 @@ export async function predictInWorker(modelDir: string, records: (Sample | Recor
     { signal: opts.signal, onProgress: opts.onProgress, log: (l) => process.stderr.write(l + '\n') },
   );
   if (outcome.kind === 'done') return outcome.result as Prediction[];
+  if (outcome.error) throw outcome.error;
   throw new AbortError(`prediction aborted ${outcome.at}`, undefined, { cause: opts.signal?.reason });
 }

@@ -20,7 +20,10 @@ export interface WorkerJobOptions<P> {
 }
 
 /** How a job ended (the caller decides what an abort means for its outputs). */
-export type WorkerOutcome = { kind: 'done'; result: unknown } | { kind: 'aborted'; at: string; forced: boolean };
+export type WorkerOutcome =
+  | { kind: 'done'; result: unknown }
+  /** `forced`: the worker did not stop in time and was terminated; `error`: the host's progress handler threw it. */
+  | { kind: 'aborted'; at: string; forced: boolean; error?: Error };
 
 const ENTRY = new URL('./entry.js', import.meta.url);
 
@@ -32,18 +35,21 @@ export function runWorkerJob<P extends TrainProgress | PredictProgress>(job: Tra
   return new Promise<WorkerOutcome>((resolve, reject) => {
     const worker = new Worker(ENTRY, { workerData: { ...job, abortFlag } });
     let outcome: { ok: WorkerOutcome } | { err: Error } | null = null;
+    /** An error of the host's progress handler: the worker is asked to stop, and this is the result. */
+    let handlerError: Error | null = null;
     let forceTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       Atomics.store(flag, 0, 1);
+      if (forceTimer) return;
       forceTimer = setTimeout(() => {
         if (outcome) return;
-        outcome = { ok: { kind: 'aborted', at: `(no answer within ${opts.abortTimeoutMs ?? 30_000} ms; the worker was terminated)`, forced: true } };
+        outcome = { ok: { kind: 'aborted', at: `(no answer within ${opts.abortTimeoutMs ?? 30_000} ms; the worker was terminated)`, forced: true, ...(handlerError ? { error: handlerError } : {}) } };
         void worker.terminate();
       }, opts.abortTimeoutMs ?? 30_000);
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const settle = (o: { ok: WorkerOutcome } | { err: Error }) => {
-      if (!outcome) outcome = o;
+      if (!outcome) outcome = handlerError ? { err: handlerError } : o;
       // the worker has said its last word: end the thread; the promise settles on 'exit'
       void worker.terminate();
     };
@@ -51,12 +57,14 @@ export function runWorkerJob<P extends TrainProgress | PredictProgress>(job: Tra
       if (outcome) return;
       switch (m.kind) {
         case 'progress':
+          if (handlerError) return;
           try {
             opts.onProgress?.(m.event as P);
           } catch (e) {
-            // a throwing progress handler must not leave the worker running unobserved
-            Atomics.store(flag, 0, 1);
-            settle({ err: e instanceof Error ? e : new Error(String(e)) });
+            // a throwing progress handler stops the job like an abort (the worker releases what it
+            // holds, e.g. the run directory's lock) and becomes the job's error
+            handlerError = e instanceof Error ? e : new Error(String(e));
+            onAbort();
           }
           return;
         case 'log':

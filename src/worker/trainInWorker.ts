@@ -65,6 +65,7 @@ export async function trainInWorker(config: RunConfig, opts: TrainInWorkerOption
   if (outcome.kind === 'done') return outcome.result as ExperimentResult;
   if (outcome.forced) releaseOwnLock(outDir);
   dropIfCreated();
+  if (outcome.error) throw outcome.error;
   const kept = opts.keepIncomplete !== false || !createdHere;
   throw new AbortError(
     `training aborted ${outcome.at}` + (kept && existsSync(outDir) ? `; ${outDir} can be resumed (runDir: 'resume', or \`fleximodal train --resume --out ${outDir}\` with the same config)` : ''),

@@ -140,6 +140,23 @@ test('an already aborted signal starts nothing; keepIncomplete: false removes th
   assert.ok(!existsSync(out), 'the directory this call created is gone');
 });
 
+test('a throwing onProgress handler stops the worker like an abort and is the rejection; the lock is released', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir(t);
+  const out = join(dir, 'run');
+  const boom = new Error('handler failed');
+  await assert.rejects(
+    trainInWorker(tinyConfig(12), {
+      outDir: out,
+      log: quiet,
+      onProgress: (e) => {
+        if (e.type === 'epoch') throw boom;
+      },
+    }),
+    (e: unknown) => e === boom,
+  );
+  assert.ok(existsSync(join(out, INCOMPLETE_FILE)) && !existsSync(join(out, LOCK_FILE)), 'resumable, and no lock left behind');
+});
+
 test('a worker error reaches the caller as a FlexiModalError with the same message, where and hint as in-process', { timeout: 120_000 }, async (t) => {
   const dir = tempDir(t);
   const cfg = tinyConfig(1, { data: { type: 'jsonl', path: join(dir, 'missing.jsonl') } });
