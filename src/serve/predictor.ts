@@ -135,10 +135,10 @@ export class Predictor {
    * Predict samples (parsed `Sample`s or raw objects in the JSONL sample format). With `spec`, the
    * samples are in that spec and are matched by name against the model's (see `parse`).
    */
-  predict(samples: (Sample | Record<string, unknown>)[], opts: PredictOptions & { spec?: DatasetSpec } = {}): Prediction[] {
+  predict(samples: (Sample | Record<string, unknown>)[], opts: PredictOptions & { spec?: DatasetSpec; /** Index of samples[0] in the caller's list (error messages: "sample #i"). */ firstIndex?: number } = {}): Prediction[] {
     const alignment = opts.spec ? matchSpec(this.meta.spec, opts.spec, 'Predictor input spec') : null;
     const parsed = samples.map((s, i) => {
-      if (!isSample(s)) return this.parseOne(s, i, opts.spec);
+      if (!isSample(s)) return this.parseOne(s, i + (opts.firstIndex ?? 0), opts.spec);
       return alignment ? alignSample(this.meta.spec, alignment, s) : s;
     });
     return predictSamples(this.model, this.meta, parsed, opts);
@@ -159,7 +159,7 @@ export class Predictor {
     for (let i = 0; i < samples.length; i += size) {
       if (i > 0) await new Promise<void>((r) => setImmediate(r));
       if (opts.signal?.aborted) throw new AbortError(`prediction aborted after ${i} of ${samples.length} samples`, undefined, { cause: opts.signal.reason });
-      out.push(...this.predict(samples.slice(i, i + size), opts));
+      out.push(...this.predict(samples.slice(i, i + size), { ...opts, firstIndex: i }));
       opts.onProgress?.({ type: 'batch', done: Math.min(samples.length, i + size), total: samples.length });
     }
     return out;

@@ -57,7 +57,7 @@ async function runPredict(j: PredictJob): Promise<Prediction[]> {
     for (let i = 0; i < j.records.length; i += j.batchSize) {
       if (aborted()) throw new WorkerAbort(`after ${i} of ${j.records.length} samples`);
       const chunk = j.records.slice(i, i + j.batchSize);
-      out.push(...predictor.predict(chunk, { explain: j.explain, emptySamples: j.emptySamples, spec: j.spec }));
+      out.push(...predictor.predict(chunk, { explain: j.explain, emptySamples: j.emptySamples, spec: j.spec, firstIndex: i }));
       post({ kind: 'progress', event: { type: 'batch', done: Math.min(j.records.length, i + j.batchSize), total: j.records.length } });
     }
     return out;

@@ -92,7 +92,7 @@ test('predictAsync lets a host interval fire between batches; an AbortSignal sto
 });
 
 test('predictInWorker: a bad record is a FlexiModalError naming it, as in-process', { timeout: 120_000 }, async () => {
-  const bad = [records[0]!, { id: 'broken', modalities: { vitals: { kind: 'timeseries', times: 'not an array' } } }];
+  const bad = [...records.slice(0, 70), { modalities: {} }]; // no id: named by its index
   const p = await Predictor.load(modelDir);
   let inProcess: unknown;
   try {
@@ -103,5 +103,7 @@ test('predictInWorker: a bad record is a FlexiModalError naming it, as in-proces
     p.dispose();
   }
   assert.ok(inProcess instanceof FlexiModalError);
+  assert.match((inProcess as Error).message, /sample #70/);
+  // batches of 64: the bad record is the 7th of the second batch, still named #70
   await assert.rejects(predictInWorker(modelDir, bad), (e: unknown) => e instanceof FlexiModalError && e.message === (inProcess as Error).message);
 });
