@@ -12,7 +12,7 @@ export * from './data/index.js';
 export { configSchema, type RunConfig, type ModelConfig } from './config/schema.js';
 export { parseConfig, readConfigFile, applyOverride } from './config/parse.js';
 
-export type { FusionModel, ForwardOutput, SampleExplanation } from './models/model.js';
+export type { FusionModel, ForwardOutput, SampleExplanation, ModalityAttribution, RoutingExplanation } from './models/model.js';
 export { buildModel } from './models/build.js';
 export { LateFusionBaseline } from './models/lateFusionBaseline.js';
 export { FuseMoEModel } from './models/fusemoe.js';
@@ -26,7 +26,7 @@ export { makeEncoder, type ModalityEncoder, type EncoderConfig } from './encoder
 export { train, type TrainerConfig, type TrainResult, type EpochRecord } from './train/trainer.js';
 export { predict, labelsOf, type Predictions } from './train/predict.js';
 export { taskLoss, logitsToProbs } from './train/taskLoss.js';
-export type { TrainerCallback, EpochEndInfo } from './train/callbacks.js';
+export type { TrainerCallback, EpochEndInfo, StepEndInfo } from './train/callbacks.js';
 
 export {
   computeMetrics,
@@ -57,6 +57,10 @@ export * as plots from './eval/plots/index.js';
 export { runExperiment, evaluateSamples, type ExperimentResult } from './run/experiment.js';
 export { expertUsage, type ExpertUsage } from './analysis/expertUsage.js';
 export { Predictor, type Prediction } from './serve/predictor.js';
+export { explainPredictions, type ExplainMeta, type ExplainOptions, type ExplainedPredictions } from './serve/explain.js';
+export { trainInWorker, type TrainInWorkerOptions } from './worker/trainInWorker.js';
+export { predictInWorker, type PredictInWorkerOptions } from './worker/predictInWorker.js';
+export { AbortError, type TrainProgress, type PredictProgress } from './worker/protocol.js';
 export * as theory from './theory/index.js';
 // gradient-boosted trees (model.type "xgboost"): XGBoost's C library via koffi, optional
 export { XGBoostModel } from './models/gbt/xgboostModel.js';

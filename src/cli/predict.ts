@@ -1,6 +1,7 @@
 /**
  * `fleximodal predict --model <dir> (--input <jsonl> | --data <path> | --data-config <json>) [--explain] [--out <file>]`
- * Probabilities as JSON lines: {"id", "probs": {...}} (+ "explanation" with --explain, and
+ * Probabilities as JSON lines: {"id", "probs": {...}} (+ "explanation" with --explain: the
+ * per-modality attribution and, for MoE models, the routing statistics — src/serve/explain.ts; and
  * "noModality": true for a sample with no modality at all).
  */
 import { createWriteStream, renameSync } from 'node:fs';
@@ -26,7 +27,7 @@ export function registerPredictCommand(program: Command): void {
     .option('--data-config <json>', 'instead of --input: a JSON file holding any data source the trainer accepts (or a run config)')
     .option('--outcomes <file>', 'outcomes file for PhysioNet --data (the labels are not used)')
     .option('-o, --out <file>', 'write JSON lines here instead of stdout')
-    .option('--explain', 'add each sample\'s top experts and modality shares (MoE models)')
+    .option('--explain', 'add each sample\'s explanation: per-modality attribution p(record) − p(record without the modality); MoE models add routing statistics')
     .option('--empty-samples <policy>', 'samples with no modality: flag (mark "noModality": true) or refuse (error)', 'flag')
     .option('--batch-size <n>', 'samples per batch', '64')
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu', 'wasm')
@@ -37,9 +38,6 @@ export function registerPredictCommand(program: Command): void {
       const outPath = o.out ? prepareOutFile(o.out) : undefined;
       await initEngine({ backend: o.backend === 'cpu' ? 'cpu' : 'wasm' });
       const { model, meta } = loadModel(o.model);
-      if (o.explain && !model.explain) {
-        throw new FlexiModalError(`model type '${model.type}' has no experts to explain`, { where: o.model, hint: 'drop --explain or use a fusemoe model' });
-      }
       if (!o.input && !o.data && !o.dataConfig) {
         throw new FlexiModalError('no input given', { hint: 'pass --input <jsonl>, --data <path> or --data-config <data-source.json>' });
       }

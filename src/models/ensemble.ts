@@ -13,7 +13,7 @@ import { paramName } from '../engine/params.js';
 import type { Batch } from '../data/batchTypes.js';
 import type { TaskSpec } from '../data/schema.js';
 import { logitsToProbs } from '../train/taskLoss.js';
-import type { ForwardOutput, FusionModel, SampleExplanation } from './model.js';
+import type { ForwardOutput, FusionModel, RoutingExplanation } from './model.js';
 
 /** Smallest probability kept when turning averaged probabilities back into logits. */
 const EPS = 1e-7;
@@ -84,21 +84,21 @@ export class EnsembleModel implements FusionModel {
   }
 
   /**
-   * Per sample: modality shares averaged over members; the members' top experts pooled (each
+   * Per sample: routing shares averaged over members; the members' top experts pooled (each
    * tagged with its member, weights divided by M), best first, as many as one member lists.
    */
-  explain(batch: Batch): SampleExplanation[] {
+  explain(batch: Batch): RoutingExplanation[] {
     if (!this.base.explain) return [];
     const perMember = this.members.map((_, i) => this.withMember(i, (m) => m.explain!(batch)));
     const M = perMember.length;
     return perMember[0]!.map((first, n) => {
       const shares: Record<string, number> = {};
-      for (const ex of perMember) for (const [k, v] of Object.entries(ex[n]!.modalityShares)) shares[k] = (shares[k] ?? 0) + v / M;
+      for (const ex of perMember) for (const [k, v] of Object.entries(ex[n]!.shares)) shares[k] = (shares[k] ?? 0) + v / M;
       const experts = perMember
         .flatMap((ex, member) => ex[n]!.topExperts.map((e) => ({ ...e, member, weight: e.weight / M })))
         .sort((a, b) => b.weight - a.weight)
         .slice(0, first.topExperts.length);
-      return { id: first.id, modalityShares: shares, topExperts: experts };
+      return { ...first, shares, topExperts: experts };
     });
   }
 }

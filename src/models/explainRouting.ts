@@ -1,10 +1,11 @@
 /**
- * Per-sample routing explanation from router statistics: which experts a sample's tokens went
- * to (gate-weighted) and which modalities those tokens came from.
+ * Per-sample routing statistics from sparse-router statistics: which experts a sample's tokens went
+ * to (gate-weighted) and which modalities those tokens came from. Each token's top-k gate weights
+ * sum to 1, so the sample's modality shares are token counts (basis 'tokens').
  */
 import type { Batch } from '../data/batchTypes.js';
 import type { RouterStats } from '../moe/routers.js';
-import type { SampleExplanation } from './model.js';
+import type { RoutingExplanation } from './model.js';
 
 interface Acc {
   /** "layer:expert" → gate weight */
@@ -21,7 +22,7 @@ export function explainRouting(
   stats: RouterStats[],
   modalityNames: string[],
   topN = 5,
-): SampleExplanation[] {
+): RoutingExplanation[] {
   const B = batch.size;
   const M = modalityNames.length;
   const acc: Acc[] = Array.from({ length: B }, () => ({ experts: new Map(), byModality: new Float64Array(M) }));
@@ -64,13 +65,13 @@ export function explainRouting(
     const experts = [...a.experts.values()].sort((x, y) => y.weight - x.weight);
     const total = experts.reduce((s, e) => s + e.weight, 0);
     return {
-      id: batch.ids[b]!,
-      modalityShares: shares(a.byModality),
+      basis: 'tokens' as const,
+      shares: shares(a.byModality),
       topExperts: experts.slice(0, topN).map((e) => ({
         layer: e.layer,
         expert: e.expert,
         weight: total > 0 ? e.weight / total : 0,
-        modalityShares: shares(e.byModality),
+        shares: shares(e.byModality),
       })),
     };
   });

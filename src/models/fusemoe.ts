@@ -20,7 +20,7 @@ import { createRouter, routerLosses, type MoEFusionRouter, type RouterStats } fr
 import type { ExpertUsageAccumulator } from '../moe/usage-stats.js';
 import { outputUnits } from '../train/taskLoss.js';
 import { encoderConfigOf } from './encoderConfig.js';
-import type { FusionModel, ForwardOutput, SampleExplanation } from './model.js';
+import type { FusionModel, ForwardOutput, RoutingExplanation } from './model.js';
 import { explainRouting } from './explainRouting.js';
 import { GroupMissingEmbedding, presenceGroupIds } from './groupMissingEmbedding.js';
 import { absentOf, encodeModalities } from './encodeModalities.js';
@@ -192,8 +192,8 @@ export class FuseMoEModel implements FusionModel {
   }
 
   /** Inference logits [B, C] and the routing explanation of every sample, from one pass. */
-  forwardExplained(batch: Batch): { logits: tf.Tensor2D; explanations: SampleExplanation[] } {
-    let explanations: SampleExplanation[] = [];
+  forwardExplained(batch: Batch): { logits: tf.Tensor2D; explanations: RoutingExplanation[] } {
+    let explanations: RoutingExplanation[] = [];
     const names = this.spec.modalities.map((m) => m.name);
     const logits = this.route(batch, (stats, x) => {
       explanations = explainRouting(batch, stats, names);
@@ -203,8 +203,8 @@ export class FuseMoEModel implements FusionModel {
   }
 
   /** Routing of every sample of a batch (inference mode): top experts and modality shares. */
-  explain(batch: Batch): SampleExplanation[] {
-    let out: SampleExplanation[] = [];
+  explain(batch: Batch): RoutingExplanation[] {
+    let out: RoutingExplanation[] = [];
     const names = this.spec.modalities.map((m) => m.name);
     this.route(batch, (stats) => {
       out = explainRouting(batch, stats, names);

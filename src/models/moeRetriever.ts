@@ -34,7 +34,7 @@ import { SupportingGroupIndex, newPoolCounts, type PoolCounts, type PoolKind } f
 import { outputUnits } from '../train/taskLoss.js';
 import { encoderConfigOf } from './encoderConfig.js';
 import { FuseMoEBlock } from './fusemoe.js';
-import type { FusionModel, ForwardOutput, SampleExplanation } from './model.js';
+import type { FusionModel, ForwardOutput, RoutingExplanation } from './model.js';
 import { EmbeddingBank } from './retriever/embeddingBank.js';
 import { GroupMissingEmbedding } from './groupMissingEmbedding.js';
 import { planRetrieval, observedGroups, type RetrievalQuery } from './retriever/retrievalPlan.js';
@@ -493,11 +493,11 @@ export class MoERetrieverModel implements FusionModel {
    * context tokens, shares of the sample's total), and the modality shares of the context tokens'
    * gate weight. Samples with nothing missing get empty lists.
    */
-  explain(batch: Batch): SampleExplanation[] {
+  explain(batch: Batch): RoutingExplanation[] {
     const M = this.spec.modalities.length;
     const trace = this.retriever ? this.retrievalTrace(batch) : null;
-    return batch.ids.map((id, b) => {
-      const retrieved: NonNullable<SampleExplanation['retrieved']> = [];
+    return batch.ids.map((_id, b) => {
+      const retrieved: NonNullable<RoutingExplanation['retrieved']> = [];
       const expertWeight = new Map<number, number>();
       const modalityWeight = new Float64Array(M);
       let total = 0;
@@ -528,11 +528,11 @@ export class MoERetrieverModel implements FusionModel {
         });
       });
       return {
-        id,
-        modalityShares: Object.fromEntries(this.modalityNames.map((n, m) => [n, total > 0 ? modalityWeight[m]! / total : 0])),
+        basis: 'retrieval' as const,
+        shares: Object.fromEntries(this.modalityNames.map((n, m) => [n, total > 0 ? modalityWeight[m]! / total : 0])),
         topExperts: [...expertWeight.entries()]
           .sort((a, c) => c[1] - a[1])
-          .map(([e, w]) => ({ layer: 0, expert: e, weight: total > 0 ? w / total : 0, modalityShares: {} })),
+          .map(([e, w]) => ({ layer: 0, expert: e, weight: total > 0 ? w / total : 0, shares: {} })),
         retrieved,
       };
     });

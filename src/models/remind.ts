@@ -31,7 +31,7 @@ import { outputUnits } from '../train/taskLoss.js';
 import { encoderConfigOf } from './encoderConfig.js';
 import { GroupMissingEmbedding, presenceGroupIds } from './groupMissingEmbedding.js';
 import { encodeModalities } from './encodeModalities.js';
-import type { FusionModel, ForwardOutput, SampleExplanation } from './model.js';
+import type { FusionModel, ForwardOutput, RoutingExplanation } from './model.js';
 
 /** One fusion block: x + MHA(LN(x)); x + SoftMoE(LN(x)). */
 class RemindBlock {
@@ -221,7 +221,7 @@ export class RemindModel implements FusionModel {
   }
 
   /** Per sample: experts ranked by combine weight and the modalities feeding them (dispatch weight). */
-  explain(batch: Batch): SampleExplanation[] {
+  explain(batch: Batch): RoutingExplanation[] {
     return explainSoftRouting(batch.ids, this.routing(batch), this.spec.modalities.map((m) => m.name));
   }
 
@@ -285,7 +285,7 @@ export function expertWeights(r: RemindRouting, l: number): Float64Array {
  * tokens of each present modality (tokens of absent modalities carry missing embeddings, not
  * data, and are left out); the sample's modality shares weight those by the expert weights.
  */
-export function explainSoftRouting(ids: string[], r: RemindRouting, modalityNames: string[], topN = 5): SampleExplanation[] {
+export function explainSoftRouting(ids: string[], r: RemindRouting, modalityNames: string[], topN = 5): RoutingExplanation[] {
   const M = modalityNames.length;
   const T = r.tokenModality.length;
   const p = r.slotsPerExpert;
@@ -297,7 +297,7 @@ export function explainSoftRouting(ids: string[], r: RemindRouting, modalityName
     return Object.fromEntries(modalityNames.map((name, j) => [name, tot > 0 ? v[j]! / tot : 0]));
   };
   const weights = r.blocks.map((_, l) => expertWeights(r, l));
-  return ids.map((id, b) => {
+  return ids.map((_id, b) => {
     const experts: { layer: number; expert: number; weight: number; byModality: Float64Array }[] = [];
     const overall = new Float64Array(M);
     r.blocks.forEach((blk, layer) => {
@@ -318,9 +318,9 @@ export function explainSoftRouting(ids: string[], r: RemindRouting, modalityName
     });
     experts.sort((x, y) => y.weight - x.weight);
     return {
-      id,
-      modalityShares: shares(overall),
-      topExperts: experts.slice(0, topN).map((e) => ({ layer: e.layer, expert: e.expert, weight: e.weight, modalityShares: shares(e.byModality) })),
+      basis: 'dispatch' as const,
+      shares: shares(overall),
+      topExperts: experts.slice(0, topN).map((e) => ({ layer: e.layer, expert: e.expert, weight: e.weight, shares: shares(e.byModality) })),
     };
   });
 }

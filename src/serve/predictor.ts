@@ -1,21 +1,23 @@
 /**
  * Serving API: load a saved model once, then turn FlexiModal samples (objects in the JSONL sample
- * format, docs/DATA.md) into probabilities — plus, for MoE models, the experts and modalities
- * behind each prediction.
+ * format, docs/DATA.md) into probabilities — plus, on request, how much each modality moved each
+ * prediction and (MoE models) the routing behind it (src/serve/explain.ts).
  *
  *   const p = await Predictor.load('runs/fusemoe/model');
  *   const [r] = p.predict([{ id: 'stay-1', modalities: { vitals: {...}, static: {...} } }], { explain: true });
- *   r.risk; r.explanation?.modalityShares;
+ *   r.risk; r.explanation?.attribution.byModality; r.explanation?.routing?.topExperts;
  */
 import { initEngine, type BackendName } from '../engine/backend.js';
 import { tf } from '../engine/tf.js';
 import { loadModel, type ModelMeta } from '../models/persist.js';
 import type { FusionModel, SampleExplanation } from '../models/model.js';
+import { explainPredictions } from './explain.js';
 import { makeBatch } from '../data/batch.js';
 import { sampleFromJson } from '../data/sources/jsonl.js';
 import type { DatasetSpec, Sample } from '../data/schema.js';
 import { logitsToProbs } from '../train/taskLoss.js';
 import { FlexiModalError } from '../errors.js';
+import { AbortError } from '../worker/protocol.js';
 import { RangePolicy } from '../data/ranges.js';
 import { matchSpec, alignSample } from '../data/specMatch.js';
 import { hasNoModality, listIds } from '../data/report.js';
@@ -36,7 +38,10 @@ export interface Prediction {
 
 /** Options of `predictSamples` / `Predictor.predict`. */
 export interface PredictOptions {
-  /** Add each sample's top experts and modality shares (MoE models). */
+  /**
+   * Add each sample's explanation: the per-modality attribution (p(record) − p(record without the
+   * modality), every model type) and, for models with experts, the routing statistics.
+   */
   explain?: boolean;
   /** Samples with no modality: 'flag' (default) marks them `noModality: true`; 'refuse' is an error. */
   emptySamples?: 'flag' | 'refuse';
@@ -55,15 +60,15 @@ export function predictSamples(model: FusionModel, meta: ModelMeta, samples: Sam
       hint: 'remove them, or use --empty-samples flag to get the prior risk marked "noModality": true',
     });
   }
-  const batch = makeBatch(meta.spec, samples, meta.normalizer, { maxTimesteps: meta.maxTimesteps });
   let explanations: SampleExplanation[] | undefined;
-  const probs = tf.tidy(() => {
-    // With explanations: one pass when the model can (FuseMoE), else forward + explain.
-    const oneGo = opts.explain && model.forwardExplained ? model.forwardExplained(batch) : undefined;
-    explanations = oneGo?.explanations;
-    const logits = oneGo?.logits ?? model.forward(batch, { training: false }).logits; // [B, C]
-    return logitsToProbs(meta.spec.task, logits).arraySync();
-  });
+  let probs: number[][];
+  if (opts.explain) {
+    // the records and their one-modality-removed variants in one pass; probs are the records' rows
+    ({ probs, explanations } = explainPredictions(model, meta, samples));
+  } else {
+    const batch = makeBatch(meta.spec, samples, meta.normalizer, { maxTimesteps: meta.maxTimesteps });
+    probs = tf.tidy(() => logitsToProbs(meta.spec.task, model.forward(batch, { training: false }).logits).arraySync()); // [B, C]
+  }
   const bad = probs.findIndex((row) => row.some((p) => !Number.isFinite(p)));
   if (bad >= 0) {
     throw new FlexiModalError(`the model output is not a number (${probs[bad]!.join(', ')})`, {
@@ -71,7 +76,6 @@ export function predictSamples(model: FusionModel, meta: ModelMeta, samples: Sam
       hint: 'the model weights or normaliser hold non-finite values; retrain the model',
     });
   }
-  if (opts.explain && explanations === undefined && model.explain) explanations = model.explain(batch);
   return samples.map((s, i) => ({
     id: s.id,
     ...probabilityRecord(meta, probs[i]!),
@@ -131,13 +135,34 @@ export class Predictor {
    * Predict samples (parsed `Sample`s or raw objects in the JSONL sample format). With `spec`, the
    * samples are in that spec and are matched by name against the model's (see `parse`).
    */
-  predict(samples: (Sample | Record<string, unknown>)[], opts: PredictOptions & { spec?: DatasetSpec } = {}): Prediction[] {
+  predict(samples: (Sample | Record<string, unknown>)[], opts: PredictOptions & { spec?: DatasetSpec; /** Index of samples[0] in the caller's list (error messages: "sample #i"). */ firstIndex?: number } = {}): Prediction[] {
     const alignment = opts.spec ? matchSpec(this.meta.spec, opts.spec, 'Predictor input spec') : null;
     const parsed = samples.map((s, i) => {
-      if (!isSample(s)) return this.parseOne(s, i, opts.spec);
+      if (!isSample(s)) return this.parseOne(s, i + (opts.firstIndex ?? 0), opts.spec);
       return alignment ? alignSample(this.meta.spec, alignment, s) : s;
     });
     return predictSamples(this.model, this.meta, parsed, opts);
+  }
+
+  /**
+   * `predict` for many samples without holding the event loop: batches of `batchSize` (default 64)
+   * with a macrotask yield between them, so timers and I/O of the host run between batches. An
+   * aborted `signal` rejects with an AbortError before the next batch. (predictInWorker runs a
+   * whole batch job in a worker thread instead.)
+   */
+  async predictAsync(
+    samples: (Sample | Record<string, unknown>)[],
+    opts: PredictOptions & { spec?: DatasetSpec; batchSize?: number; signal?: AbortSignal; onProgress?: (e: { type: 'batch'; done: number; total: number }) => void } = {},
+  ): Promise<Prediction[]> {
+    const size = Math.max(1, Math.floor(opts.batchSize ?? 64));
+    const out: Prediction[] = [];
+    for (let i = 0; i < samples.length; i += size) {
+      if (i > 0) await new Promise<void>((r) => setImmediate(r));
+      if (opts.signal?.aborted) throw new AbortError(`prediction aborted after ${i} of ${samples.length} samples`, undefined, { cause: opts.signal.reason });
+      out.push(...this.predict(samples.slice(i, i + size), { ...opts, firstIndex: i }));
+      opts.onProgress?.({ type: 'batch', done: Math.min(samples.length, i + size), total: samples.length });
+    }
+    return out;
   }
 
   /** Free the model's memory. */

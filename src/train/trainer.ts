@@ -151,6 +151,7 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
       const accumulated: Record<string, tf.Tensor> = {};
       const groupEnd = Math.min(microPerEpoch, micro + cfg.accumulateSteps);
       const groupSize = groupEnd - micro;
+      let stepLossSum = 0;
       for (let m = micro; m < groupEnd; m++) {
         const idx = order.slice(m * cfg.batchSize, (m + 1) * cfg.batchSize);
         const picked = idx.map((i) => trainSet[i]!);
@@ -175,6 +176,7 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
           });
         }
         lossSum += lossValue;
+        stepLossSum += lossValue;
         lossCount++;
         for (const [k, v] of Object.entries(auxValues)) auxSum[k] = (auxSum[k] ?? 0) + v;
         for (const [name, g] of Object.entries(grads)) {
@@ -200,6 +202,8 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
       for (const g of Object.values(clipped)) g.dispose();
       weighting?.afterStep();
       ema?.update();
+      const stepLoss = stepLossSum / groupSize;
+      for (const cb of callbacks) cb.onStepEnd?.({ label: inputs.label ?? 'train', epoch, epochs: cfg.epochs, step: optimizer.step, stepInEpoch: micro / cfg.accumulateSteps + 1, stepsPerEpoch, loss: stepLoss, epochLoss: lossSum / lossCount });
     }
 
     const evalBatch = Math.max(cfg.batchSize, 64);

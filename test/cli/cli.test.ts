@@ -36,7 +36,7 @@ test('train → predict --explain → evaluate through the CLI', async () => {
   assert.equal(lines.length, 30);
   for (const l of lines) {
     assert.ok(l.risk > 0 && l.risk < 1 && typeof l.predicted === 'boolean');
-    assert.ok(l.explanation.topExperts.length > 0);
+    assert.ok(l.explanation.routing.topExperts.length > 0);
   }
 
   const evalOut = join(dir, 'eval');

@@ -123,7 +123,7 @@ test('ensemble save → load gives the same risks; explanations average shares a
       const ex = model.explain!(batch);
       assert.equal(ex.length, 10);
       for (const e of ex) {
-        const total = Object.values(e.modalityShares).reduce((a, x) => a + x, 0);
+        const total = Object.values(e.shares).reduce((a, x) => a + x, 0);
         assert.ok(Math.abs(total - 1) < 1e-4, `shares sum to 1 (${total})`);
         assert.ok(e.topExperts.length > 0 && e.topExperts.every((x) => x.member !== undefined && x.member >= 0 && x.member < 3));
         for (let i = 1; i < e.topExperts.length; i++) assert.ok(e.topExperts[i - 1]!.weight >= e.topExperts[i]!.weight);

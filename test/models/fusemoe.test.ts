@@ -75,12 +75,13 @@ test('inference is deterministic and explanations are normalised shares', () => 
     assert.deepEqual(Array.from(a), Array.from(b));
     const ex = model.explain!(batch);
     assert.equal(ex.length, batch.size);
-    for (const e of ex) {
-      const tot = Object.values(e.modalityShares).reduce((x, y) => x + y, 0);
+    for (const [b, e] of ex.entries()) {
+      assert.equal(e.basis, 'tokens');
+      const tot = Object.values(e.shares).reduce((x, y) => x + y, 0);
       assert.ok(Math.abs(tot - 1) < 1e-6);
       assert.ok(e.topExperts.length > 0 && e.topExperts.length <= 5);
-      for (const [m, share] of Object.entries(e.modalityShares)) {
-        const s = data.samples.find((x) => x.id === e.id)!;
+      for (const [m, share] of Object.entries(e.shares)) {
+        const s = data.samples.find((x) => x.id === batch.ids[b])!;
         if (!s.modalities[m]) assert.equal(share, 0, `absent modality ${m} has no share`);
       }
     }

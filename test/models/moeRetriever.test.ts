@@ -181,9 +181,9 @@ test('save/load round trip carries the embedding bank; Predictor and `predict --
     try {
       const s = testSet.find(missingSomething)!;
       const [r] = p.predict([s], { explain: true });
-      assert.ok(r!.explanation!.retrieved!.length > 0);
+      assert.ok(r!.explanation!.routing!.retrieved!.length > 0);
       const missingNames = data.spec.modalities.filter((m) => s.modalities[m.name] === undefined).map((m) => m.name);
-      for (const x of r!.explanation!.retrieved!) {
+      for (const x of r!.explanation!.routing!.retrieved!) {
         assert.ok(missingNames.includes(x.modality));
         for (const e of x.experts) assert.match(e.expert, new RegExp(`^(${x.modality}|shared)#\\d+$`));
       }
@@ -196,9 +196,9 @@ test('save/load round trip carries the embedding bank; Predictor and `predict --
     const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
     const res = spawnSync(process.execPath, [cli, 'predict', '--model', dir, '--input', input, '--explain', '--backend', 'cpu'], { encoding: 'utf8' });
     assert.equal(res.status, 0, res.stderr);
-    const lines = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as { explanation: { retrieved: { modality: string; experts: unknown[] }[] } });
+    const lines = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as { explanation: { routing: { retrieved: { modality: string; experts: unknown[] }[] } } });
     assert.equal(lines.length, testSet.length);
-    assert.ok(lines.some((l) => l.explanation.retrieved.length > 0 && l.explanation.retrieved[0]!.experts.length > 0));
+    assert.ok(lines.some((l) => l.explanation.routing.retrieved.length > 0 && l.explanation.routing.retrieved[0]!.experts.length > 0));
   } finally {
     if (model.variables()[0] && !model.variables()[0]!.isDisposed) model.dispose();
   }

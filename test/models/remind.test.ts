@@ -111,10 +111,10 @@ test('explanations: modality shares sum to 1 over present modalities; experts ra
     assert.equal(ex.length, batch.size);
     const M = data.spec.modalities.length;
     ex.forEach((e, b) => {
-      const tot = Object.values(e.modalityShares).reduce((x, y) => x + y, 0);
+      const tot = Object.values(e.shares).reduce((x, y) => x + y, 0);
       assert.ok(Math.abs(tot - 1) < 1e-6);
       data.spec.modalities.forEach((m, j) => {
-        if (!(batch.present[b * M + j]! > 0)) assert.equal(e.modalityShares[m.name], 0);
+        if (!(batch.present[b * M + j]! > 0)) assert.equal(e.shares[m.name], 0);
       });
       for (let i = 1; i < e.topExperts.length; i++) assert.ok(e.topExperts[i - 1]!.weight >= e.topExperts[i]!.weight);
       const all = e.topExperts.reduce((a, x) => a + x.weight, 0);

@@ -94,7 +94,7 @@ test('FuseMoE run: expert-usage heat map, saved model reloads and predicts the s
     assert.equal(p.id, some[i]!.id);
     assert.ok(p.risk! > 0 && p.risk! < 1);
     assert.ok(Math.abs(p.risk! - viaSamples[i]!.risk!) < 1e-6);
-    assert.ok(p.explanation && p.explanation.topExperts.length > 0);
+    assert.ok(p.explanation && p.explanation.routing!.topExperts.length > 0);
   });
   predictor.dispose();
 });
