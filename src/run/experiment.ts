@@ -173,7 +173,7 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
   const dataset = withoutHeldOutGroups(applyMissingness(loaded, cfg.missingness, log), cfg, outDir, opts.baseDir, log);
   checkEmptySamples(dataset, cfg.emptySamples, 'config key data');
   const analyses = new RemindAnalyses(cfg, dataset.spec, log);
-  const external = cfg.externalData ? alignDataset(dataset.spec, await loadDataset(cfg.externalData, opts.baseDir), 'config key externalData') : undefined;
+  const external = cfg.externalData ? alignDataset(dataset.spec, await loadDataset(cfg.externalData, opts.baseDir, 'externalData'), 'config key externalData') : undefined;
   if (external) {
     log(formatReport(external.report, 'text'));
     checkCompatible(dataset, external);
