@@ -3,6 +3,9 @@
  */
 export { tf } from './engine/tf.js';
 export { initEngine, type BackendName, type EngineOptions } from './engine/backend.js';
+export { engineSummary, engineBlas, engineThreads } from './engine/backend.js';
+export type { BlasStatus, BlasSetting } from './engine/blas.js';
+export type { ThreadsSetting } from './engine/autoThreads.js';
 export { Rng } from './engine/rng.js';
 export { param, paramName, paramsByName } from './engine/params.js';
 export { FlexiModalError } from './errors.js';
@@ -11,6 +14,7 @@ export * from './data/index.js';
 
 export { configSchema, type RunConfig, type ModelConfig } from './config/schema.js';
 export { parseConfig, readConfigFile, applyOverride } from './config/parse.js';
+export { defineConfig, type RunConfigInput } from './config/defineConfig.js';
 
 export type { FusionModel, ForwardOutput, SampleExplanation, ModalityAttribution, RoutingExplanation } from './models/model.js';
 export { buildModel } from './models/build.js';
@@ -55,12 +59,17 @@ export {
 export * as plots from './eval/plots/index.js';
 
 export { runExperiment, evaluateSamples, type ExperimentResult } from './run/experiment.js';
+export type { ExperimentOptions } from './run/experiment.js';
 export { expertUsage, type ExpertUsage } from './analysis/expertUsage.js';
 export { Predictor, type Prediction } from './serve/predictor.js';
 export { explainPredictions, type ExplainMeta, type ExplainOptions, type ExplainedPredictions } from './serve/explain.js';
 export { trainInWorker, type TrainInWorkerOptions } from './worker/trainInWorker.js';
 export { predictInWorker, type PredictInWorkerOptions } from './worker/predictInWorker.js';
 export { AbortError, type TrainProgress, type PredictProgress } from './worker/protocol.js';
+export { predictSamples, type PredictOptions } from './serve/predictor.js';
+export { parseInputRecords, inputAlignment, type RawRecord, type InputRecordOptions } from './data/inputRecords.js';
+export type { SpecMatchOptions, SpecAlignment } from './data/specMatch.js';
+export { optionalDependency } from './optionalDependency.js';
 export * as theory from './theory/index.js';
 // gradient-boosted trees (model.type "xgboost"): XGBoost's C library via koffi, optional
 export { XGBoostModel } from './models/gbt/xgboostModel.js';

@@ -6,6 +6,7 @@
  * `fleximodal compare --run name=<run dir> --run ...` tabulates runs trained earlier (e.g. in
  * parallel processes) the same way, after checking that they used the same data, split and seeds.
  */
+import { resolveConfigArg } from './defaults.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { dirname, join, resolve } from 'node:path';
@@ -224,7 +225,7 @@ export function registerCompareCommand(program: Command): void {
           return;
         }
         if (!o.config) throw new FlexiModalError('compare needs --config <file> (or --run name=<dir> to tabulate finished runs)');
-        const configPath = resolve(o.config);
+        const configPath = resolveConfigArg(o.config);
         const base = readConfigFile(configPath);
         const variants = [...(o.vary.length || !o.variant.length ? variantsOf(o.vary) : []), ...explicitVariantsOf(o.variant)];
         const seeds = o.seeds ? parseSeeds(o.seeds) : undefined;

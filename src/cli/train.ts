@@ -2,12 +2,12 @@
  * `fleximodal train [--config <file>] [--out <dir>] [--seeds 1,2,3] [--set key=value ...]`
  * Without --config it trains the built-in default (synthetic FlexiModal data, late-fusion baseline).
  */
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { parseConfig, readConfigFile, applyOverride } from '../config/parse.js';
 import { runExperiment } from '../run/experiment.js';
 import { metricsReport } from '../eval/report.js';
-import { defaultConfigPath } from './defaults.js';
+import { defaultConfigPath, resolveConfigArg } from './defaults.js';
 import { parseSeeds, collect } from './options.js';
 import { externalSourceFromArg } from './dataArg.js';
 import { runDirModeOf } from './runDirOptions.js';
@@ -46,7 +46,7 @@ export function registerTrainCommand(program: Command): void {
       }
       prepareOutDir(o.out);
       const runDir = runDirModeOf(o);
-      const configPath = resolve(o.config ?? defaultConfigPath());
+      const configPath = o.config ? resolveConfigArg(o.config) : defaultConfigPath();
       const cfg = loadRunConfig(configPath, o.set, o.backend);
       if (o.externalData) cfg.externalData = externalSourceFromArg(o.externalData, o.externalOutcomes, cfg.data);
       const seeds = o.seeds ? parseSeeds(o.seeds) : undefined;

@@ -2,6 +2,7 @@
  * `loadDataset(source, baseDir)`: one entry point for every data source, configured by the
  * discriminated union `dataSourceSchema` (reused by the run-config schema).
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { FlexiModalError } from '../errors.js';
@@ -120,9 +121,52 @@ export function rangePolicyOf(source: DataSource): RangePolicy {
   return RangePolicy.from(source, source.type === 'physionet2012' ? 'physionet2012' : 'none');
 }
 
+/** The file / directory paths a data source names, by config key below the source (`records`, `views.fac`, ...). */
+function dataPaths(src: DataSource): [string, string][] {
+  const out: [string, string][] = [];
+  const add = (key: string, v: unknown) => {
+    if (typeof v === 'string') out.push([key, v]);
+    else if (Array.isArray(v)) v.forEach((x, i) => typeof x === 'string' && out.push([v.length > 1 ? `${key}[${i}]` : key, x]));
+  };
+  const o = src as Record<string, unknown>;
+  for (const k of ['records', 'outcomes', 'path', 'specPath', 'icd10Gem', 'ccsDxref']) add(k, o[k]); // MIMIC-IV's data.dir: its reader names it
+  if (src.type === 'long-csv') {
+    add('labels', src.labels);
+    if (typeof src.modalityMap === 'string') add('modalityMap', src.modalityMap);
+  }
+  if (src.type === 'multiview-csv') {
+    add('labels', src.labels);
+    for (const [view, path] of Object.entries(src.views)) add(`views.${view}`, path);
+  }
+  const emb = o['embeddings'];
+  if (Array.isArray(emb)) emb.forEach((e, i) => add(`embeddings[${i}].path`, (e as { path?: unknown })?.path));
+  return out;
+}
+
+/**
+ * Every path a data source names must exist. A preset (configs/*.json) points at this repository's
+ * data layout, which an installed package does not have: the error names the config key and the
+ * `--set` that gives the file instead.
+ */
+export function checkDataPaths(src: DataSource, baseDir: string, configKey = 'data'): void {
+  for (const [key, path] of dataPaths(src)) {
+    const abs = resolve(baseDir, path);
+    if (existsSync(abs)) continue;
+    const setKey = `${configKey}.${key.replace(/\[\d+\]$/, '')}`;
+    throw new FlexiModalError(`the data path ${path} does not exist (resolved to ${abs})`, {
+      where: `config key ${configKey}.${key}`,
+      hint:
+        `give your own file: \`--set ${setKey}=<path>\` on the command line (config key ${setKey} from code)` +
+        (src.type === 'physionet2012' ? '; `fleximodal data fetch physionet2012 --dir <dir>` downloads the files' : '') +
+        '; presets assume fleximodal\'s own repository layout (docs/DATA.md)',
+    });
+  }
+}
+
 /** Load any data source; relative paths are resolved against `baseDir` (default process.cwd()). */
-export async function loadDataset(source: DataSource | unknown, baseDir: string = process.cwd()): Promise<Dataset> {
+export async function loadDataset(source: DataSource | unknown, baseDir: string = process.cwd(), configKey = 'data'): Promise<Dataset> {
   const src = parseDataSource(source);
+  checkDataPaths(src, baseDir, configKey);
   switch (src.type) {
     case 'physionet2012':
       return readPhysioNet2012({ ...src, baseDir });

@@ -1,8 +1,9 @@
 /**
  * The one check that data fit a model: modalities, variables, features and classes are matched
  * BY NAME against the model's spec. A different order is remapped; missing or unknown names are
- * one error that lists them all. Used by `evaluate`, `predict`, `Predictor` and the external
- * test set of `train`.
+ * one error that lists them all. A modality of the model the data lack is a missing modality
+ * (every model here handles one), unless `strict`. Used by `evaluate`, `predict`, `Predictor`
+ * (through src/data/inputRecords.ts) and the external test set of `train`.
  */
 import { FlexiModalError } from '../errors.js';
 import type { Dataset, DatasetSpec, ModalityData, Sample } from './schema.js';
@@ -14,9 +15,20 @@ export interface SpecAlignment {
   /** True when nothing needs remapping (same names in the same order). */
   identity: boolean;
   /** Per model modality name: the data's modality name and, per data index, the model index. */
-  modalities: Record<string, { from: string; index: number[] | null }>;
+  modalities: Record<string, { from: string | null; index: number[] | null }>;
   /** Multiclass / multilabel: data class (label) index → model index; null = identical. */
   labelIndex: number[] | null;
+  /** Model modalities the data do not have (not strict): every sample misses them. */
+  absent: string[];
+}
+
+/** How strictly data must match a model. */
+export interface SpecMatchOptions {
+  /**
+   * false (default): a modality of the model that the data lack is a missing modality in every
+   * sample (as the models are built to handle); true: it is an error like any other mismatch.
+   */
+  strict?: boolean;
 }
 
 function namesOf(m: DatasetSpec['modalities'][number]): string[] | null {
@@ -37,16 +49,22 @@ function mapNames(model: string[], data: string[], scope: string, missing: strin
  * Match the data's spec against the model's, by name. Throws one FlexiModalError listing every
  * missing and unknown modality, variable, feature or class (and kind / dim mismatches).
  */
-export function matchSpec(model: DatasetSpec, data: DatasetSpec, where: string): SpecAlignment {
+export function matchSpec(model: DatasetSpec, data: DatasetSpec, where: string, opts: SpecMatchOptions = {}): SpecAlignment {
   const missing: string[] = [];
   const unknown: string[] = [];
   const other: string[] = [];
   const modalities: SpecAlignment['modalities'] = {};
+  const absent: string[] = [];
   let identity = model.modalities.length === data.modalities.length;
   model.modalities.forEach((m, mi) => {
     const d = data.modalities.find((x) => x.name === m.name);
     if (!d) {
-      missing.push(`modality ${m.name}`);
+      if (opts.strict) missing.push(`modality ${m.name}`);
+      else {
+        absent.push(m.name);
+        modalities[m.name] = { from: null, index: null };
+        identity = false;
+      }
       return;
     }
     if (data.modalities[mi]?.name !== m.name) identity = false;
@@ -80,7 +98,7 @@ export function matchSpec(model: DatasetSpec, data: DatasetSpec, where: string):
       hint: "use the model's names (its model.json \"spec\"); the order may differ, the names may not",
     });
   }
-  return { identity, modalities, labelIndex };
+  return { identity, modalities, labelIndex, absent };
 }
 
 /** Rewrite one sample read with the data's spec into the model's spec (a no-op for identity). */
@@ -89,7 +107,7 @@ export function alignSample(model: DatasetSpec, a: SpecAlignment, s: Sample): Sa
   const mods: Record<string, ModalityData | undefined> = {};
   for (const m of model.modalities) {
     const { from, index } = a.modalities[m.name]!;
-    const d = s.modalities[from];
+    const d = from === null ? undefined : s.modalities[from];
     if (!d || !index) {
       mods[m.name] = d;
       continue;
@@ -115,8 +133,8 @@ export function alignSample(model: DatasetSpec, a: SpecAlignment, s: Sample): Sa
 }
 
 /** A dataset read with its own spec, checked and rewritten into the model's spec. */
-export function alignDataset(model: DatasetSpec, dataset: Dataset, where: string): Dataset {
-  const a = matchSpec(model, dataset.spec, where);
+export function alignDataset(model: DatasetSpec, dataset: Dataset, where: string, opts: SpecMatchOptions = {}): Dataset {
+  const a = matchSpec(model, dataset.spec, where, opts);
   if (a.identity) return { ...dataset, spec: model };
   return { ...dataset, spec: model, samples: dataset.samples.map((s) => alignSample(model, a, s)) };
 }

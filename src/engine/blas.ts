@@ -90,7 +90,7 @@ export function loadAddon(): BlasAddon | null {
   if (addon !== undefined) return addon;
   const p = addonPath();
   if (!existsSync(p)) {
-    addonError = `the native addon was not built (${p} missing; rebuild with \`npm run build:native\`, needs a C compiler, and a BLAS: ${ENABLE_HINT})`;
+    addonError = `the native addon was not built (${p} missing; rebuild with \`npm rebuild fleximodal\` (in this repository: \`npm run build:native\`), needs a C compiler, and a BLAS: ${ENABLE_HINT})`;
     addon = null;
     return addon;
   }

@@ -43,6 +43,7 @@ import { hasModality } from '../data/schema.js';
 import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } from '../eval/longTail.js';
 import { INCOMPLETE_FILE, withRunDirectory, type RunDirectory, type RunDirMode } from './runDirectory.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
+import { withPlotsOptional } from '../eval/plots/render.js';
 import { FileCheckpoint } from '../train/checkpoint.js';
 import { checkEmptySamples, checkSplitClasses, overlapWarning, sharedWithTraining, writeTrainingSamples } from '../data/degenerate.js';
 import { alignDataset } from '../data/specMatch.js';
@@ -145,7 +146,9 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const seeds = opts.seeds ?? cfg.seeds;
   const createdHere = !existsSync(outDir);
   try {
-    const result = await withRunDirectory(outDir, { mode: opts.runDir ?? 'new', identity: { config: cfg, seeds }, log }, (run) => runExperimentIn(run, cfg, seeds, opts, log));
+    const result = await withRunDirectory(outDir, { mode: opts.runDir ?? 'new', identity: { config: cfg, seeds }, log }, (run) =>
+      withPlotsOptional((m) => log(`plots: ${m}; the run writes placeholder SVGs`), () => runExperimentIn(run, cfg, seeds, opts, log)),
+    );
     return { ...result, wallSeconds: (Date.now() - started) / 1000 };
   } catch (e) {
     if (createdHere && !opts.keepIncomplete && !isAbort(e) && existsSync(join(outDir, INCOMPLETE_FILE))) {
@@ -173,7 +176,7 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
   const dataset = withoutHeldOutGroups(applyMissingness(loaded, cfg.missingness, log), cfg, outDir, opts.baseDir, log);
   checkEmptySamples(dataset, cfg.emptySamples, 'config key data');
   const analyses = new RemindAnalyses(cfg, dataset.spec, log);
-  const external = cfg.externalData ? alignDataset(dataset.spec, await loadDataset(cfg.externalData, opts.baseDir), 'config key externalData') : undefined;
+  const external = cfg.externalData ? alignDataset(dataset.spec, await loadDataset(cfg.externalData, opts.baseDir, 'externalData'), 'config key externalData') : undefined;
   if (external) {
     log(formatReport(external.report, 'text'));
     checkCompatible(dataset, external);

@@ -13,13 +13,13 @@ import { loadModel, type ModelMeta } from '../models/persist.js';
 import type { FusionModel, SampleExplanation } from '../models/model.js';
 import { explainPredictions } from './explain.js';
 import { makeBatch } from '../data/batch.js';
-import { sampleFromJson } from '../data/sources/jsonl.js';
 import type { DatasetSpec, Sample } from '../data/schema.js';
 import { logitsToProbs } from '../train/taskLoss.js';
 import { FlexiModalError } from '../errors.js';
 import { AbortError } from '../worker/protocol.js';
 import { RangePolicy } from '../data/ranges.js';
-import { matchSpec, alignSample } from '../data/specMatch.js';
+import { alignSample } from '../data/specMatch.js';
+import { inputAlignment, parseInputRecords, type RawRecord } from '../data/inputRecords.js';
 import { hasNoModality, listIds } from '../data/report.js';
 
 /** One prediction. */
@@ -45,6 +45,11 @@ export interface PredictOptions {
   explain?: boolean;
   /** Samples with no modality: 'flag' (default) marks them `noModality: true`; 'refuse' is an error. */
   emptySamples?: 'flag' | 'refuse';
+  /**
+   * Raw records (and a `spec`) that omit a modality of the model: false (default) = that modality
+   * is missing; true = refused (src/data/inputRecords.ts).
+   */
+  strict?: boolean;
 }
 
 /**
@@ -122,23 +127,23 @@ export class Predictor {
    * the caller's `spec`, whose modalities, variables and classes are then matched by name against
    * the model's (reordered names are remapped; missing or unknown names are an error).
    */
-  parse(raw: unknown[], spec?: DatasetSpec): Sample[] {
-    return raw.map((r, i) => this.parseOne(r, i, spec));
-  }
-
-  private parseOne(raw: unknown, i: number, spec?: DatasetSpec): Sample {
-    const s = sampleFromJson(spec ?? this.meta.spec, raw, `sample #${i}`, undefined, false, RangePolicy.fromTable(this.meta.ranges));
-    return spec ? alignSample(this.meta.spec, matchSpec(this.meta.spec, spec, 'Predictor input spec'), s) : s;
+  parse(raw: unknown[], spec?: DatasetSpec, opts: { strict?: boolean } = {}): Sample[] {
+    return parseInputRecords(this.meta.spec, raw, { spec, strict: opts.strict, ranges: RangePolicy.fromTable(this.meta.ranges) });
   }
 
   /**
-   * Predict samples (parsed `Sample`s or raw objects in the JSONL sample format). With `spec`, the
-   * samples are in that spec and are matched by name against the model's (see `parse`).
+   * Predict samples (parsed `Sample`s or raw records in the JSONL sample format). With `spec`, the
+   * samples are in that spec and are matched by name against the model's (see `parse`). A record
+   * that omits a modality of the model has it missing, unless `strict`.
    */
-  predict(samples: (Sample | Record<string, unknown>)[], opts: PredictOptions & { spec?: DatasetSpec; /** Index of samples[0] in the caller's list (error messages: "sample #i"). */ firstIndex?: number } = {}): Prediction[] {
-    const alignment = opts.spec ? matchSpec(this.meta.spec, opts.spec, 'Predictor input spec') : null;
+  predict(
+    samples: (Sample | RawRecord | Record<string, unknown>)[],
+    opts: PredictOptions & { spec?: DatasetSpec; /** Index of samples[0] in the caller's list (error messages: "sample #i"). */ firstIndex?: number } = {},
+  ): Prediction[] {
+    const alignment = inputAlignment(this.meta.spec, opts);
+    const ranges = RangePolicy.fromTable(this.meta.ranges);
     const parsed = samples.map((s, i) => {
-      if (!isSample(s)) return this.parseOne(s, i + (opts.firstIndex ?? 0), opts.spec);
+      if (!isSample(s)) return parseInputRecords(this.meta.spec, [s], { ...opts, ranges, firstIndex: i + (opts.firstIndex ?? 0) }, alignment)[0]!;
       return alignment ? alignSample(this.meta.spec, alignment, s) : s;
     });
     return predictSamples(this.model, this.meta, parsed, opts);
@@ -173,5 +178,5 @@ export class Predictor {
 
 function isSample(s: Sample | Record<string, unknown>): s is Sample {
   const m = (s as Sample).modalities;
-  return !!m && Object.values(m).some((v) => v !== undefined && typeof v === 'object' && 'kind' in v);
+  return !!m && Object.values(m).some((v) => v !== undefined && v !== null && typeof v === 'object' && 'kind' in v);
 }

@@ -13,8 +13,18 @@ import { optionalDependency } from '../../optionalDependency.js';
  */
 export async function renderSvg(vegaLiteSpec: object): Promise<string> {
   const spec = vegaLiteSpec as TopLevelSpec; // typed loosely in public, so consumers need no vega-lite types
-  const vega = await optionalDependency('vega', 'to draw plots (SVG)', () => import('vega'));
-  const { compile } = await optionalDependency('vega-lite', 'to draw plots (SVG)', () => import('vega-lite'));
+  let vega: typeof import('vega');
+  let compile: typeof import('vega-lite').compile;
+  try {
+    vega = await optionalDependency('vega', 'to draw plots (SVG)', () => import('vega'));
+    ({ compile } = await optionalDependency('vega-lite', 'to draw plots (SVG)', () => import('vega-lite')));
+  } catch (e) {
+    if (placeholderScopes > 0 && e instanceof FlexiModalError) {
+      placeholderNote?.(e.message);
+      return placeholderSvg(spec.title);
+    }
+    throw e;
+  }
   const withDefaults = { ...spec, config: { ...spec.config, legend: { labelLimit: 0, ...spec.config?.legend } } } as TopLevelSpec;
   const view = new vega.View(vega.parse(compile(withDefaults).spec), { renderer: 'none' });
   try {
@@ -71,4 +81,34 @@ export function renderLayers(
     ...(values ? { data: { values } } : {}),
     layer: layers,
   } as TopLevelSpec);
+}
+
+let placeholderScopes = 0;
+let placeholderNote: ((message: string) => void) | undefined;
+
+/** A small SVG saying that the plot needs vega (what a run writes when vega is not installed). */
+function placeholderSvg(title: unknown): string {
+  const text = `${typeof title === 'string' ? title + ': ' : ''}install vega and vega-lite to draw this plot`.replace(/[<>&]/g, '');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="480" height="40"><text x="8" y="24" font-family="sans-serif" font-size="13">${text}</text></svg>\n`;
+}
+
+/**
+ * Runs `fn` (a training run writing its report) so that, while vega / vega-lite are not installed
+ * (optional dependencies), plots become placeholder SVGs instead of failing the run; `note` is
+ * called once with the reason.
+ */
+export async function withPlotsOptional<T>(note: (message: string) => void, fn: () => Promise<T>): Promise<T> {
+  let noted = false;
+  const previous = placeholderNote;
+  placeholderScopes++;
+  placeholderNote = (m) => {
+    if (!noted) note(m);
+    noted = true;
+  };
+  try {
+    return await fn();
+  } finally {
+    placeholderScopes--;
+    placeholderNote = previous;
+  }
 }
