@@ -3,8 +3,8 @@
  * Probabilities as JSON lines: {"id", "probs": {...}} (+ "explanation" with --explain, and
  * "noModality": true for a sample with no modality at all).
  */
-import { createWriteStream, renameSync } from 'node:fs';
-import { tempPathFor } from '../io/atomicWrite.js';
+import { statSync } from 'node:fs';
+import { OutputFile, checkOutputFile } from '../io/outputFile.js';
 import { samplesToPredict } from './predictInput.js';
 import type { Command } from 'commander';
 import { initEngine } from '../engine/backend.js';
@@ -13,8 +13,6 @@ import type { Sample } from '../data/schema.js';
 import { FlexiModalError } from '../errors.js';
 import { predictSamples } from '../serve/predictor.js';
 import { ReportBuilder, formatReport, NO_MODALITY } from '../data/report.js';
-import { prepareOutFile } from './outPaths.js';
-import { exitWithError } from './errorHandler.js';
 
 export function registerPredictCommand(program: Command): void {
   program
@@ -25,16 +23,20 @@ export function registerPredictCommand(program: Command): void {
     .option('-d, --data <path>', 'instead of --input: a JSONL file, a data-source JSON, or PhysioNet 2012 records (with --outcomes)')
     .option('--data-config <json>', 'instead of --input: a JSON file holding any data source the trainer accepts (or a run config)')
     .option('--outcomes <file>', 'outcomes file for PhysioNet --data (the labels are not used)')
-    .option('-o, --out <file>', 'write JSON lines here instead of stdout')
+    .option('-o, --out <file>', 'write JSON lines here instead of stdout (a FIFO or /dev/stdout is written as a stream)')
+    .option('--overwrite', 'replace an existing --out file')
     .option('--explain', 'add each sample\'s top experts and modality shares (MoE models)')
     .option('--empty-samples <policy>', 'samples with no modality: flag (mark "noModality": true) or refuse (error)', 'flag')
     .option('--batch-size <n>', 'samples per batch', '64')
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu', 'wasm')
-    .action(async (o: { model: string; input?: string; data?: string; dataConfig?: string; outcomes?: string; out?: string; explain?: boolean; emptySamples: string; batchSize: string; backend: string }) => {
+    .action(async (o: { model: string; input?: string; data?: string; dataConfig?: string; outcomes?: string; out?: string; explain?: boolean; emptySamples: string; batchSize: string; backend: string; overwrite?: boolean }) => {
       if (o.emptySamples !== 'flag' && o.emptySamples !== 'refuse') {
         throw new FlexiModalError(`--empty-samples must be flag or refuse, got '${o.emptySamples}'`, { where: '--empty-samples' });
       }
-      const outPath = o.out ? prepareOutFile(o.out) : undefined;
+      if (o.out) checkOutputFile(o.out, { overwrite: o.overwrite }); // before any work (src/io/outputFile.ts)
+      if (o.input && statSync(o.input, { throwIfNoEntry: false })?.size === 0) {
+        throw new FlexiModalError('the input file is empty (0 bytes): nothing to predict', { where: `--input ${o.input}`, hint: 'give a FlexiModal JSONL file with one sample per line (docs/DATA.md)' });
+      }
       await initEngine({ backend: o.backend === 'cpu' ? 'cpu' : 'wasm' });
       const { model, meta } = loadModel(o.model);
       if (o.explain && !model.explain) {
@@ -43,10 +45,11 @@ export function registerPredictCommand(program: Command): void {
       if (!o.input && !o.data && !o.dataConfig) {
         throw new FlexiModalError('no input given', { hint: 'pass --input <jsonl>, --data <path> or --data-config <data-source.json>' });
       }
-      // written to a temporary name and renamed when complete (an interrupted predict leaves no partial file)
-      const outTmp = outPath ? tempPathFor(outPath) : undefined;
-      const out = outTmp ? createWriteStream(outTmp) : process.stdout;
-      if (outPath) out.on('error', (e) => exitWithError(e, process.argv.includes('--verbose')));
+      // a file is written to a temporary name and renamed when complete (an interrupted predict
+      // leaves no partial file); a FIFO or device is written in place (src/io/outputFile.ts)
+      const outFile = o.out ? OutputFile.open(o.out, { overwrite: o.overwrite }) : undefined;
+      const out = outFile ?? process.stdout;
+      try {
       const batchSize = Math.max(1, Number(o.batchSize) || 64);
       const report = new ReportBuilder();
       let pending: Sample[] = [];
@@ -72,11 +75,13 @@ export function registerPredictCommand(program: Command): void {
         const lines = formatReport(report.build(o.input ?? o.data ?? o.dataConfig ?? 'input', count, []), 'text').split('\n');
         process.stderr.write([lines[0], `  samples predicted ${count}`, ...lines.slice(2)].join('\n') + '\n');
       }
-      if (outPath) {
-        await new Promise<void>((res) => (out as ReturnType<typeof createWriteStream>).end(res));
-        renameSync(outTmp!, outPath);
+      if (outFile) {
+        outFile.commit();
         process.stderr.write(`wrote ${count} predictions to ${o.out}\n`);
       }
-      model.dispose();
+      } finally {
+        outFile?.abort(); // no-op after commit; removes the temporary file on any failure
+        model.dispose();
+      }
     });
 }

@@ -5,6 +5,8 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { recordOwnedWrite } from './ownedOutput.js';
+import { FlexiModalError } from '../errors.js';
 
 /** Temporary names look like `.<target>.<pid>.<counter>.tmp`. */
 const TEMP_RE = /^\..+\.\d+\.\d+\.tmp$/;
@@ -33,8 +35,17 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
       closeSync(fd);
     }
     renameSync(tmp, path);
+    recordOwnedWrite(path); // an open owned output directory (src/io/ownedOutput.ts) lists it in its ledger
   } catch (e) {
     rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      // the error's own path would name the temporary file: name the file being written
+      throw new FlexiModalError(`${code === 'ENOSPC' ? 'no space left on the device' : 'disk quota exceeded'} while writing ${path}; its temporary file was removed`, {
+        where: path,
+        hint: 'free space on that file system or write elsewhere',
+      });
+    }
     throw e;
   }
 }

@@ -61,6 +61,8 @@ export interface ExperimentOptions {
   saveModels?: boolean;
   /** An existing non-empty outDir: refused ('new', default), cleared ('overwrite') or continued ('resume'). */
   runDir?: RunDirMode;
+  /** With runDir 'overwrite': also delete entries of outDir that fleximodal did not write (`--overwrite-foreign`). */
+  overwriteForeign?: boolean;
 }
 
 export interface SeedRun {
@@ -135,7 +137,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const outDir = resolve(opts.outDir);
   const seeds = opts.seeds ?? cfg.seeds;
-  const result = await withRunDirectory(outDir, { mode: opts.runDir ?? 'new', identity: { config: cfg, seeds }, log }, (run) => runExperimentIn(run, cfg, seeds, opts, log));
+  const result = await withRunDirectory(outDir, { mode: opts.runDir ?? 'new', identity: { config: cfg, seeds }, log, overwriteForeign: opts.overwriteForeign }, (run) => runExperimentIn(run, cfg, seeds, opts, log));
   return { ...result, wallSeconds: (Date.now() - started) / 1000 };
 }
 
@@ -156,6 +158,8 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
     log(formatReport(external.report, 'text'));
     checkCompatible(dataset, external);
   }
+  // --resume refuses data that changed since the interrupted run started (naming the file)
+  run.checkDataHashes({ ...(loaded.hashes ?? {}), ...(external?.hashes ?? {}) });
 
   const evalTask = evalTaskOf(dataset.spec.task);
   const perSeed: SeedResult[] = [];
