@@ -116,7 +116,8 @@ function isReservedName(name: string): boolean {
 export function inspectOwned(dirArg: string): OwnedInspection {
   const dir = resolve(dirArg);
   const ledger = readLedger(dir);
-  const paths = ledger?.paths ?? new Set<string>();
+  const paths = new Set(ledger?.paths ?? []);
+  let nestedOwned = false;
   const owned: string[] = [];
   const foreign: string[] = [];
   const walk = (rel: string) => {
@@ -126,9 +127,15 @@ export function inspectOwned(dirArg: string): OwnedInspection {
     } catch {
       return;
     }
+    if (rel) {
+      // a directory another fleximodal command owns (e.g. <run>/finetune): its ledger's files are ours too
+      const nested = readLedger(join(dir, rel));
+      for (const p of nested?.paths ?? []) paths.add(`${rel}/${p}`);
+      if (nested) nestedOwned = true;
+    }
     for (const e of entries) {
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if (ledger && isReservedName(e.name) && !e.isDirectory()) continue;
+      if ((ledger || nestedOwned) && isReservedName(e.name) && !e.isDirectory()) continue;
       // real directories are walked (an empty one holds nothing to lose); a symlink is never followed
       if (e.isDirectory()) walk(r);
       else if (paths.has(r)) owned.push(r);
@@ -311,6 +318,15 @@ export class OwnedOutputDir {
     recordOwnedWrite(join(dir, OWNED_LEDGER)); // an enclosing owned directory (compare, demo) owns this ledger too
     active.set(dir, owned);
     return owned;
+  }
+
+  /**
+   * Open a directory a command adds to across invocations (e.g. `simulate --out`, whose per-size
+   * cache makes a rerun resume): its ledger is continued when fleximodal wrote it; a non-empty
+   * directory fleximodal did not write is refused.
+   */
+  static openReusable(dirArg: string, command: string, flag = '--out'): OwnedOutputDir {
+    return OwnedOutputDir.open(dirArg, { command, mode: readLedger(resolve(dirArg)) ? 'resume' : 'new', flag });
   }
 
   /** The run id recorded in the ledger. */

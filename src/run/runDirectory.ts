@@ -16,6 +16,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { FlexiModalError } from '../errors.js';
 import { removeStaleTempFiles, tempPathFor, writeFileAtomic } from '../io/atomicWrite.js';
+import { onInterrupt } from '../io/interrupt.js';
 import { OWNED_LEDGER, OwnedOutputDir, clearOwned, readLedger, samplePaths } from '../io/ownedOutput.js';
 
 export const LOCK_FILE = '.fleximodal.lock';
@@ -124,6 +125,7 @@ export class RunDirectory {
     private readonly lock: string,
     /** The ownership ledger of the directory (src/io/ownedOutput.ts). */
     readonly owned: OwnedOutputDir,
+    private readonly forgetInterruptNote: () => void = () => {},
   ) {}
 
   /** Open `dir` for writing a run in `opts.mode` (see the module comment). */
@@ -163,7 +165,17 @@ export class RunDirectory {
           'Continue it with `fleximodal train --resume --out <this directory>` (same config), or start over with --overwrite.\n',
       );
       if (!resumed) writeFileAtomic(join(dir, CHECKPOINTS, IDENTITY_FILE), JSON.stringify(opts.identity, null, 2) + '\n');
-      return new RunDirectory(dir, resumed, lock, owned);
+      const command = opts.command ?? 'train';
+      const dropLock = () => rmSync(lock, { force: true }); // process.exit (an interrupt) skips release()
+      process.once('exit', dropLock);
+      const forgetNote = onInterrupt(
+        () => `${dir}: kept as an interrupted run (${INCOMPLETE_FILE} marker; finished seeds and checkpoints in ${CHECKPOINTS}/). Continue it with \`fleximodal ${command} --resume ${flag} ${dirArg}\` and the same config, --set and --seeds, or start over with --overwrite.`,
+      );
+      const forget = () => {
+        forgetNote();
+        process.removeListener('exit', dropLock);
+      };
+      return new RunDirectory(dir, resumed, lock, owned, forget);
     } catch (e) {
       owned?.close();
       rmSync(lock, { force: true });
@@ -257,6 +269,7 @@ export class RunDirectory {
     if (this.released) return;
     this.released = true;
     this.owned.close();
+    this.forgetInterruptNote();
     rmSync(this.lock, { force: true });
   }
 }
