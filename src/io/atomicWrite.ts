@@ -5,7 +5,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { recordOwnedWrite } from './ownedOutput.js';
+import { checkOwnedWrite, recordOwnedWrite } from './ownedOutput.js';
 import { FlexiModalError } from '../errors.js';
 
 /** Temporary names look like `.<target>.<pid>.<counter>.tmp`. */
@@ -22,6 +22,7 @@ export function tempPathFor(path: string): string {
  * rename it over `path`. Creates the parent directory. On failure the temporary file is removed.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  checkOwnedWrite(path); // never replaces (or writes through) what fleximodal did not write in an open output directory
   mkdirSync(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
   try {

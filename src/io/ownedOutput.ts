@@ -135,7 +135,7 @@ export function inspectOwned(dirArg: string): OwnedInspection {
     }
     for (const e of entries) {
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if ((ledger || nestedOwned) && isReservedName(e.name) && !e.isDirectory()) continue;
+      if (e.name === RESERVED_LOCK || ((ledger || nestedOwned) && isReservedName(e.name) && !e.isDirectory())) continue;
       // real directories are walked (an empty one holds nothing to lose); a symlink is never followed
       if (e.isDirectory()) walk(r);
       else if (paths.has(r)) owned.push(r);
@@ -256,6 +256,36 @@ export function recordOwnedWrite(absPath: string): void {
   }
 }
 
+/**
+ * Throw when writing `absPath` would replace or write through something fleximodal did not write
+ * inside an open owned directory: an existing entry its ledger does not list (a user's file,
+ * symlink or FIFO put there), or a symlink on the way (which would lead the write outside).
+ * Called by writeFileAtomic before it writes.
+ */
+export function checkOwnedWrite(absPath: string): void {
+  const p = resolve(absPath);
+  for (const [root, owned] of active) {
+    if (!p.startsWith(root + sep)) continue;
+    const parts = relative(root, p).split(sep);
+    for (let i = 1; i <= parts.length; i++) {
+      const rel = parts.slice(0, i).join('/');
+      let st;
+      try {
+        st = lstatSync(join(root, ...parts.slice(0, i)));
+      } catch {
+        break; // absent from here on: created by the write
+      }
+      const last = i === parts.length;
+      if (last ? !owned.has(rel) : st.isSymbolicLink() || !st.isDirectory()) {
+        throw new FlexiModalError(`refusing to ${last ? 'replace' : 'write through'} ${join(root, rel)}: fleximodal did not write it`, {
+          where: p,
+          hint: `move it out of ${root}, or choose another output directory`,
+        });
+      }
+    }
+  }
+}
+
 /** An output directory opened for writing by one command (see the module comment). */
 export class OwnedOutputDir {
   private readonly recorded: Set<string>;
@@ -341,6 +371,11 @@ export class OwnedOutputDir {
     this.recorded.add(rel);
     if (this.closed) return;
     appendFileSync(join(this.dir, OWNED_LEDGER), JSON.stringify(rel) + '\n');
+  }
+
+  /** Whether the ledger lists `rel` (a `/`-separated path relative to the directory). */
+  has(rel: string): boolean {
+    return this.recorded.has(rel) || isReservedName(rel.split('/').pop()!);
   }
 
   /** Stop recording writes (the ledger stays: it marks the directory as ours). */
