@@ -5,8 +5,10 @@
  * `--resume` command); temporary output files are removed by their own exit hook
  * (src/io/outputFile.ts), so nothing half-written is left behind.
  *
- * A handler runs when the event loop is free: training that runs on the main thread (one seed's
- * epochs are synchronous) is interrupted at the end of its current step.
+ * A handler runs only when the event loop is free. Synchronous work that can take long (one
+ * seed's training epochs) runs inside {@link withDefaultSignals}: there Ctrl-C ends the process at
+ * once, as without a handler (the shell reports 130), and the resume command was printed when the
+ * run started.
  */
 
 /** Lines to print on an interrupt, by registration. */
@@ -27,14 +29,32 @@ export function interruptMessage(signal: 'SIGINT' | 'SIGTERM'): string {
   return `\ninterrupted (${signal}).${lines.length ? '\n' + lines.map((l) => `  ${l}`).join('\n') : ' Nothing was written.'}\n`;
 }
 
+/** The installed handlers (signal → listener). */
+const handlers = new Map<'SIGINT' | 'SIGTERM', () => void>();
+
+/**
+ * Run the synchronous `fn` with the default signal behaviour (Ctrl-C ends the process at once)
+ * instead of the handlers, which could run only after `fn` returns.
+ */
+export function withDefaultSignals<T>(fn: () => T): T {
+  for (const [signal, h] of handlers) process.removeListener(signal, h);
+  try {
+    return fn();
+  } finally {
+    for (const [signal, h] of handlers) process.on(signal, h);
+  }
+}
+
 /** Install the handlers (the CLI only: a library never takes over the process's signals). */
 export function installInterruptHandlers(): void {
   if (installed) return;
   installed = true;
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.on(signal, () => {
+    const h = () => {
       process.stderr.write(interruptMessage(signal));
       process.exit(code);
-    });
+    };
+    handlers.set(signal, h);
+    process.on(signal, h);
   }
 }

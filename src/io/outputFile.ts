@@ -21,6 +21,7 @@ import { dirname, resolve } from 'node:path';
 import { FlexiModalError } from '../errors.js';
 import { tempPathFor } from './atomicWrite.js';
 import { recordOwnedWrite } from './ownedOutput.js';
+import { onInterrupt } from './interrupt.js';
 
 /** How an output path is written. */
 export type OutputTarget =
@@ -129,6 +130,7 @@ function writeError(e: unknown, pathArg: string, flag: string): Error {
 export class OutputFile {
   private fd: number | null;
   private done = false;
+  private forgetNote: () => void = () => {};
 
   private constructor(
     readonly target: OutputTarget,
@@ -138,6 +140,7 @@ export class OutputFile {
     fd: number,
   ) {
     this.fd = fd;
+    if (temp) this.forgetNote = onInterrupt(() => `${pathArg}: not written (the partial output was removed${target.kind === 'file' && target.exists ? '; the earlier file is unchanged' : ''})`);
   }
 
   /** Check the path (see {@link checkOutputFile}) and open it for writing. */
@@ -190,6 +193,7 @@ export class OutputFile {
         openTemps.delete(this.temp);
         recordOwnedWrite(this.target.path);
       }
+      this.forgetNote();
       this.done = true;
     } catch (e) {
       this.abort();
@@ -201,6 +205,7 @@ export class OutputFile {
   abort(): void {
     if (this.done) return;
     this.done = true;
+    this.forgetNote();
     if (this.fd !== null) {
       try {
         closeSync(this.fd);

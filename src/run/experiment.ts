@@ -42,6 +42,7 @@ import { hasModality } from '../data/schema.js';
 import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } from '../eval/longTail.js';
 import { withRunDirectory, type RunDirectory, type RunDirMode } from './runDirectory.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
+import { withDefaultSignals } from '../io/interrupt.js';
 import { FileCheckpoint } from '../train/checkpoint.js';
 import { checkEmptySamples, checkSplitClasses, overlapWarning, sharedWithTraining, writeTrainingSamples } from '../data/degenerate.js';
 import { alignDataset } from '../data/specMatch.js';
@@ -203,7 +204,8 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
         { ...cfg.train, loss: { ...cfg.train.loss, posWeight }, seed: memberSeed },
       );
     };
-    const { model, members } = trainSeedModel(cfg, dataset.spec, seed, trainMember);
+    // synchronous epochs: Ctrl-C ends the process at once here (src/io/interrupt.ts); checkpoints allow --resume
+    const { model, members } = withDefaultSignals(() => trainSeedModel(cfg, dataset.spec, seed, trainMember));
     try {
       // Threshold for F1 chosen on validation (binary), then every split evaluated at 0.5 and at it.
       const valPred = predict(model, dataset.spec.task, parts.val, toEvalBatch, 64);

@@ -166,6 +166,7 @@ export class RunDirectory {
       );
       if (!resumed) writeFileAtomic(join(dir, CHECKPOINTS, IDENTITY_FILE), JSON.stringify(opts.identity, null, 2) + '\n');
       const command = opts.command ?? 'train';
+      log(`run directory: ${dir}${resumed ? ' (resumed)' : ''}; if interrupted, continue with \`fleximodal ${command} --resume ${flag} ${dirArg}\` (same config, --set and --seeds)`);
       const dropLock = () => rmSync(lock, { force: true }); // process.exit (an interrupt) skips release()
       process.once('exit', dropLock);
       const forgetNote = onInterrupt(
