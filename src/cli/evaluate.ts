@@ -23,6 +23,7 @@ import { alignDataset } from '../data/specMatch.js';
 import { trainingOverlap, overlapWarning } from '../data/degenerate.js';
 import { modelDirOf } from '../models/persist.js';
 import { FlexiModalError } from '../errors.js';
+import { applyInputBounds, outOfRangePolicyOf } from '../data/inputBounds.js';
 
 export function registerEvaluateCommand(program: Command): void {
   program
@@ -35,12 +36,14 @@ export function registerEvaluateCommand(program: Command): void {
     .option('-o, --out <dir>', 'write metrics.json and summary.md here (a new or empty directory)')
     .option('--overwrite', OVERWRITE_HELP)
     .option('--overwrite-foreign', OVERWRITE_FOREIGN_HELP)
+    .option('--out-of-range <policy>', 'values far outside the training range of their variable or time: drop (default), flag (kept) or off; counted in the summary', 'drop')
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu', 'wasm')
-    .action(async (o: { model: string; data?: string; dataConfig?: string; outcomes?: string; out?: string; backend: string; overwrite?: boolean; overwriteForeign?: boolean }) => {
+    .action(async (o: { model: string; data?: string; dataConfig?: string; outcomes?: string; out?: string; backend: string; overwrite?: boolean; overwriteForeign?: boolean; outOfRange: string }) => {
+      const outOfRange = outOfRangePolicyOf(o.outOfRange);
       checkOverwriteForeign(o);
       const ownerCommand = o.out ? readLedger(resolve(o.out))?.header.command : undefined;
       if (o.out && (existsSync(join(o.out, 'model.json')) || (ownerCommand && ownerCommand !== 'evaluate'))) {
-        throw new FlexiModalError(`--out ${o.out} is ${ownerCommand ? `the output of \`fleximodal ${ownerCommand}\`` : 'a model directory'}: evaluation reports do not belong there`, {
+        throw new FlexiModalError(`--out ${o.out} is ${ownerCommand === 'train' ? 'a training run directory' : ownerCommand ? `the output of \`fleximodal ${ownerCommand}\`` : 'a model directory'}: evaluation reports do not belong there`, {
           where: `--out ${o.out}`,
           hint: 'write the evaluation to its own directory, e.g. --out runs/eval-setb',
         });
@@ -62,9 +65,27 @@ export function registerEvaluateCommand(program: Command): void {
       const loaded = await loadDataset(source, baseDir);
       process.stderr.write(formatReport(loaded.report, 'text') + '\n');
       // the same check as predict and Predictor: modalities, variables and classes by name
-      const dataset = alignDataset(meta.spec, loaded, label);
+      const aligned = alignDataset(meta.spec, loaded, label);
+      // values far outside what the model saw in training (src/data/inputBounds.ts): dropped or flagged, counted
+      const outside = new Map<string, number>();
+      let outsideSamples = 0;
+      const dataset = {
+        ...aligned,
+        samples: aligned.samples.map((s) => {
+          const { sample, mark } = applyInputBounds(meta.spec, meta.inputBounds, s, outOfRange);
+          if (mark) outsideSamples++;
+          for (const [v, k] of Object.entries(mark?.variables ?? {})) outside.set(v, (outside.get(v) ?? 0) + k);
+          return sample;
+        }),
+      };
       const overlap = trainingOverlap(modelDirOf(o.model), meta.spec, dataset.samples);
       const warnings = overlap?.length ? [overlapWarning(overlap, dataset.samples.length)] : [];
+      if (outside.size) {
+        const total = [...outside.values()].reduce((a, b) => a + b, 0);
+        warnings.push(
+          `${total} value(s) in ${outsideSamples} sample(s) were far outside the training range (${[...outside].map(([v, k]) => `${v} ${k}`).join(', ')}): ${outOfRange === 'drop' ? 'dropped' : 'kept (--out-of-range flag)'}`,
+        );
+      }
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       const toBatch = (s: Sample[]) => makeBatch(meta.spec, s, meta.normalizer, { maxTimesteps: meta.maxTimesteps });
       const threshold = typeof meta.threshold === 'number' ? meta.threshold : undefined;

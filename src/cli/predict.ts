@@ -4,6 +4,8 @@
  * "noModality": true for a sample with no modality at all).
  */
 import { statSync } from 'node:fs';
+import { outOfRangePolicyOf } from '../data/inputBounds.js';
+import { OUT_OF_TRAINING_RANGE } from './outOfRangeReport.js';
 import { OutputFile, checkOutputFile } from '../io/outputFile.js';
 import { samplesToPredict } from './predictInput.js';
 import type { Command } from 'commander';
@@ -27,9 +29,11 @@ export function registerPredictCommand(program: Command): void {
     .option('--overwrite', 'replace an existing --out file')
     .option('--explain', 'add each sample\'s top experts and modality shares (MoE models)')
     .option('--empty-samples <policy>', 'samples with no modality: flag (mark "noModality": true) or refuse (error)', 'flag')
+    .option('--out-of-range <policy>', 'values far outside the training range of their variable or time: drop (default: removed before predicting), flag (kept) or off; marked "outOfRange" and counted', 'drop')
     .option('--batch-size <n>', 'samples per batch', '64')
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu', 'wasm')
-    .action(async (o: { model: string; input?: string; data?: string; dataConfig?: string; outcomes?: string; out?: string; explain?: boolean; emptySamples: string; batchSize: string; backend: string; overwrite?: boolean }) => {
+    .action(async (o: { model: string; input?: string; data?: string; dataConfig?: string; outcomes?: string; out?: string; explain?: boolean; emptySamples: string; batchSize: string; backend: string; overwrite?: boolean; outOfRange: string }) => {
+      const outOfRange = outOfRangePolicyOf(o.outOfRange);
       if (o.emptySamples !== 'flag' && o.emptySamples !== 'refuse') {
         throw new FlexiModalError(`--empty-samples must be flag or refuse, got '${o.emptySamples}'`, { where: '--empty-samples' });
       }
@@ -57,8 +61,9 @@ export function registerPredictCommand(program: Command): void {
       let flagged = 0;
       const flush = () => {
         if (!pending.length) return;
-        for (const rec of predictSamples(model, meta, pending, { explain: o.explain, emptySamples: o.emptySamples as 'flag' | 'refuse' })) {
+        for (const rec of predictSamples(model, meta, pending, { explain: o.explain, emptySamples: o.emptySamples as 'flag' | 'refuse', outOfRange })) {
           if (rec.noModality) flagged++;
+          for (const [v, k] of Object.entries(rec.outOfRange?.variables ?? {})) report.count(OUT_OF_TRAINING_RANGE[outOfRange === 'drop' ? 'drop' : 'flag'], k, v);
           out.write(JSON.stringify(rec) + '\n');
         }
         count += pending.length;

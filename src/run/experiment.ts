@@ -47,6 +47,7 @@ import { FileCheckpoint } from '../train/checkpoint.js';
 import { checkEmptySamples, checkSplitClasses, overlapWarning, sharedWithTraining, writeTrainingSamples } from '../data/degenerate.js';
 import { alignDataset } from '../data/specMatch.js';
 import { rangePolicyOf } from '../data/load.js';
+import { fitInputBounds } from '../data/inputBounds.js';
 
 export interface ExperimentOptions {
   /** Directory of the config file: data paths in the config are relative to it. */
@@ -250,7 +251,7 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
       const seconds = members.reduce((t, m) => t + m.seconds, 0);
       log(`seed ${seed}: best epoch ${members.map((m) => m.bestEpoch).join(', ')} (${seconds.toFixed(1)} s) — ${line}`);
       if (opts.saveModels !== false) {
-        const meta = { model: cfg.model, spec: dataset.spec, normalizer, maxTimesteps: cfg.train.maxTimesteps, threshold, seed, ranges: rangePolicyOf(cfg.data).toJson() };
+        const meta = { model: cfg.model, spec: dataset.spec, normalizer, maxTimesteps: cfg.train.maxTimesteps, threshold, seed, ranges: rangePolicyOf(cfg.data).toJson(), inputBounds: fitInputBounds(dataset.spec, parts.train) };
         saveModel(join(outDir, 'seeds', String(seed), 'model'), model, meta);
         writeTrainingSamples(join(outDir, 'seeds', String(seed), 'model'), dataset.spec, parts.train);
         const valScore = (evaluations.val!.overall as unknown as Record<string, number>)[cfg.train.monitor] ?? NaN;

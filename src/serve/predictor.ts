@@ -17,6 +17,7 @@ import type { DatasetSpec, Sample } from '../data/schema.js';
 import { logitsToProbs } from '../train/taskLoss.js';
 import { FlexiModalError } from '../errors.js';
 import { RangePolicy } from '../data/ranges.js';
+import { applyInputBounds, type OutOfRangeMark, type OutOfRangePolicy } from '../data/inputBounds.js';
 import { matchSpec, alignSample } from '../data/specMatch.js';
 import { hasNoModality, listIds } from '../data/report.js';
 
@@ -32,6 +33,8 @@ export interface Prediction {
   explanation?: SampleExplanation;
   /** Set when the sample has no modality at all: the prediction is the model's prior, not evidence. */
   noModality?: true;
+  /** Values outside the training bounds (counted per "<modality>/<variable>"), and what was done with them. */
+  outOfRange?: OutOfRangeMark & { policy: OutOfRangePolicy };
 }
 
 /** Options of `predictSamples` / `Predictor.predict`. */
@@ -40,6 +43,8 @@ export interface PredictOptions {
   explain?: boolean;
   /** Samples with no modality: 'flag' (default) marks them `noModality: true`; 'refuse' is an error. */
   emptySamples?: 'flag' | 'refuse';
+  /** Values outside the model's training bounds (src/data/inputBounds.ts): 'drop' (default), 'flag' or 'off'; either way marked `outOfRange`. */
+  outOfRange?: OutOfRangePolicy;
 }
 
 /**
@@ -48,6 +53,9 @@ export interface PredictOptions {
  */
 export function predictSamples(model: FusionModel, meta: ModelMeta, samples: Sample[], opts: PredictOptions = {}): Prediction[] {
   if (!samples.length) return [];
+  // values far outside what the model saw in training: dropped or kept, marked either way
+  const checked = samples.map((s) => applyInputBounds(meta.spec, meta.inputBounds, s, opts.outOfRange ?? 'drop'));
+  samples = checked.map((c) => c.sample);
   const empty = samples.filter(hasNoModality).map((s) => s.id);
   if (empty.length && opts.emptySamples === 'refuse') {
     throw new FlexiModalError(`${empty.length} sample(s) have no modality at all: ${listIds(empty)}`, {
@@ -77,6 +85,7 @@ export function predictSamples(model: FusionModel, meta: ModelMeta, samples: Sam
     ...probabilityRecord(meta, probs[i]!),
     ...(explanations ? { explanation: explanations[i] } : {}),
     ...(hasNoModality(s) ? { noModality: true as const } : {}),
+    ...(checked[i]!.mark ? { outOfRange: { ...checked[i]!.mark!, policy: opts.outOfRange ?? 'drop' } } : {}),
   }));
 }
 

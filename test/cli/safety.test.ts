@@ -50,6 +50,13 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   }
 }
 
+/** The last prediction line in captured stdout (which also carries the test runner's own messages). */
+function lastPrediction(out: string): { probs: Record<string, number>; outOfRange?: { count: number; policy: string; variables: Record<string, number> } } {
+  const lines = out.split('\n').map((l) => l.slice(Math.max(0, l.indexOf('{"id"')))).filter((l) => l.startsWith('{"id"'));
+  assert.ok(lines.length, 'a prediction line was printed');
+  return JSON.parse(lines.pop()!);
+}
+
 /** A tiny config: synthetic data, a small baseline, one epoch. */
 const tinyConfig = (data: unknown = { type: 'synthetic', n: 80, seed: 2 }) => ({
   name: 'tiny',
@@ -176,6 +183,56 @@ function until(cond: () => boolean): Promise<void> {
     }, 20);
   });
 }
+
+test('Seen §4: a heart rate of 5e8 or an observation at 1e12 h is dropped and marked, not answered with confidence; old models load', async () => {
+  const run = await trainedRun();
+  const meta = JSON.parse(readFileSync(join(run, 'model', 'model.json'), 'utf8'));
+  assert.equal(meta.inputBounds.version, 1);
+  assert.ok(Object.keys(meta.inputBounds.variables).length > 0 && Object.keys(meta.inputBounds.time).length > 0);
+  writeFileSync(join(root, 'one.json'), JSON.stringify({ type: 'synthetic', n: 4, seed: 21 }));
+  const clean = join(root, 'one.jsonl');
+  assert.equal((await cli('convert', '--data-config', join(root, 'one.json'), '--out', clean)).code, 0);
+  const [header, first] = readFileSync(clean, 'utf8').trim().split('\n');
+  const rec = JSON.parse(first!);
+  const ts = Object.values(rec.modalities as Record<string, { times?: number[]; values?: number[] }>).find((m) => Array.isArray(m.times) && Array.isArray(m.values) && m.values.length > 1)!;
+  const wild = structuredClone(rec);
+  const wts = Object.values(wild.modalities as Record<string, { times?: number[]; values?: number[] }>).find((m) => Array.isArray(m.times) && Array.isArray(m.values) && m.values.length > 1)!;
+  wts.values![0] = 5e8;
+  wts.times![wts.times!.length - 1] = 1e12;
+  const wildFile = join(root, 'wild.jsonl');
+  writeFileSync(wildFile, `${header}\n${JSON.stringify(wild)}\n`);
+  const p = await cli('predict', '--model', run, '--input', wildFile, '--backend', 'cpu');
+  assert.equal(p.code, 0, p.err);
+  const line = lastPrediction(p.out);
+  assert.equal(line.outOfRange!.policy, 'drop');
+  assert.match(p.err, /far outside the training range dropped/);
+  // dropping = predicting without those two observations
+  const without = structuredClone(rec);
+  const wo = Object.values(without.modalities as Record<string, { times: number[]; values: number[]; variables: unknown[] }>).find((m) => Array.isArray(m.times) && Array.isArray(m.values) && m.values.length > 1)!;
+  const keep = wo.times.map((_, i) => i).filter((i) => i !== 0 && i !== wo.times.length - 1);
+  for (const k of ['times', 'values', 'variables'] as const) (wo as Record<string, unknown[]>)[k] = keep.map((i) => (wo as Record<string, unknown[]>)[k]![i]);
+  const withoutFile = join(root, 'without.jsonl');
+  writeFileSync(withoutFile, `${header}\n${JSON.stringify(without)}\n`);
+  const q = await cli('predict', '--model', run, '--input', withoutFile, '--backend', 'cpu');
+  assert.equal(q.code, 0, q.err);
+  const base = lastPrediction(q.out);
+  assert.ok(ts.times!.length > 2);
+  assert.equal(line.outOfRange!.count, 2, JSON.stringify(line.outOfRange));
+  assert.deepEqual(line.probs, base.probs);
+  // flag keeps the values (a different answer) and marks them
+  const f = await cli('predict', '--model', run, '--input', wildFile, '--out-of-range', 'flag', '--backend', 'cpu');
+  assert.equal(f.code, 0, f.err);
+  assert.equal(lastPrediction(f.out).outOfRange!.policy, 'flag');
+  // a model.json from before the bounds still loads and predicts (nothing flagged)
+  const oldModel = fresh();
+  mkdirSync(oldModel);
+  for (const file of readdirSync(join(run, 'model'))) writeFileSync(join(oldModel, file), readFileSync(join(run, 'model', file)));
+  const { inputBounds: _b, ...old } = meta;
+  writeFileSync(join(oldModel, 'model.json'), JSON.stringify(old));
+  const o = await cli('predict', '--model', oldModel, '--input', wildFile, '--backend', 'cpu');
+  assert.equal(o.code, 0, o.err);
+  assert.equal(lastPrediction(o.out).outOfRange, undefined);
+});
 
 test('Seen §3: after kill -9, --resume refuses data whose sha256 changed, naming the file; the original data resume', { timeout: 180_000 }, async () => {
   const dir = fresh();
