@@ -57,3 +57,7 @@ export { runExperiment, evaluateSamples, type ExperimentResult } from './run/exp
 export { expertUsage, type ExpertUsage } from './analysis/expertUsage.js';
 export { Predictor, type Prediction } from './serve/predictor.js';
 export * as theory from './theory/index.js';
+// issue 19: owned output directories, the output-file policy, training input bounds
+export { OwnedOutputDir, checkOwnedOpen, clearOwned, inspectOwned, readLedger, recordOwnedWrite, OWNED_LEDGER, OWNED_FORMAT, type OwnedDirMode, type OwnedHeader, type OwnedInspection, type OpenOwnedOptions } from './io/ownedOutput.js';
+export { OutputFile, checkOutputFile, writeOutputFile, type OutputTarget, type OutputFileOptions } from './io/outputFile.js';
+export { fitInputBounds, applyInputBounds, robustBounds, type InputBounds, type OutOfRangeMark, type OutOfRangePolicy } from './data/inputBounds.js';
