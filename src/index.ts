@@ -76,3 +76,7 @@ export { XGBoostModel } from './models/gbt/xgboostModel.js';
 export { treeFeatures, treeFeatureNames } from './models/gbt/features.js';
 export { openXGBoost, xgboostAvailable, XGBOOST_HINT } from './models/gbt/xgboostLibrary.js';
 export type { XGBoostModelConfig } from './config/schema.js';
+// issue 19: owned output directories, the output-file policy, training input bounds
+export { OwnedOutputDir, checkOwnedOpen, clearOwned, inspectOwned, readLedger, recordOwnedWrite, OWNED_LEDGER, OWNED_FORMAT, type OwnedDirMode, type OwnedHeader, type OwnedInspection, type OpenOwnedOptions } from './io/ownedOutput.js';
+export { OutputFile, checkOutputFile, writeOutputFile, type OutputTarget, type OutputFileOptions } from './io/outputFile.js';
+export { fitInputBounds, applyInputBounds, robustBounds, type InputBounds, type OutOfRangeMark, type OutOfRangePolicy } from './data/inputBounds.js';

@@ -20,7 +20,7 @@ import { barChartWithErrors } from '../eval/plots/barChartWithErrors.js';
 import { FlexiModalError } from '../errors.js';
 import { parseSeeds, collect } from './options.js';
 import { writeConsistencyComparison } from '../analysis/gradientConsistencyCompare.js';
-import { runDirModeOf } from './runDirOptions.js';
+import { runDirModeOf, checkOverwriteForeign, OVERWRITE_HELP, OVERWRITE_FOREIGN_HELP } from './runDirOptions.js';
 import { assertRunComplete, isCompleteRun, withRunDirectory } from '../run/runDirectory.js';
 
 /** One variant: a name ("gating=laplace,router=joint") and its overrides. */
@@ -58,6 +58,24 @@ export function variantsOf(vary: string[]): Variant[] {
     );
   }
   return variants;
+}
+
+/** Refuse a grid naming one variant twice (e.g. `--vary gating=softmax,softmax`) or two variants one folder. */
+export function checkDistinctVariants(variants: Variant[]): void {
+  const byName = new Map<string, string>();
+  const bySlug = new Map<string, string>();
+  for (const v of variants) {
+    if (byName.has(v.name)) {
+      throw new FlexiModalError(`the variant '${v.name}' is listed twice`, { where: '--vary / --variant', hint: 'give each value once in --vary, and each --variant its own name' });
+    }
+    const folder = slug(v.name);
+    const other = bySlug.get(folder);
+    if (other !== undefined) {
+      throw new FlexiModalError(`variants '${other}' and '${v.name}' would share the output folder variants/${folder}`, { where: '--vary / --variant', hint: 'rename one --variant' });
+    }
+    byName.set(v.name, v.name);
+    bySlug.set(folder, v.name);
+  }
 }
 
 function splitTopLevel(text: string): string[] {
@@ -197,12 +215,15 @@ export function registerCompareCommand(program: Command): void {
     .option('--set <key=value>', 'override a config key for every variant (repeatable)', collect, [])
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu')
     .option('--no-progress', 'plain log lines instead of a progress bar')
-    .option('--overwrite', 'clear an existing non-empty --out directory first')
+    .option('--overwrite', OVERWRITE_HELP)
+    .option('--overwrite-foreign', OVERWRITE_FOREIGN_HELP)
     .option('--resume', 'continue an interrupted compare: finished variants are kept, the others resume from their checkpoints')
     .action(
-      async (o: { config?: string; vary: string[]; variant: string[]; run: string[]; allowMismatch?: boolean; seeds?: string; out: string; set: string[]; backend?: string; progress: boolean; overwrite?: boolean; resume?: boolean }) => {
+      async (o: { config?: string; vary: string[]; variant: string[]; run: string[]; allowMismatch?: boolean; seeds?: string; out: string; set: string[]; backend?: string; progress: boolean; overwrite?: boolean; resume?: boolean; overwriteForeign?: boolean }) => {
         const outDir = resolve(o.out);
         const mode = runDirModeOf(o);
+        checkOverwriteForeign(o);
+        const overwriteForeign = o.overwriteForeign;
         if (o.run.length) {
           if (o.config || o.vary.length || o.variant.length || o.set.length || o.seeds) {
             throw new FlexiModalError('--run tabulates finished runs: it cannot be combined with --config, --vary, --variant, --set or --seeds', {
@@ -217,19 +238,20 @@ export function registerCompareCommand(program: Command): void {
           }
           if (!o.allowMismatch) checkComparable(runs);
           const preamble = `Finished runs: ${runs.map((r) => `${r.name} = \`${r.dir}\``).join('; ')}; seeds ${runs[0]!.protocol.seeds}; mean ± std over seeds.${o.allowMismatch ? ' Runs were not checked for the same data, split and seeds (--allow-mismatch).' : ' Same data, split and seeds (checked).'}`;
-          await withRunDirectory(outDir, { mode: mode === 'resume' ? 'overwrite' : mode, identity: { runs: o.run } }, () =>
-            writeComparison(outDir, runs.map((r) => r.name).join(' vs '), preamble, Object.fromEntries(runs.map((r) => [r.name, r.metrics]))),
-          );
-          const gc = await writeConsistencyComparison(outDir, runs);
-          if (gc) process.stdout.write(`wrote ${join(outDir, gc)}\n`);
+          await withRunDirectory(outDir, { mode: mode === 'resume' ? 'overwrite' : mode, identity: { runs: o.run }, command: 'compare', overwriteForeign }, async () => {
+            await writeComparison(outDir, runs.map((r) => r.name).join(' vs '), preamble, Object.fromEntries(runs.map((r) => [r.name, r.metrics])));
+            const gc = await writeConsistencyComparison(outDir, runs);
+            if (gc) process.stdout.write(`wrote ${join(outDir, gc)}\n`);
+          });
           return;
         }
         if (!o.config) throw new FlexiModalError('compare needs --config <file> (or --run name=<dir> to tabulate finished runs)');
         const configPath = resolveConfigArg(o.config);
         const base = readConfigFile(configPath);
         const variants = [...(o.vary.length || !o.variant.length ? variantsOf(o.vary) : []), ...explicitVariantsOf(o.variant)];
-        const seeds = o.seeds ? parseSeeds(o.seeds) : undefined;
-        // validate every variant before training any
+        const seeds = o.seeds !== undefined ? parseSeeds(o.seeds) : undefined;
+        // validate every variant (names, output folders, configs) before training any
+        checkDistinctVariants(variants);
         const configs = variants.map((v) => {
           let raw = base;
           for (const s of o.set) raw = resolveSetPaths(applyOverride(raw, s), s);
@@ -237,7 +259,7 @@ export function registerCompareCommand(program: Command): void {
           if (o.backend) raw = applyOverride(raw, `engine.backend=${o.backend}`);
           return parseConfig(raw, `${configPath} with ${v.name}`);
         });
-        await withRunDirectory(outDir, { mode, identity: { configs, seeds: seeds ?? null } }, async (run) => {
+        await withRunDirectory(outDir, { mode, identity: { configs, seeds: seeds ?? null }, command: 'compare', overwriteForeign }, async (run) => {
           const results: Record<string, MetricsJson> = {};
           for (let i = 0; i < variants.length; i++) {
             const v = variants[i]!;

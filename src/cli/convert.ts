@@ -2,13 +2,13 @@
  * `fleximodal convert (--data <path> [--outcomes f] | --data-config <json>) --out file.jsonl [--overwrite]`
  * Read any data source the trainer accepts and write it as FlexiModal JSONL (docs/DATA.md).
  */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FlexiModalError } from '../errors.js';
 import { loadDataset } from '../data/load.js';
 import { formatReport } from '../data/report.js';
-import { writeJsonl } from '../data/sources/jsonl.js';
+import { sampleToJson } from '../data/sources/jsonl.js';
+import { OutputFile, checkOutputFile } from '../io/outputFile.js';
 import { dataSourceFromOptions, type DataSourceOptions } from './dataArg.js';
 
 export function registerConvertCommand(program: Command): void {
@@ -21,13 +21,21 @@ export function registerConvertCommand(program: Command): void {
     .requiredOption('-o, --out <file.jsonl>', 'the JSONL file to write')
     .option('--overwrite', 'replace an existing --out file')
     .action(async (o: DataSourceOptions & { out: string; overwrite?: boolean }) => {
-      const out = resolve(o.out);
-      if (!out.endsWith('.jsonl')) throw new FlexiModalError('the output must be a .jsonl file', { where: `--out ${o.out}`, hint: 'e.g. --out data.jsonl' });
-      if (existsSync(out) && !o.overwrite) throw new FlexiModalError('exists', { where: `--out ${o.out}`, hint: 'pass --overwrite to replace it, or choose another --out' });
+      // the one output-file policy (src/io/outputFile.ts): --overwrite for a file; a FIFO or device is streamed, never replaced
+      const target = checkOutputFile(o.out, { overwrite: o.overwrite });
+      if (target.kind === 'file' && !target.path.endsWith('.jsonl')) throw new FlexiModalError('the output must be a .jsonl file', { where: `--out ${o.out}`, hint: 'e.g. --out data.jsonl' });
       const { source, baseDir } = dataSourceFromOptions(o);
       const dataset = await loadDataset(source, baseDir);
       process.stderr.write(formatReport(dataset.report, 'text') + '\n');
-      await writeJsonl(dataset, out);
-      process.stdout.write(`wrote ${dataset.samples.length} samples (${dataset.spec.modalities.map((m) => m.name).join(', ')}) to ${out}\n`);
+      const out = OutputFile.open(o.out, { overwrite: o.overwrite });
+      try {
+        out.write(JSON.stringify({ fleximodal: 1, spec: dataset.spec }) + '\n');
+        for (const s of dataset.samples) out.write(JSON.stringify(sampleToJson(dataset.spec, s)) + '\n');
+        out.commit();
+      } finally {
+        out.abort(); // no-op after commit: removes the temporary file on any failure
+      }
+      // stdout may be the output itself (--out /dev/stdout): the summary goes to stderr then
+      (target.kind === 'stream' ? process.stderr : process.stdout).write(`wrote ${dataset.samples.length} samples (${dataset.spec.modalities.map((m) => m.name).join(', ')}) to ${resolve(o.out)}\n`);
     });
 }

@@ -4,6 +4,7 @@
  * modalities, irregular times), same split and seed; their metrics side by side overall and per
  * modality-combination group, and FuseMoE's expert × modality heat-map (in the terminal and as SVG).
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runExperiment } from '../run/experiment.js';
@@ -12,6 +13,9 @@ import type { ExpertUsage } from '../analysis/expertUsage.js';
 import { loadRunConfig } from './train.js';
 import { demoConfigPaths } from './defaults.js';
 import { writeComparison } from './compare.js';
+import { OwnedOutputDir } from '../io/ownedOutput.js';
+import { FlexiModalError } from '../errors.js';
+import { checkOverwriteForeign, OVERWRITE_FOREIGN_HELP } from './runDirOptions.js';
 
 /** Shades from empty to full, for a terminal heat-map. */
 const SHADES = [' ', '░', '▒', '▓', '█'];
@@ -40,8 +44,21 @@ export function registerDemoCommand(program: Command): void {
     .option('-o, --out <dir>', 'output directory', 'runs/demo')
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu')
     .option('--no-progress', 'plain log lines instead of a progress bar')
-    .action(async (o: { out: string; backend?: string; progress: boolean }) => {
+    .option('--overwrite', 'replace the demo output of an earlier run (only the files fleximodal wrote)')
+    .option('--overwrite-foreign', OVERWRITE_FOREIGN_HELP)
+    .action(async (o: { out: string; backend?: string; progress: boolean; overwrite?: boolean; overwriteForeign?: boolean }) => {
+      checkOverwriteForeign(o);
       const outDir = resolve(o.out);
+      // runs/demo is one owned directory (src/io/ownedOutput.ts): a second `npm start` needs --overwrite
+      const earlier = !o.overwrite && existsSync(outDir) && readdirSync(outDir).length > 0;
+      if (earlier) {
+        throw new FlexiModalError('the output directory is not empty (an earlier demo?)', {
+          where: `--out ${o.out}`,
+          hint: 'run `fleximodal demo --overwrite` (or `npm start -- --overwrite`) to replace what an earlier demo wrote, or choose another --out',
+        });
+      }
+      const owned = OwnedOutputDir.open(outDir, { command: 'demo', mode: o.overwrite ? 'overwrite' : 'new', overwriteForeign: o.overwriteForeign });
+      try {
       const results: Record<string, MetricsJson> = {};
       let usage: ExpertUsage | null | undefined;
       const paths = demoConfigPaths();
@@ -60,6 +77,9 @@ export function registerDemoCommand(program: Command): void {
         process.stdout.write(`\nFuseMoE expert usage on the test split (share of each modality in each expert's top-k assignments; load = share of all gate weight):\n\n`);
         process.stdout.write(terminalHeatmap(usage) + '\n');
         process.stdout.write(`\nSVG heat-map: ${join(outDir, 'fusemoe', 'plots', 'expert-usage-block0.svg')}; full reports: ${join(outDir, '<model>', 'summary.md')}\n`);
+      }
+      } finally {
+        owned.close();
       }
       process.stdout.write(`\nNext: your own data (docs/DATA.md), PhysioNet 2012 (configs/), a saved model in a Node service (README "In a Node service").\n`);
     });

@@ -6,6 +6,7 @@
  *  - anything else prints a one-line summary and a hint to re-run with `--verbose` for the stack
  *    trace, and exits 1.
  */
+import { CommanderError } from 'commander';
 import { FlexiModalError } from '../errors.js';
 
 /** File-system error codes that describe a bad path given by the user. */
@@ -28,6 +29,10 @@ function codeOf(err: unknown): string | undefined {
 
 /** The message and exit code the CLI uses for an error (exit 0 = end quietly). */
 export function describeCliError(err: unknown, verbose: boolean): { text: string; exitCode: 0 | 1 | 2 } {
+  if (err instanceof CommanderError) {
+    // commander has printed its message (and the help): exit 0 after --help / --version, else 2
+    return { text: '', exitCode: err.exitCode === 0 ? 0 : 2 };
+  }
   if (err instanceof FlexiModalError) return { text: `error: ${err.message}\n${verbose && err.stack ? err.stack + '\n' : ''}`, exitCode: 2 };
   const code = codeOf(err);
   if (code === 'EPIPE') return { text: '', exitCode: 0 };

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FlexiModalError } from '../errors.js';
 import { runFinetune } from '../run/finetuneRun.js';
+import { checkOverwriteForeign, OVERWRITE_HELP, OVERWRITE_FOREIGN_HELP } from './runDirOptions.js';
 
 /** A positive number option, or a FlexiModalError naming it. */
 function positive(name: string, text: string | undefined, integer: boolean): number | undefined {
@@ -27,7 +28,10 @@ export function registerFinetuneCommand(program: Command): void {
     .option('--lr <x>', "learning rate (default: the run's train.lr)")
     .option('--batch-size <n>', "batch size (default: the run's train.batchSize)")
     .option('-o, --out <dir>', 'output directory (default: <run>/finetune)')
-    .action(async (o: { run: string; parts: string; epochs: string; lr?: string; batchSize?: string; out?: string }) => {
+    .option('--overwrite', OVERWRITE_HELP)
+    .option('--overwrite-foreign', OVERWRITE_FOREIGN_HELP)
+    .action(async (o: { run: string; parts: string; epochs: string; lr?: string; batchSize?: string; out?: string; overwrite?: boolean; overwriteForeign?: boolean }) => {
+      checkOverwriteForeign(o);
       const choices = o.parts.split(',').map((c) => c.trim()).filter(Boolean);
       if (!choices.length) throw new FlexiModalError('--parts lists no choice', { hint: 'e.g. --parts nothing,head,router+head' });
       await runFinetune(o.run, {
@@ -36,6 +40,8 @@ export function registerFinetuneCommand(program: Command): void {
         lr: positive('--lr', o.lr, false),
         batchSize: positive('--batch-size', o.batchSize, true),
         outDir: resolve(o.out ?? join(o.run, 'finetune')),
+        outMode: o.overwrite ? 'overwrite' : 'new',
+        overwriteForeign: o.overwriteForeign,
         print: true,
       });
     });

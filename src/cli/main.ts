@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { exitWithError, endQuietlyOnEpipe } from './errorHandler.js';
+import { installInterruptHandlers } from '../io/interrupt.js';
 import { registerTrainCommand } from './train.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerPredictCommand } from './predict.js';
@@ -21,9 +22,12 @@ program
   .description('Mixture-of-experts fusion for incomplete, irregular multimodal data (FuseMoE, MoE-Retriever, REMIND)')
   .version(packageVersion())
   .option('--verbose', 'print the stack trace of unexpected errors')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // argument-parser errors (unknown option, missing value) exit 2 like every other bad input
+  .exitOverride();
 
 endQuietlyOnEpipe();
+installInterruptHandlers();
 
 registerDemoCommand(program);
 registerTrainCommand(program);

@@ -37,6 +37,25 @@ export function prepareOutDir(path: string, option = '--out'): string {
   return abs;
 }
 
+/**
+ * Check that `path` can become an output directory without creating anything (so a command that
+ * fails validation later leaves nothing behind): an existing non-directory there, or a file where a
+ * parent directory would be, is an error.
+ */
+export function checkOutDirPath(path: string, option = '--out'): string {
+  const abs = resolve(path);
+  const st = statOrNull(abs);
+  if (st && !st.isDirectory()) {
+    throw new FlexiModalError(`${path} is a file, not a directory`, { where: `${option} ${path}`, hint: 'give a directory path (it is created when absent)' });
+  }
+  let up = dirname(abs);
+  while (!statOrNull(up) && dirname(up) !== up) up = dirname(up);
+  if (!statOrNull(up)?.isDirectory()) {
+    throw new FlexiModalError(`cannot create directory ${abs}: ${up} is a file`, { where: `${option} ${path}`, hint: 'choose a path whose parent directories are directories you can write' });
+  }
+  return abs;
+}
+
 /** An output file: an existing directory there is an error; missing parent directories are created. */
 export function prepareOutFile(path: string, option = '--out'): string {
   const abs = resolve(path);

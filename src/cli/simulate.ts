@@ -6,7 +6,8 @@
  * The command logic lives in exported functions (parse*Options, run*) so it can be tested
  * without a process.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicWrite.js';
+import { OwnedOutputDir } from '../io/ownedOutput.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
@@ -130,18 +131,29 @@ function makeProgress(quiet: boolean, label: string): { update: (done: number, t
   };
 }
 
+/** Run `fn` with `out` open as a reusable owned directory (src/io/ownedOutput.ts): a non-empty directory fleximodal did not write is refused. */
+async function inReusableOut<T>(out: string | undefined, fn: () => Promise<T>): Promise<T> {
+  const owned = out ? OwnedOutputDir.openReusable(out, 'simulate') : undefined;
+  try {
+    return await fn();
+  } finally {
+    owned?.close();
+  }
+}
+
 async function writeStudyOutputs(out: string | undefined, res: StudyResult, title: string, lossLabel: string): Promise<void> {
   if (!out) return;
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'result.json'), `${JSON.stringify(res, null, 2)}\n`);
-  writeFileSync(join(out, 'table.txt'), `${formatStudyTable(res, lossLabel)}\n`);
+  await inReusableOut(out, async () => {
+  writeFileAtomic(join(out, 'result.json'), `${JSON.stringify(res, null, 2)}\n`);
+  writeFileAtomic(join(out, 'table.txt'), `${formatStudyTable(res, lossLabel)}\n`);
   const svg = await logLogFit(res.sizes, res.meanLoss, {
     title: `${title} — slope ${res.slope.toFixed(3)} ± ${res.slopeStderr.toFixed(3)}`,
     xLabel: 'sample size n',
     yLabel: `mean ${lossLabel}`,
     pointsLabel: `mean ${lossLabel}`,
   });
-  writeFileSync(join(out, 'rate.svg'), svg);
+  writeFileAtomic(join(out, 'rate.svg'), svg);
+  });
 }
 
 /** Run `simulate mlogit-moe` with validated options: the study, the table, and the files under --out. */
@@ -170,7 +182,7 @@ export async function runMlogitSimulation(o: MlogitSimOptions, log: (s: string) 
   };
   const sizes = o.spacing === 'linear' ? linearSpacedSizes(o.nMin, o.nMax, o.sizes) : logSpacedSizes(o.nMin, o.nMax, o.sizes);
   const bar = makeProgress(o.quiet, `mlogit-moe R${cfg.regime} k=${cfg.k} ${cfg.gate}`);
-  const res = await runRateStudy(cfg, { sizes, reps: o.reps, workers: o.workers, outDir: o.out, onProgress: (d, t) => bar.update(d, t) });
+  const res = await inReusableOut(o.out, () => runRateStudy(cfg, { sizes, reps: o.reps, workers: o.workers, outDir: o.out, onProgress: (d, t) => bar.update(d, t) }));
   bar.stop();
   const label = `D${cfg.r}`;
   log(formatStudyTable(res, label));
@@ -183,7 +195,7 @@ export async function runGaussianSimulation(o: GaussianSimOptions, log: (s: stri
   const cfg: GaussianStudyConfig = { kind: 'gaussian-moe', gate: o.gate, k: o.k, seed: o.seed, init: o.init, initSd: o.initSd, ...(o.initSdExponent ? { initSdExponent: o.initSdExponent } : {}), tol: o.tol, maxIter: o.maxIter, loss: o.loss };
   const sizes = logSpacedSizes(o.nMin, o.nMax, o.sizes);
   const bar = makeProgress(o.quiet, `gaussian-moe ${cfg.gate} k=${cfg.k}`);
-  const res = await runRateStudy(cfg, { sizes, reps: o.reps, workers: o.workers, outDir: o.out, onProgress: (d, t) => bar.update(d, t) });
+  const res = await inReusableOut(o.out, () => runRateStudy(cfg, { sizes, reps: o.reps, workers: o.workers, outDir: o.out, onProgress: (d, t) => bar.update(d, t) }));
   bar.stop();
   const label = o.loss === 'gate' ? 'D_gate' : 'D2';
   log(formatStudyTable(res, label));
@@ -207,8 +219,9 @@ export async function runEmTrace(o: EmTraceOptions, log: (s: string) => void = (
     log(`${t.gate.padEnd(12)} NLL/n init ${t.initialNll.toFixed(5)}  ${marks.map((i) => `it${i} ${at(i)}`).join('  ')}`);
   }
   if (o.out) {
-    mkdirSync(o.out, { recursive: true });
-    writeFileSync(join(o.out, 'trace.json'), `${JSON.stringify({ config: o, traces }, null, 2)}\n`);
+    const owned = OwnedOutputDir.openReusable(o.out, 'simulate');
+    try {
+    writeFileAtomic(join(o.out, 'trace.json'), `${JSON.stringify({ config: o, traces }, null, 2)}\n`);
     const svg = await lineChart(
       traces.map((t) => ({ name: t.gate, x: t.nll.map((_, i) => i + 1), y: t.nll })),
       {
@@ -218,7 +231,10 @@ export async function runEmTrace(o: EmTraceOptions, log: (s: string) => void = (
         yLabel: 'negative log-likelihood (per sample)',
       },
     );
-    writeFileSync(join(o.out, 'trace.svg'), svg);
+    writeFileAtomic(join(o.out, 'trace.svg'), svg);
+    } finally {
+      owned.close();
+    }
   }
   return traces;
 }

@@ -4,7 +4,9 @@
  * file. Prints and writes (under --out) the per-sample Fisher information, its eigenvalues, the
  * asymptotic standard error of every free parameter and the n at which it falls below --se-tol.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicWrite.js';
+import { OwnedOutputDir } from '../io/ownedOutput.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -108,10 +110,14 @@ export function runFisherSimulation(o: FisherSimOptions, log: (s: string) => voi
   log(table);
   const res: FisherSimResult = { config: { ...o, gate: gateTransformName(gate) }, atoms: mlogitAtoms(params), diagnostics };
   if (o.out) {
-    mkdirSync(o.out, { recursive: true });
-    // Infinity (a non-identified parameter) is written as null by JSON
-    writeFileSync(join(o.out, 'result.json'), `${JSON.stringify(res, null, 2)}\n`);
-    writeFileSync(join(o.out, 'table.txt'), `${table}\n`);
+    const owned = OwnedOutputDir.openReusable(o.out, 'simulate');
+    try {
+      // Infinity (a non-identified parameter) is written as null by JSON
+      writeFileAtomic(join(o.out, 'result.json'), `${JSON.stringify(res, null, 2)}\n`);
+      writeFileAtomic(join(o.out, 'table.txt'), `${table}\n`);
+    } finally {
+      owned.close();
+    }
   }
   return res;
 }

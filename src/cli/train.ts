@@ -10,9 +10,9 @@ import { metricsReport } from '../eval/report.js';
 import { defaultConfigPath, resolveConfigArg } from './defaults.js';
 import { parseSeeds, collect } from './options.js';
 import { externalSourceFromArg } from './dataArg.js';
-import { runDirModeOf } from './runDirOptions.js';
+import { runDirModeOf, checkOverwriteForeign, OVERWRITE_HELP, OVERWRITE_FOREIGN_HELP } from './runDirOptions.js';
 import { resolveSetPaths } from './setPaths.js';
-import { prepareOutDir } from './outPaths.js';
+import { checkOutDirPath } from './outPaths.js';
 import { FlexiModalError } from '../errors.js';
 
 /** Load a config file, apply `--set` overrides and `--backend`, validate. */
@@ -35,22 +35,33 @@ export function registerTrainCommand(program: Command): void {
     .option('--set <key=value>', 'override a config key, e.g. --set train.lr=3e-4 (repeatable)', collect, [])
     .option('--backend <name>', 'tensor backend: wasm (default) or cpu')
     .option('--no-progress', 'plain log lines instead of a progress bar')
-    .option('--overwrite', 'clear an existing non-empty --out directory first')
+    .option('--overwrite', OVERWRITE_HELP)
+    .option('--overwrite-foreign', OVERWRITE_FOREIGN_HELP)
     .option('--resume', 'continue the interrupted run in --out from its checkpoints (same config, --set and --seeds)')
-    .action(async (o: { config?: string; out: string; seeds?: string; externalData?: string; externalOutcomes?: string; set: string[]; backend?: string; progress: boolean; overwrite?: boolean; resume?: boolean }) => {
+    .action(async (o: { config?: string; out: string; seeds?: string; externalData?: string; externalOutcomes?: string; set: string[]; backend?: string; progress: boolean; overwrite?: boolean; resume?: boolean; overwriteForeign?: boolean }) => {
       if (o.externalOutcomes && !o.externalData) {
         throw new FlexiModalError('--external-outcomes is only read with --external-data (PhysioNet records)', {
           where: `--external-outcomes ${o.externalOutcomes}`,
           hint: 'add --external-data <records dir or .tar.gz>, or drop --external-outcomes',
         });
       }
-      prepareOutDir(o.out);
       const runDir = runDirModeOf(o);
+      checkOverwriteForeign(o);
+      const seeds = o.seeds !== undefined ? parseSeeds(o.seeds) : undefined;
+      // the config is validated before --out is created: a bad config leaves no directory behind
       const configPath = o.config ? resolveConfigArg(o.config) : defaultConfigPath();
       const cfg = loadRunConfig(configPath, o.set, o.backend);
       if (o.externalData) cfg.externalData = externalSourceFromArg(o.externalData, o.externalOutcomes, cfg.data);
-      const seeds = o.seeds ? parseSeeds(o.seeds) : undefined;
-      const res = await runExperiment(cfg, { baseDir: dirname(configPath), outDir: o.out, seeds, progress: o.progress ? 'auto' : false, runDir, keepIncomplete: true /* --resume continues it */ });
+      checkOutDirPath(o.out);
+      const res = await runExperiment(cfg, {
+        baseDir: dirname(configPath),
+        outDir: o.out,
+        seeds,
+        progress: o.progress ? 'auto' : false,
+        runDir,
+        overwriteForeign: o.overwriteForeign,
+        keepIncomplete: true /* --resume continues it */,
+      });
       // the console shows overall metrics and the test split per group; summary.md has everything
       const shown = { ...res.metrics, groups: res.metrics.groups.test ? { test: res.metrics.groups.test } : {} };
       process.stdout.write('\n' + metricsReport(shown, { title: `${cfg.name}: mean ± std over ${res.seeds.length} seed(s)` }) + '\n');

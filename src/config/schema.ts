@@ -347,7 +347,11 @@ export const configSchema = z
   .object({
     name: z.string().default('run'),
     /** Seeds to train with; metrics report mean ± std over them. */
-    seeds: z.array(z.number().int().min(0)).nonempty().default([1]),
+    seeds: z
+      .array(z.number().int().min(0))
+      .nonempty()
+      .refine((a) => new Set(a).size === a.length, { error: 'seeds must be distinct (a repeated seed resumes the first and reports a spread of 0)' })
+      .default([1]),
     engine: z
       .object({
         backend: z.enum(['wasm', 'cpu']).default('wasm'),

@@ -15,6 +15,7 @@ import { generateSynthetic, SYNTHETIC_MODALITIES } from './synthetic.js';
 import { mimicIvSourceSchema } from './sources/mimicIv/options.js';
 import { readMimicIv } from './sources/mimicIv/reader.js';
 import { rangesSchema, rangePresetSchema, RangePolicy } from './ranges.js';
+import { checkDistinctSpecNames, checkRangeNames, warnAbsentModalities } from './bookkeeping.js';
 
 const pathList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const taskSchema = z.discriminatedUnion('kind', [
@@ -167,6 +168,14 @@ export function checkDataPaths(src: DataSource, baseDir: string, configKey = 'da
 export async function loadDataset(source: DataSource | unknown, baseDir: string = process.cwd(), configKey = 'data'): Promise<Dataset> {
   const src = parseDataSource(source);
   checkDataPaths(src, baseDir, configKey);
+  const ds = await readSource(src, baseDir);
+  // bookkeeping that must not be silent (src/data/bookkeeping.ts)
+  checkDistinctSpecNames(ds.spec, `the spec of ${ds.report.source}`);
+  if ((src.type === 'jsonl' || src.type === 'multiview-csv') && src.ranges) checkRangeNames(src.ranges, ds.spec, 'config key data.ranges');
+  return warnAbsentModalities(ds);
+}
+
+async function readSource(src: DataSource, baseDir: string): Promise<Dataset> {
   switch (src.type) {
     case 'physionet2012':
       return readPhysioNet2012({ ...src, baseDir });

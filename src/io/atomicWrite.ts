@@ -5,6 +5,8 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { checkOwnedWrite, recordOwnedWrite } from './ownedOutput.js';
+import { FlexiModalError } from '../errors.js';
 
 /** Temporary names look like `.<target>.<pid>.<counter>.tmp`. */
 const TEMP_RE = /^\..+\.\d+\.\d+\.tmp$/;
@@ -20,6 +22,7 @@ export function tempPathFor(path: string): string {
  * rename it over `path`. Creates the parent directory. On failure the temporary file is removed.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  checkOwnedWrite(path); // never replaces (or writes through) what fleximodal did not write in an open output directory
   mkdirSync(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
   try {
@@ -33,8 +36,17 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
       closeSync(fd);
     }
     renameSync(tmp, path);
+    recordOwnedWrite(path); // an open owned output directory (src/io/ownedOutput.ts) lists it in its ledger
   } catch (e) {
     rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      // the error's own path would name the temporary file: name the file being written
+      throw new FlexiModalError(`${code === 'ENOSPC' ? 'no space left on the device' : 'disk quota exceeded'} while writing ${path}; its temporary file was removed`, {
+        where: path,
+        hint: 'free space on that file system or write elsewhere',
+      });
+    }
     throw e;
   }
 }

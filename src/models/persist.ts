@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { assertRunComplete } from '../run/runDirectory.js';
 import { join } from 'node:path';
+import type { InputBounds } from '../data/inputBounds.js';
 import { tf } from '../engine/tf.js';
 import { paramName } from '../engine/params.js';
 import { saveWeights, loadWeights } from '../engine/weights.js';
@@ -42,6 +43,8 @@ export interface ModelMeta {
   ensembleMembers?: number;
   /** The plausible-range table the training data were read with (applied to prediction input too). */
   ranges?: Record<string, Range>;
+  /** Robust bounds of every variable and of time in the training split (src/data/inputBounds.ts); absent in models saved before them. */
+  inputBounds?: InputBounds;
   createdAt: string;
 }
 

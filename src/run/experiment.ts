@@ -44,10 +44,12 @@ import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } 
 import { INCOMPLETE_FILE, withRunDirectory, type RunDirectory, type RunDirMode } from './runDirectory.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { withPlotsOptional } from '../eval/plots/render.js';
+import { withDefaultSignals } from '../io/interrupt.js';
 import { FileCheckpoint } from '../train/checkpoint.js';
 import { checkEmptySamples, checkSplitClasses, overlapWarning, sharedWithTraining, writeTrainingSamples } from '../data/degenerate.js';
 import { alignDataset } from '../data/specMatch.js';
 import { rangePolicyOf } from '../data/load.js';
+import { fitInputBounds } from '../data/inputBounds.js';
 
 export interface ExperimentOptions {
   /** Directory of the config file: data paths in the config are relative to it. */
@@ -70,6 +72,8 @@ export interface ExperimentOptions {
    * by an AbortError (an AbortSignal) is always kept, so that it can be resumed.
    */
   keepIncomplete?: boolean;
+  /** With runDir 'overwrite': also delete entries of outDir that fleximodal did not write (`--overwrite-foreign`). */
+  overwriteForeign?: boolean;
 }
 
 export interface SeedRun {
@@ -146,7 +150,7 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const seeds = opts.seeds ?? cfg.seeds;
   const createdHere = !existsSync(outDir);
   try {
-    const result = await withRunDirectory(outDir, { mode: opts.runDir ?? 'new', identity: { config: cfg, seeds }, log }, (run) =>
+    const result = await withRunDirectory(outDir, { mode: opts.runDir ?? 'new', identity: { config: cfg, seeds }, log, overwriteForeign: opts.overwriteForeign }, (run) =>
       withPlotsOptional((m) => log(`plots: ${m}; the run writes placeholder SVGs`), () => runExperimentIn(run, cfg, seeds, opts, log)),
     );
     return { ...result, wallSeconds: (Date.now() - started) / 1000 };
@@ -181,6 +185,8 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
     log(formatReport(external.report, 'text'));
     checkCompatible(dataset, external);
   }
+  // --resume refuses data that changed since the interrupted run started (naming the file)
+  run.checkDataHashes({ ...(loaded.hashes ?? {}), ...(external?.hashes ?? {}) });
 
   const evalTask = evalTaskOf(dataset.spec.task);
   const perSeed: SeedResult[] = [];
@@ -226,7 +232,8 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
         { ...cfg.train, loss: { ...cfg.train.loss, posWeight }, seed: memberSeed },
       );
     };
-    const { model, members } = trainSeedModel(cfg, dataset.spec, seed, trainMember);
+    // synchronous epochs: Ctrl-C ends the process at once here (src/io/interrupt.ts); checkpoints allow --resume
+    const { model, members } = withDefaultSignals(() => trainSeedModel(cfg, dataset.spec, seed, trainMember));
     try {
       // Threshold for F1 chosen on validation (binary), then every split evaluated at 0.5 and at it.
       const valPred = predict(model, dataset.spec.task, parts.val, toEvalBatch, 64);
@@ -271,7 +278,7 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
       const seconds = members.reduce((t, m) => t + m.seconds, 0);
       log(`seed ${seed}: best epoch ${members.map((m) => m.bestEpoch).join(', ')} (${seconds.toFixed(1)} s) — ${line}`);
       if (opts.saveModels !== false) {
-        const meta = { model: cfg.model, spec: dataset.spec, normalizer, maxTimesteps: cfg.train.maxTimesteps, threshold, seed, ranges: rangePolicyOf(cfg.data).toJson() };
+        const meta = { model: cfg.model, spec: dataset.spec, normalizer, maxTimesteps: cfg.train.maxTimesteps, threshold, seed, ranges: rangePolicyOf(cfg.data).toJson(), inputBounds: fitInputBounds(dataset.spec, parts.train) };
         saveModel(join(outDir, 'seeds', String(seed), 'model'), model, meta);
         writeTrainingSamples(join(outDir, 'seeds', String(seed), 'model'), dataset.spec, parts.train);
         const valScore = (evaluations.val!.overall as unknown as Record<string, number>)[cfg.train.monitor] ?? NaN;

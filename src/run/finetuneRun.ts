@@ -25,6 +25,7 @@ import { applyMissingness } from './missingnessProtocol.js';
 import { readHeldOutFile } from './heldOut.js';
 import { evalTaskOf, groupedMetrics, resolvePosWeight } from './experiment.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
+import { OwnedOutputDir, checkOwnedOpen } from '../io/ownedOutput.js';
 
 /** Options of `runFinetune`. */
 export interface FinetuneRunOptions {
@@ -36,6 +37,10 @@ export interface FinetuneRunOptions {
   /** Batch size (default: the run's train.batchSize). */
   batchSize?: number;
   outDir: string;
+  /** A non-empty outDir: refused ('new', default) or cleared of what fleximodal wrote ('overwrite'; src/io/ownedOutput.ts). */
+  outMode?: 'new' | 'overwrite';
+  /** With outMode 'overwrite': also delete entries fleximodal did not write. */
+  overwriteForeign?: boolean;
   log?: (line: string) => void;
   /** Print the Markdown table on stdout (the CLI). */
   print?: boolean;
@@ -46,6 +51,8 @@ export async function runFinetune(runDir: string, opts: FinetuneRunOptions): Pro
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const dir = resolve(runDir);
   const choices = opts.choices.map((c) => ({ name: c.trim(), parts: parsePartChoice(c, '--parts') }));
+  const outOpts = { command: 'finetune', mode: opts.outMode ?? 'new', overwriteForeign: opts.overwriteForeign } as const;
+  checkOwnedOpen(opts.outDir, outOpts); // refused before the fine-tuning, not after
   const configPath = join(dir, 'config.json');
   if (!existsSync(configPath)) throw new FlexiModalError('config.json not found', { where: dir, hint: 'pass a run directory written by `fleximodal train`' });
   const cfg = parseConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath);
@@ -97,7 +104,12 @@ export async function runFinetune(runDir: string, opts: FinetuneRunOptions): Pro
     }
     results[choice.name] = aggregateSeeds(perSeed);
   }
-  await writeFinetuneReport(opts.outDir, dir, held, cfg.data.type, results, task.kind === 'multiclass' ? 'accuracy' : 'auroc', opts);
+  const owned = OwnedOutputDir.open(opts.outDir, outOpts);
+  try {
+    await writeFinetuneReport(opts.outDir, dir, held, cfg.data.type, results, task.kind === 'multiclass' ? 'accuracy' : 'auroc', opts);
+  } finally {
+    owned.close();
+  }
   return results;
 }
 

@@ -2,7 +2,8 @@
  * A run directory (`train --out`, `compare --out`) that is safe against re-runs, concurrent
  * writers and kills:
  *   - an existing non-empty directory is refused unless the run starts over (`--overwrite`,
- *     which clears it first) or continues (`--resume`);
+ *     which removes only what fleximodal wrote there: src/io/ownedOutput.ts) or continues
+ *     (`--resume`, which also refuses data files whose sha256 changed: {@link checkDataHashes});
  *   - a lock file (`.fleximodal.lock`, holding pid and host) refuses a second writer; a lock left
  *     by a dead process on this host is detected and replaced;
  *   - an `INCOMPLETE` marker exists from the start until every output is written; `evaluate`,
@@ -15,12 +16,15 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { FlexiModalError } from '../errors.js';
 import { removeStaleTempFiles, tempPathFor, writeFileAtomic } from '../io/atomicWrite.js';
+import { onInterrupt } from '../io/interrupt.js';
+import { OWNED_LEDGER, OwnedOutputDir, clearOwned, readLedger, samplePaths } from '../io/ownedOutput.js';
 
 export const LOCK_FILE = '.fleximodal.lock';
 export const INCOMPLETE_FILE = 'INCOMPLETE';
 const CHECKPOINTS = 'checkpoints';
 const IDENTITY_FILE = 'run.json';
 const PROGRESS_FILE = 'progress.json';
+const DATA_HASHES_FILE = 'data-hashes.json';
 
 /** How to treat an existing output directory. */
 export type RunDirMode = 'new' | 'overwrite' | 'resume';
@@ -32,6 +36,10 @@ export interface OpenRunOptions {
   /** The command-line flag that names the directory, for messages (default `--out`). */
   flag?: string;
   log?: (line: string) => void;
+  /** The command writing the run (recorded in the ownership ledger; default 'train'). */
+  command?: string;
+  /** With 'overwrite': also delete entries fleximodal did not write (`--overwrite-foreign`). */
+  overwriteForeign?: boolean;
 }
 
 interface LockInfo {
@@ -87,9 +95,9 @@ function acquireLock(dir: string, flag: string, log: (l: string) => void): strin
   }
 }
 
-/** Whether `dir` holds what a fleximodal run writes (so that --overwrite may clear it). */
-function looksLikeRun(dir: string): boolean {
-  return ['manifest.json', 'compare.json', INCOMPLETE_FILE, join(CHECKPOINTS, IDENTITY_FILE), 'metrics.json'].some((f) => existsSync(join(dir, f)));
+/** An interrupted run written before the ownership ledger (marker and identity file): --resume may continue it. */
+function looksLikeLegacyRun(dir: string): boolean {
+  return existsSync(join(dir, INCOMPLETE_FILE)) && existsSync(join(dir, CHECKPOINTS, IDENTITY_FILE));
 }
 
 /** The first key path where two JSON values differ (e.g. `config.train.lr`), or null. */
@@ -115,6 +123,9 @@ export class RunDirectory {
     /** True when an interrupted run is being continued. */
     readonly resumed: boolean,
     private readonly lock: string,
+    /** The ownership ledger of the directory (src/io/ownedOutput.ts). */
+    readonly owned: OwnedOutputDir,
+    private readonly forgetInterruptNote: () => void = () => {},
   ) {}
 
   /** Open `dir` for writing a run in `opts.mode` (see the module comment). */
@@ -127,32 +138,26 @@ export class RunDirectory {
     }
     mkdirSync(dir, { recursive: true });
     const lock = acquireLock(dir, flag, log);
+    let owned: OwnedOutputDir | undefined;
     try {
       const entries = readdirSync(dir).filter((e) => e !== LOCK_FILE);
       let resumed = false;
-      if (entries.length > 0) {
-        const sample = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', …' : '');
-        if (opts.mode === 'new') {
-          throw new FlexiModalError(`the output directory is not empty (${entries.length} entries: ${sample})`, {
+      let ownedMode: RunDirMode = opts.mode;
+      if (entries.length > 0 && opts.mode === 'resume') {
+        if (!readLedger(dir) && !looksLikeLegacyRun(dir)) {
+          throw new FlexiModalError(`not a fleximodal run directory (no ${OWNED_LEDGER} and no ${INCOMPLETE_FILE}; it holds ${samplePaths(entries, 3)}); refusing to resume into it`, {
             where: `${flag} ${dirArg}`,
-            hint: `pass --overwrite to clear it and start over, --resume to continue an interrupted run, or choose another ${flag}`,
+            hint: `choose another ${flag}`,
           });
         }
-        if (!looksLikeRun(dir)) {
-          throw new FlexiModalError(`not a fleximodal run directory (no manifest.json, metrics.json or ${INCOMPLETE_FILE}; it holds ${sample}); refusing to ${opts.mode === 'overwrite' ? 'delete' : 'resume into'} it`, {
-            where: `${flag} ${dirArg}`,
-            hint: `choose another ${flag}, or empty the directory yourself`,
-          });
-        }
-        if (opts.mode === 'overwrite') {
-          for (const e of entries) rmSync(join(dir, e), { recursive: true, force: true });
-          log(`run directory: cleared ${dir} (--overwrite)`);
-        } else {
-          resumed = RunDirectory.checkResumable(dir, dirArg, flag, opts.identity, log);
-        }
+        resumed = RunDirectory.checkResumable(dir, dirArg, flag, opts.identity, log, opts.overwriteForeign);
+        if (!resumed) ownedMode = 'new'; // cleared: the interrupted run had not started training
       } else if (opts.mode === 'resume') {
         log(`run directory: ${dir} is empty, nothing to resume; starting a new run`);
+        ownedMode = 'new';
       }
+      // 'new' refuses a non-empty directory; 'overwrite' removes only what fleximodal wrote (src/io/ownedOutput.ts)
+      owned = OwnedOutputDir.open(dir, { command: opts.command ?? 'train', mode: ownedMode, overwriteForeign: opts.overwriteForeign, flag, log });
       writeFileAtomic(
         join(dir, INCOMPLETE_FILE),
         `This run directory is incomplete: a fleximodal run (pid ${process.pid}, ${new Date().toISOString()}) is writing it, or was interrupted.\n` +
@@ -160,15 +165,27 @@ export class RunDirectory {
           'Continue it with `fleximodal train --resume --out <this directory>` (same config), or start over with --overwrite.\n',
       );
       if (!resumed) writeFileAtomic(join(dir, CHECKPOINTS, IDENTITY_FILE), JSON.stringify(opts.identity, null, 2) + '\n');
-      return new RunDirectory(dir, resumed, lock);
+      const command = opts.command ?? 'train';
+      log(`run directory: ${dir}${resumed ? ' (resumed)' : ''}; if interrupted, continue with \`fleximodal ${command} --resume ${flag} ${dirArg}\` (same config, --set and --seeds)`);
+      const dropLock = () => rmSync(lock, { force: true }); // process.exit (an interrupt) skips release()
+      process.once('exit', dropLock);
+      const forgetNote = onInterrupt(
+        () => `${dir}: kept as an interrupted run (${INCOMPLETE_FILE} marker; finished seeds and checkpoints in ${CHECKPOINTS}/). Continue it with \`fleximodal ${command} --resume ${flag} ${dirArg}\` and the same config, --set and --seeds, or start over with --overwrite.`,
+      );
+      const forget = () => {
+        forgetNote();
+        process.removeListener('exit', dropLock);
+      };
+      return new RunDirectory(dir, resumed, lock, owned, forget);
     } catch (e) {
+      owned?.close();
       rmSync(lock, { force: true });
       throw e;
     }
   }
 
   /** --resume on a non-empty run directory: true when it can be continued; throws when it cannot. */
-  private static checkResumable(dir: string, dirArg: string, flag: string, identity: unknown, log: (l: string) => void): boolean {
+  private static checkResumable(dir: string, dirArg: string, flag: string, identity: unknown, log: (l: string) => void, overwriteForeign?: boolean): boolean {
     if (!existsSync(join(dir, INCOMPLETE_FILE))) {
       throw new FlexiModalError('the run in this directory is complete: there is nothing to resume', {
         where: `${flag} ${dirArg}`,
@@ -178,7 +195,7 @@ export class RunDirectory {
     const identityPath = join(dir, CHECKPOINTS, IDENTITY_FILE);
     if (!existsSync(identityPath)) {
       log(`run directory: the interrupted run had not started training (no ${CHECKPOINTS}/${IDENTITY_FILE}); starting over`);
-      for (const e of readdirSync(dir).filter((x) => x !== LOCK_FILE)) rmSync(join(dir, e), { recursive: true, force: true });
+      clearOwned(dir, { overwriteForeign, flag, log });
       return false;
     }
     const saved = JSON.parse(readFileSync(identityPath, 'utf8')) as unknown;
@@ -193,6 +210,37 @@ export class RunDirectory {
     const finished = new RunDirectoryProgress(dir).finishedSeeds();
     log(`run directory: resuming the interrupted run in ${dir}${finished.length ? ` (seeds finished: ${finished.join(', ')})` : ''}${removed ? `; removed ${removed} partial file(s)` : ''}`);
     return true;
+  }
+
+  /**
+   * The data files (path → sha256) this run reads: recorded at the start of a new run; on a resume
+   * compared with the recorded ones, refusing (naming the file) when one changed, is missing or is new,
+   * so a resumed model is never trained on two datasets.
+   */
+  checkDataHashes(hashes: Record<string, string>): void {
+    const path = join(this.dir, CHECKPOINTS, DATA_HASHES_FILE);
+    if (!this.resumed || !existsSync(path)) {
+      writeFileAtomic(path, JSON.stringify(hashes, null, 2) + '\n');
+      return;
+    }
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+    for (const [file, sha] of Object.entries(saved)) {
+      const now = hashes[file];
+      if (now === sha) continue;
+      throw new FlexiModalError(
+        now === undefined
+          ? `the interrupted run read ${file}, which this run does not read`
+          : `${file} changed since the interrupted run started (sha256 ${sha.slice(0, 12)}… then, ${now.slice(0, 12)}… now): resuming would train one model on two datasets`,
+        { where: `${file} (recorded in ${path})`, hint: 'restore the original data and resume, or start over with --overwrite' },
+      );
+    }
+    const added = Object.keys(hashes).filter((f) => !(f in saved));
+    if (added.length) {
+      throw new FlexiModalError(`this run reads ${added.join(', ')}, which the interrupted run did not read`, {
+        where: `${added[0]} (recorded data in ${path})`,
+        hint: 'resume with the same data, or start over with --overwrite',
+      });
+    }
   }
 
   /** The checkpoint file of one trained model (a seed's model or one ensemble member). */
@@ -221,6 +269,8 @@ export class RunDirectory {
   release(): void {
     if (this.released) return;
     this.released = true;
+    this.owned.close();
+    this.forgetInterruptNote();
     rmSync(this.lock, { force: true });
   }
 }

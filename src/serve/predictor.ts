@@ -20,6 +20,7 @@ import { AbortError } from '../worker/protocol.js';
 import { RangePolicy } from '../data/ranges.js';
 import { alignSample } from '../data/specMatch.js';
 import { inputAlignment, parseInputRecords, type RawRecord } from '../data/inputRecords.js';
+import { applyInputBounds, type OutOfRangeMark, type OutOfRangePolicy } from '../data/inputBounds.js';
 import { hasNoModality, listIds } from '../data/report.js';
 
 /** One prediction. */
@@ -34,6 +35,8 @@ export interface Prediction {
   explanation?: SampleExplanation;
   /** Set when the sample has no modality at all: the prediction is the model's prior, not evidence. */
   noModality?: true;
+  /** Values outside the training bounds (counted per "<modality>/<variable>"), and what was done with them. */
+  outOfRange?: OutOfRangeMark & { policy: OutOfRangePolicy };
 }
 
 /** Options of `predictSamples` / `Predictor.predict`. */
@@ -50,6 +53,8 @@ export interface PredictOptions {
    * is missing; true = refused (src/data/inputRecords.ts).
    */
   strict?: boolean;
+  /** Values outside the model's training bounds (src/data/inputBounds.ts): 'drop' (default), 'flag' or 'off'; either way marked `outOfRange`. */
+  outOfRange?: OutOfRangePolicy;
 }
 
 /**
@@ -58,6 +63,9 @@ export interface PredictOptions {
  */
 export function predictSamples(model: FusionModel, meta: ModelMeta, samples: Sample[], opts: PredictOptions = {}): Prediction[] {
   if (!samples.length) return [];
+  // values far outside what the model saw in training: dropped or kept, marked either way
+  const checked = samples.map((s) => applyInputBounds(meta.spec, meta.inputBounds, s, opts.outOfRange ?? 'drop'));
+  samples = checked.map((c) => c.sample);
   const empty = samples.filter(hasNoModality).map((s) => s.id);
   if (empty.length && opts.emptySamples === 'refuse') {
     throw new FlexiModalError(`${empty.length} sample(s) have no modality at all: ${listIds(empty)}`, {
@@ -86,6 +94,7 @@ export function predictSamples(model: FusionModel, meta: ModelMeta, samples: Sam
     ...probabilityRecord(meta, probs[i]!),
     ...(explanations ? { explanation: explanations[i] } : {}),
     ...(hasNoModality(s) ? { noModality: true as const } : {}),
+    ...(checked[i]!.mark ? { outOfRange: { ...checked[i]!.mark!, policy: opts.outOfRange ?? 'drop' } } : {}),
   }));
 }
 

@@ -5,7 +5,8 @@
  * result is the same for any number of workers. Each finished size is cached as
  * `<outDir>/cache/size-<n>.json`, so an interrupted study resumes where it stopped.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FlexiModalError } from '../errors.js';
@@ -159,8 +160,7 @@ function readCache(outDir: string, n: number, key: string, reps: number): UnitRe
 function writeCache(outDir: string, n: number, key: string, units: UnitResult[]): void {
   mkdirSync(join(outDir, 'cache'), { recursive: true });
   const p = cachePath(outDir, n);
-  writeFileSync(`${p}.tmp`, JSON.stringify({ key, n, units }));
-  renameSync(`${p}.tmp`, p);
+  writeFileAtomic(p, JSON.stringify({ key, n, units }));
 }
 
 /** Run (or resume) a rate study. */

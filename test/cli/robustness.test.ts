@@ -76,7 +76,9 @@ test('§4 evaluate --out refuses a training run directory (its metrics.json is t
   assert.match(e.stderr, /--out run is a training run directory/);
   noStack(e.stderr);
   assert.equal(readFileSync(join(dir, 'run', 'metrics.json'), 'utf8'), before);
-  assert.equal(run(['evaluate', '-m', 'run', '-d', 'base.jsonl', '-o', 'ev-a']).status, 0, 'an earlier evaluation directory is simply rewritten');
+  // an earlier evaluation directory is replaced with --overwrite only (issue 19 §2)
+  assert.equal(run(['evaluate', '-m', 'run', '-d', 'base.jsonl', '-o', 'ev-a']).status, 2, 'an earlier evaluation is not replaced silently');
+  assert.equal(run(['evaluate', '-m', 'run', '-d', 'base.jsonl', '-o', 'ev-a', '--overwrite']).status, 0, 'an earlier evaluation directory is replaced with --overwrite');
 });
 
 test('§4 train --external-data holding training samples warns in the log and in metrics.json', () => {

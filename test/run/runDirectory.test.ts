@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunDirectory, assertRunComplete, withRunDirectory, LOCK_FILE, INCOMPLETE_FILE, isCompleteRun } from '../../src/run/runDirectory.js';
 import { writeFileAtomic, removeStaleTempFiles, tempPathFor } from '../../src/io/atomicWrite.js';
 import { FlexiModalError } from '../../src/errors.js';
+import { OWNED_LEDGER } from '../../src/io/ownedOutput.js';
 
 const quiet = () => {};
 const tmp = () => mkdtempSync(join(tmpdir(), 'fm-rundir-'));
@@ -28,26 +29,28 @@ test('a new run: INCOMPLETE and lock while open; complete() removes marker, chec
   throwsWith(() => assertRunComplete(join(dir, 'seeds', '1', 'model')), 'incomplete run', '--resume');
   writeFileAtomic(join(dir, 'metrics.json'), '{}');
   run.complete();
-  assert.deepEqual(readdirSync(dir).sort(), ['metrics.json']);
+  assert.deepEqual(readdirSync(dir).sort(), [OWNED_LEDGER, 'metrics.json'].sort());
   assertRunComplete(dir);
   assert.ok(isCompleteRun(dir));
 });
 
-test('a non-empty --out is refused without --overwrite / --resume; --overwrite clears it', () => {
+test('a non-empty --out is refused without --overwrite / --resume; --overwrite clears what the run wrote', () => {
   const dir = tmp();
-  writeFileSync(join(dir, 'metrics.json'), '{"old":1}');
-  mkdirSync(join(dir, 'seeds', '7'), { recursive: true });
+  const first = RunDirectory.open(dir, { mode: 'new', identity: {}, log: quiet });
+  writeFileAtomic(join(dir, 'metrics.json'), '{"old":1}');
+  writeFileAtomic(join(dir, 'seeds', '7', 'split.json'), '{}');
+  first.complete();
   throwsWith(() => RunDirectory.open(dir, { mode: 'new', identity: {}, log: quiet }), 'not empty', '--overwrite', '--resume');
   assert.ok(!existsSync(join(dir, LOCK_FILE)), 'a refused open releases the lock');
   const run = RunDirectory.open(dir, { mode: 'overwrite', identity: {}, log: quiet });
-  assert.deepEqual(readdirSync(dir).sort(), [LOCK_FILE, INCOMPLETE_FILE, 'checkpoints'].sort());
+  assert.deepEqual(readdirSync(dir).sort(), [LOCK_FILE, INCOMPLETE_FILE, 'checkpoints', OWNED_LEDGER].sort());
   run.release();
 });
 
 test('--overwrite refuses to delete a directory that is not a run directory', () => {
   const dir = tmp();
   writeFileSync(join(dir, 'thesis.tex'), 'precious');
-  throwsWith(() => RunDirectory.open(dir, { mode: 'overwrite', identity: {}, log: quiet }), 'not a fleximodal run directory', 'thesis.tex');
+  throwsWith(() => RunDirectory.open(dir, { mode: 'overwrite', identity: {}, log: quiet }), 'not a directory fleximodal wrote', 'thesis.tex', '--overwrite-foreign');
   assert.equal(readFileSync(join(dir, 'thesis.tex'), 'utf8'), 'precious');
 });
 

@@ -50,6 +50,13 @@ async function readTable(path: string, display: string): Promise<{ header: strin
     else rows.push(row);
   }
   if (!header) throw new FlexiModalError('missing header: the file is empty', { where: `${display}:1` });
+  // a file without a header row would lose its first sample to the header: every cell numeric says so
+  if (header.length > 0 && header.every((h) => NUM_RE.test(h))) {
+    throw new FlexiModalError(`the first row (${header.slice(0, 4).join(', ')}${header.length > 4 ? ', …' : ''}) is all numbers: it looks like data, not a header of column names`, {
+      where: `${display}:1`,
+      hint: 'a multi-view CSV needs a header row naming its columns: add one (e.g. f0,f1,…), so the first sample is not taken for the header',
+    });
+  }
   return { header, rows };
 }
 

@@ -212,3 +212,12 @@ test('fixture: Parquet tables give the same dataset as csv.gz; Parquet embedding
     db.close();
   }
 });
+
+test('Seen §5 (issue 19): a truncated admissions.csv.gz is reported as truncated, not as a missing column', async () => {
+  const dir = writeMimicFixture();
+  const path = join(dir, 'hosp', 'admissions.csv.gz');
+  const { readFileSync } = await import('node:fs');
+  const full = readFileSync(path);
+  writeFileSync(path, full.subarray(0, Math.max(12, Math.floor(full.length * 0.6))));
+  await assertDataError(() => read(dir), 'admissions.csv.gz is truncated', 'gzip -t');
+});

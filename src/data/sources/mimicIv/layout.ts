@@ -5,6 +5,10 @@
  * re-exported layouts can be mapped with `data.columns.<table>.<column>`. Every problem is a
  * FlexiModalError naming the file and the fix.
  */
+import { createReadStream } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { existsSync, statSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { FlexiModalError } from '../../../errors.js';
@@ -103,6 +107,7 @@ export async function openTable(db: DuckSession, dir: string, table: MimicTable,
   try {
     present = (await db.all(`DESCRIBE SELECT * FROM ${source}`)).map((r) => String(r['column_name']));
   } catch (e) {
+    await assertGzipComplete(path);
     throw new FlexiModalError(`cannot read ${table}: ${(e as Error).message.split('\n')[0]}`, {
       where: path,
       hint: 'the file must be PhysioNet\'s gzip\'d CSV (one header line) or a Parquet export of it',
@@ -115,6 +120,7 @@ export async function openTable(db: DuckSession, dir: string, table: MimicTable,
     const candidates = override ? [override] : def.names;
     const found = candidates.map((c) => lower.get(c.toLowerCase())).find((c) => c !== undefined);
     if (!found) {
+      await assertGzipComplete(path); // a truncated .csv.gz reads as a garbled header: say what it is
       throw new FlexiModalError(
         `${basename(path)} has no column ${override ? `"${override}" (configured for ${logical})` : `"${def.names.join('" or "')}"`}; its columns are: ${present.join(', ')}`,
         {
@@ -126,6 +132,24 @@ export async function openTable(db: DuckSession, dir: string, table: MimicTable,
     cols.push(`TRY_CAST(${sqlIdent(found)} AS ${def.type}) AS ${logical}`);
   }
   return { table, path, relation: `(SELECT ${cols.join(', ')} FROM ${source})` };
+}
+
+/**
+ * Throw when `path` is a gzip file that ends early (a download cut short): reading it whole is the
+ * only test, so it runs on the error path only.
+ */
+export async function assertGzipComplete(path: string): Promise<void> {
+  if (!path.endsWith('.gz')) return;
+  try {
+    await pipeline(createReadStream(path), createGunzip(), new Writable({ write: (_c, _e, cb) => cb() }));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const truncated = code === 'Z_BUF_ERROR' || /unexpected end/i.test((e as Error).message);
+    throw new FlexiModalError(truncated ? `${basename(path)} is truncated: the gzip stream ends early (an incomplete download or copy)` : `${basename(path)} is not a valid gzip file (${(e as Error).message})`, {
+      where: path,
+      hint: 'download the file again (PhysioNet lists its size and sha256) and check it with `gzip -t`',
+    });
+  }
 }
 
 /** The MIMIC-IV release named in the directory path (e.g. ".../mimiciv/3.1" → "3.1"), if any. */
