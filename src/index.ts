@@ -56,4 +56,5 @@ export * as plots from './eval/plots/index.js';
 export { runExperiment, evaluateSamples, type ExperimentResult } from './run/experiment.js';
 export { expertUsage, type ExpertUsage } from './analysis/expertUsage.js';
 export { Predictor, type Prediction } from './serve/predictor.js';
+export { createServer, fleximodalServe, type ServeOptions, type CreateServerOptions, type ServeHandle } from './serve/server.js';
 export * as theory from './theory/index.js';
