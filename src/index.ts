@@ -4,6 +4,7 @@
 export { tf } from './engine/tf.js';
 export { initEngine, type BackendName, type EngineOptions } from './engine/backend.js';
 export { Rng } from './engine/rng.js';
+export { param, paramName, paramsByName } from './engine/params.js';
 export { FlexiModalError } from './errors.js';
 
 export * from './data/index.js';

@@ -8,6 +8,7 @@
  * are skipped; at most `maxGroups` groups (every head group first, then the largest tail groups).
  * Tail = groups holding less than `tailFraction` (config `evaluation.tailThreshold`) of the training samples.
  */
+import { paramName } from '../engine/params.js';
 import type { Sample, TaskSpec, DatasetSpec } from '../data/schema.js';
 import type { Batch } from '../data/batchTypes.js';
 import { groupIdOf, groupName } from '../data/groups.js';
@@ -111,7 +112,7 @@ export class GradientConsistencyMonitor implements TrainerCallback {
   /** Sample now (also called by the trainer at the chosen epochs). */
   measure(epoch: number): ConsistencyRecord {
     const started = Date.now();
-    const params = this.model.variables().filter((v) => v.trainable && this.params.test(v.name));
+    const params = this.model.variables().filter((v) => v.trainable && this.params.test(paramName(v)));
     const direction = (xs: Sample[]) => dominantDirection(perExampleGradients(this.model, this.task, xs, this.toBatch, params, this.loss));
     const g = direction(this.whole);
     const groups = this.groups.map((grp) => ({ name: grp.name, kind: grp.kind, trainShare: grp.share, n: grp.members.length, gc: cosine(g, direction(grp.members)) }));

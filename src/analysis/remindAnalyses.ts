@@ -5,6 +5,7 @@
  * metrics.json (`gradient-consistency.json`, `residual-switch.json`, `top-experts.json`), plots
  * and a Markdown section for summary.md.
  */
+import { paramName } from '../engine/params.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../config/schema.js';
@@ -50,7 +51,7 @@ export class RemindAnalyses {
       out.push(cb);
     }
     const gc = this.cfg.analysis.gradientConsistency;
-    if (gc.enabled && !this.consistency.has(seed) && !model.variables().some((v) => safeTest(gc.params, v.name))) {
+    if (gc.enabled && !this.consistency.has(seed) && !model.variables().some((v) => safeTest(gc.params, paramName(v)))) {
       this.log(`gradient consistency skipped: no variable of this ${model.type} model matches analysis.gradientConsistency.params = ${gc.params}`);
     } else if (gc.enabled && !this.consistency.has(seed)) {
       const cb = new GradientConsistencyMonitor(model, this.spec.task, this.spec, train, toBatch, loss, { ...gc, tailFraction: this.cfg.evaluation.tailThreshold }, seedFor(seed, 'analysis.gradientConsistency'), this.log);

@@ -50,7 +50,7 @@ export function registerTrainCommand(program: Command): void {
       const cfg = loadRunConfig(configPath, o.set, o.backend);
       if (o.externalData) cfg.externalData = externalSourceFromArg(o.externalData, o.externalOutcomes, cfg.data);
       const seeds = o.seeds ? parseSeeds(o.seeds) : undefined;
-      const res = await runExperiment(cfg, { baseDir: dirname(configPath), outDir: o.out, seeds, progress: o.progress ? 'auto' : false, runDir });
+      const res = await runExperiment(cfg, { baseDir: dirname(configPath), outDir: o.out, seeds, progress: o.progress ? 'auto' : false, runDir, keepIncomplete: true /* --resume continues it */ });
       // the console shows overall metrics and the test split per group; summary.md has everything
       const shown = { ...res.metrics, groups: res.metrics.groups.test ? { test: res.metrics.groups.test } : {} };
       process.stdout.write('\n' + metricsReport(shown, { title: `${cfg.name}: mean ± std over ${res.seeds.length} seed(s)` }) + '\n');

@@ -11,6 +11,7 @@
  * index computations carry no gradient.
  */
 import { tf } from './tf.js';
+import { param } from './params.js';
 import { noGrad } from './noGrad.js';
 import { seedFor } from './seed.js';
 
@@ -72,13 +73,13 @@ export class ReferenceMoe {
     this.x0 = tf.randomNormal([N, D], 0, 1, 'float32', s('x0'));
     this.y = tf.randomNormal([N, D], 0, 1, 'float32', s('y'));
     const init = (shape: number[], fanIn: number, name: string): tf.Variable =>
-      tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, 1 / Math.sqrt(fanIn), 'float32', s(name)), true, `${prefix}.${name}`));
+      tf.tidy(() => param(tf.randomNormal(shape, 0, 1 / Math.sqrt(fanIn), 'float32', s(name)), true, `${prefix}.${name}`));
     this.wIn = init([D, D], D, 'w_in');
     this.wG = init([D, E], D, 'w_g');
     this.w1 = init([E, D, H], D, 'w1');
-    this.b1 = tf.tidy(() => tf.variable(tf.zeros([E, H]), true, `${prefix}.b1`));
+    this.b1 = tf.tidy(() => param(tf.zeros([E, H]), true, `${prefix}.b1`));
     this.w2 = init([E, H, D], H, 'w2');
-    this.b2 = tf.tidy(() => tf.variable(tf.zeros([E, D]), true, `${prefix}.b2`));
+    this.b2 = tf.tidy(() => param(tf.zeros([E, D]), true, `${prefix}.b2`));
     this.optimizer = tf.train.adam(c.lr);
   }
 

@@ -4,11 +4,12 @@
  * variance; averaging members reduces it (docs/RESULTS.md measures the gain).
  *
  * One model instance holds the variables; each member is a snapshot of its trained weights that is
- * assigned to that instance before the member's forward pass (tf.js variable names are global, so
- * M live copies of one architecture cannot coexist). Inference only: members are trained one by
+ * assigned to that instance before the member's forward pass (one live copy is enough: M copies would
+ * hold M times the memory). Inference only: members are trained one by
  * one by the ordinary trainer (src/run/experiment.ts), never through this class.
  */
 import { tf } from '../engine/tf.js';
+import { paramName } from '../engine/params.js';
 import type { Batch } from '../data/batchTypes.js';
 import type { TaskSpec } from '../data/schema.js';
 import { logitsToProbs } from '../train/taskLoss.js';
@@ -32,9 +33,9 @@ export class EnsembleModel implements FusionModel {
     if (members.length < 1) throw new Error('EnsembleModel: at least one member is needed');
     for (const [i, m] of members.entries()) {
       for (const v of base.variables()) {
-        const w = m.get(v.name);
-        if (!w) throw new Error(`EnsembleModel: member ${i} has no weight '${v.name}'`);
-        if (w.shape.join('x') !== v.shape.join('x')) throw new Error(`EnsembleModel: member ${i} weight '${v.name}' has shape [${w.shape}], expected [${v.shape}]`);
+        const w = m.get(paramName(v));
+        if (!w) throw new Error(`EnsembleModel: member ${i} has no weight '${paramName(v)}'`);
+        if (w.shape.join('x') !== v.shape.join('x')) throw new Error(`EnsembleModel: member ${i} weight '${paramName(v)}' has shape [${w.shape}], expected [${v.shape}]`);
       }
     }
     this.type = base.type;
@@ -53,7 +54,7 @@ export class EnsembleModel implements FusionModel {
   /** Run `fn` on the base model carrying member i's weights. */
   withMember<T>(i: number, fn: (model: FusionModel) => T): T {
     const weights = this.members[i]!;
-    for (const v of this.base.variables()) v.assign(weights.get(v.name)!);
+    for (const v of this.base.variables()) v.assign(weights.get(paramName(v))!);
     return fn(this.base);
   }
 
@@ -104,5 +105,5 @@ export class EnsembleModel implements FusionModel {
 
 /** Clone a model's current weights (variable name → tensor) as a member snapshot. */
 export function snapshotWeights(model: FusionModel): Map<string, tf.Tensor> {
-  return new Map(model.variables().map((v) => [v.name, tf.clone(v)] as const));
+  return new Map(model.variables().map((v) => [paramName(v), tf.clone(v)] as const));
 }

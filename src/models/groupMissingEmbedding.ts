@@ -19,6 +19,7 @@
  * Variables: `missing.group` [2^M, d], `missing.groupSeen` [2^M] (0/1, set by training forwards).
  */
 import { tf } from '../engine/tf.js';
+import { param } from '../engine/params.js';
 import type { Rng } from '../engine/rng.js';
 import { FlexiModalError } from '../errors.js';
 
@@ -46,8 +47,8 @@ export class GroupMissingEmbedding {
     this.numGroups = 2 ** numModalities;
     const init = new Float32Array(this.numGroups * dim);
     if (!opts.residual) for (let i = 0; i < init.length; i++) init[i] = rng.normal() * 0.02;
-    this.table = tf.variable(tf.tensor2d(init, [this.numGroups, dim]), true, `${name}.group`);
-    this.seen = tf.variable(tf.zeros([this.numGroups]), true, `${name}.groupSeen`);
+    this.table = param(tf.tensor2d(init, [this.numGroups, dim]), true, `${name}.group`);
+    this.seen = param(tf.zeros([this.numGroups]), true, `${name}.groupSeen`);
   }
 
   /**

@@ -38,9 +38,13 @@ export interface FusionModel {
   readonly type: string;
   /** Forward pass. `training` enables dropout / noisy gating; `seed` makes them repeatable. */
   forward(batch: Batch, opts: { training: boolean; seed?: number }): ForwardOutput;
-  /** All trainable variables, with unique stable names. */
+  /**
+   * All trainable variables. Their LOGICAL names (`paramName(v)`, src/engine/params.ts) are unique
+   * and stable (files and checkpoints use them); `v.name` is the engine name, unique in the process
+   * (suffixed `#<n>` when another live model holds the logical name).
+   */
   variables(): tf.Variable[];
-  /** Free every variable (names can then be reused by a new model in the same process). */
+  /** Free every variable and tensor the model holds. */
   dispose(): void;
   /** Optional: routing explanation for each sample of a batch (inference mode). */
   explain?(batch: Batch): SampleExplanation[];

@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../io/atomicWrite.js';
 import { assertRunComplete } from '../run/runDirectory.js';
 import { join } from 'node:path';
 import { tf } from '../engine/tf.js';
+import { paramName } from '../engine/params.js';
 import { saveWeights, loadWeights } from '../engine/weights.js';
 import { FlexiModalError } from '../errors.js';
 import type { DatasetSpec } from '../data/schema.js';
@@ -65,7 +66,7 @@ export function saveModel(dir: string, model: FusionModel, meta: Omit<ModelMeta,
   writeFileAtomic(join(dir, 'model.json'), JSON.stringify(full, null, 2) + '\n');
   const weights = ensemble
     ? new Map(Array.from({ length: ensemble.size }, (_, i) => [...ensemble.memberWeights(i)].map(([name, t]) => [memberKey(i, name), t] as const)).flat())
-    : new Map(model.variables().map((v) => [v.name, v as tf.Tensor] as const));
+    : new Map(model.variables().map((v) => [paramName(v), v as tf.Tensor] as const));
   saveWeights(join(dir, 'weights.safetensors'), weights);
   saveRetrievalState(dir, model);
 }
@@ -122,7 +123,7 @@ export function loadModel(dir: string): LoadedModel {
   }
   /** The weight for variable v (of member i in an ensemble), checked against the model. */
   const weightFor = (v: tf.Variable, i: number | null): tf.Tensor => {
-    const key = i === null ? v.name : memberKey(i, v.name);
+    const key = i === null ? paramName(v) : memberKey(i, paramName(v));
     const w = weights.get(key);
     if (!w) throw new FlexiModalError(`weight '${key}' is missing`, { where: weightsPath, hint: 'the weights do not belong to this model.json' });
     if (w.shape.join('x') !== v.shape.join('x')) {
@@ -132,7 +133,7 @@ export function loadModel(dir: string): LoadedModel {
   };
   try {
     if (members >= 1) {
-      const snapshots = Array.from({ length: members }, (_, i) => new Map(model.variables().map((v) => [v.name, tf.clone(weightFor(v, i))] as const)));
+      const snapshots = Array.from({ length: members }, (_, i) => new Map(model.variables().map((v) => [paramName(v), tf.clone(weightFor(v, i))] as const)));
       return { model: new EnsembleModel(model, snapshots, meta.spec.task), meta };
     }
     for (const v of model.variables()) v.assign(weightFor(v, null));

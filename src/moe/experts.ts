@@ -4,6 +4,7 @@
  * (every expert on every token, weights masked to the top-K) used by the tests.
  */
 import { tf } from '../engine/tf.js';
+import { param } from '../engine/params.js';
 import type { Rng } from '../engine/rng.js';
 import { FlexiModalError } from '../errors.js';
 import { gatherRows, scatterAddRows } from './row-ops.js';
@@ -94,10 +95,10 @@ export class ExpertPool {
     for (let i = 0; i < cfg.numExperts; i++) {
       const p = `${name}.expert${i}`;
       this.experts.push({
-        w1: tf.tidy(() => tf.variable(glorot(rng, dim, hidden), true, `${p}.w1`)),
-        b1: tf.tidy(() => tf.variable(tf.zeros([hidden]), true, `${p}.b1`)),
-        w2: tf.tidy(() => tf.variable(glorot(rng, hidden, dim), true, `${p}.w2`)),
-        b2: tf.tidy(() => tf.variable(tf.zeros([dim]), true, `${p}.b2`)),
+        w1: tf.tidy(() => param(glorot(rng, dim, hidden), true, `${p}.w1`)),
+        b1: tf.tidy(() => param(tf.zeros([hidden]), true, `${p}.b1`)),
+        w2: tf.tidy(() => param(glorot(rng, hidden, dim), true, `${p}.w2`)),
+        b2: tf.tidy(() => param(tf.zeros([dim]), true, `${p}.b2`)),
       });
     }
   }

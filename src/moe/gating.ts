@@ -10,6 +10,7 @@
  * ops instead of an [N, S, d] difference tensor), clamped at 0 before the square root.
  */
 import { tf } from '../engine/tf.js';
+import { param } from '../engine/params.js';
 import { runInferenceKernel } from '../engine/inferenceKernels.js';
 import type { Rng } from '../engine/rng.js';
 import { FlexiModalError } from '../errors.js';
@@ -120,11 +121,11 @@ export class Gate {
     const { dim, numExperts, initStd } = this.cfg;
     const init = new Float32Array(dim * numExperts);
     for (let i = 0; i < init.length; i++) init[i] = rng.normal() * initStd;
-    this.w = tf.tidy(() => tf.variable(tf.tensor2d(init, [dim, numExperts]), true, `${name}.w`));
+    this.w = tf.tidy(() => param(tf.tensor2d(init, [dim, numExperts]), true, `${name}.w`));
     const hasBias = cfg.gating === 'softmax' || cfg.gating === 'modified-softmax';
-    this.b = hasBias ? tf.tidy(() => tf.variable(tf.zeros([numExperts]), true, `${name}.b`)) : null;
+    this.b = hasBias ? tf.tidy(() => param(tf.zeros([numExperts]), true, `${name}.b`)) : null;
     this.noiseW = this.cfg.noisyGating
-      ? tf.tidy(() => tf.variable(tf.zeros([dim, numExperts]), true, `${name}.noise.w`))
+      ? tf.tidy(() => param(tf.zeros([dim, numExperts]), true, `${name}.noise.w`))
       : null;
   }
 

@@ -22,6 +22,7 @@
  * (with residual routing), experts `<name>.expert<i>.w1|b1|w2|b2` (ExpertPool).
  */
 import { tf } from '../engine/tf.js';
+import { param } from '../engine/params.js';
 import type { Rng } from '../engine/rng.js';
 import { FlexiModalError } from '../errors.js';
 import { ExpertPool } from './experts.js';
@@ -130,9 +131,9 @@ export class SoftMoE {
     // LeCun normal (Soft MoE); only the direction matters after normalisation
     const phi = new Float32Array(dim * S);
     for (let i = 0; i < phi.length; i++) phi[i] = rng.normal() / Math.sqrt(dim);
-    this.phi = tf.variable(tf.tensor2d(phi, [dim, S]), true, `${name}.gate.phi`);
-    this.scale = tf.variable(tf.ones([1]), true, `${name}.gate.scale`);
-    this.residual = cfg.residual ? tf.variable(tf.zeros([cfg.residual.numGroups, dim, S]), true, `${name}.gate.residual`) : null;
+    this.phi = param(tf.tensor2d(phi, [dim, S]), true, `${name}.gate.phi`);
+    this.scale = param(tf.ones([1]), true, `${name}.gate.scale`);
+    this.residual = cfg.residual ? param(tf.zeros([cfg.residual.numGroups, dim, S]), true, `${name}.gate.residual`) : null;
     this.experts = new ExpertPool(name, { dim, hidden: cfg.hidden, numExperts: cfg.numExperts }, rng);
   }
 

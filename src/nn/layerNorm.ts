@@ -3,6 +3,7 @@
  * `tf.moments` (biased variance, as in PyTorch).
  */
 import { tf } from '../engine/tf.js';
+import { param } from '../engine/params.js';
 import { Rng } from '../engine/rng.js';
 import { runInferenceKernel } from '../engine/inferenceKernels.js';
 
@@ -25,8 +26,8 @@ export class LayerNorm {
     this.name = name;
     this.dim = cfg.dim;
     this.eps = cfg.eps ?? 1e-5;
-    this.g = tf.tidy(() => tf.variable(tf.ones([cfg.dim]), true, `${name}.g`));
-    this.b = tf.tidy(() => tf.variable(tf.zeros([cfg.dim]), true, `${name}.b`));
+    this.g = tf.tidy(() => param(tf.ones([cfg.dim]), true, `${name}.g`));
+    this.b = tf.tidy(() => param(tf.zeros([cfg.dim]), true, `${name}.b`));
   }
 
   /** x [..., dim] → [..., dim]. */

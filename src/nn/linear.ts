@@ -6,6 +6,7 @@
  * pass, see ENGINE-NOTES).
  */
 import { tf } from '../engine/tf.js';
+import { param } from '../engine/params.js';
 import { runInferenceKernel } from '../engine/inferenceKernels.js';
 import { Rng } from '../engine/rng.js';
 import { FlexiModalError } from '../errors.js';
@@ -56,8 +57,8 @@ export class Linear {
     this.outDim = cfg.outDim;
     const r = initRng(rng, cfg.seed);
     const w = glorotUniform(r, cfg.inDim, cfg.outDim, cfg.inDim * cfg.outDim);
-    this.w = tf.tidy(() => tf.variable(tf.tensor2d(w, [cfg.inDim, cfg.outDim]), true, `${name}.w`));
-    this.b = cfg.bias === false ? null : tf.tidy(() => tf.variable(tf.zeros([cfg.outDim]), true, `${name}.b`));
+    this.w = tf.tidy(() => param(tf.tensor2d(w, [cfg.inDim, cfg.outDim]), true, `${name}.w`));
+    this.b = cfg.bias === false ? null : tf.tidy(() => param(tf.zeros([cfg.outDim]), true, `${name}.b`));
   }
 
   /** x [..., in] → [..., out]. */

@@ -10,6 +10,7 @@
  * selector (no slice/concat in the graph).
  */
 import { tf } from '../engine/tf.js';
+import { param } from '../engine/params.js';
 import { Rng } from '../engine/rng.js';
 import { runInferenceKernel } from '../engine/inferenceKernels.js';
 import { initRng, uniform } from './init.js';
@@ -39,8 +40,8 @@ export class TimeEmbedding {
     const b = uniform(r, -Math.PI, Math.PI, cfg.dim);
     w[0] = -1 + 2 * r.next();
     b[0] = -1 + 2 * r.next();
-    this.w = tf.tidy(() => tf.variable(tf.tensor1d(w), true, `${name}.w`));
-    this.b = tf.tidy(() => tf.variable(tf.tensor1d(b), true, `${name}.b`));
+    this.w = tf.tidy(() => param(tf.tensor1d(w), true, `${name}.w`));
+    this.b = tf.tidy(() => param(tf.tensor1d(b), true, `${name}.b`));
     const sel = new Float32Array(cfg.dim);
     sel[0] = 1;
     this.linSel = Float32Array.from(sel);

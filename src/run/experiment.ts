@@ -3,7 +3,8 @@
  * evaluate every split overall and per modality-combination group) → aggregate over seeds →
  * write the run directory (metrics.json, summary.md, model/, split.json, manifest.json, plots).
  */
-import { mkdirSync } from 'node:fs';
+import { paramName } from '../engine/params.js';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { engineBlas, engineSummary, engineThreads, initEngine } from '../engine/backend.js';
 import type { Dataset, Sample, TaskSpec } from '../data/schema.js';
@@ -40,7 +41,7 @@ import { withoutHeldOutGroups } from './heldOut.js';
 import { aggregatePresence, presenceMetrics, type PresenceSeed } from '../eval/presence.js';
 import { hasModality } from '../data/schema.js';
 import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } from '../eval/longTail.js';
-import { withRunDirectory, type RunDirectory, type RunDirMode } from './runDirectory.js';
+import { INCOMPLETE_FILE, withRunDirectory, type RunDirectory, type RunDirMode } from './runDirectory.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { FileCheckpoint } from '../train/checkpoint.js';
 import { checkEmptySamples, checkSplitClasses, overlapWarning, sharedWithTraining, writeTrainingSamples } from '../data/degenerate.js';
@@ -61,6 +62,13 @@ export interface ExperimentOptions {
   saveModels?: boolean;
   /** An existing non-empty outDir: refused ('new', default), cleared ('overwrite') or continued ('resume'). */
   runDir?: RunDirMode;
+  /**
+   * When the run fails and `outDir` did not exist before this call, the incomplete directory is
+   * removed (default), so a failed call leaves nothing behind. `true` keeps it (with its
+   * `INCOMPLETE` marker and checkpoints) for `--resume`; the CLI's `train` keeps it. A run stopped
+   * by an AbortError (an AbortSignal) is always kept, so that it can be resumed.
+   */
+  keepIncomplete?: boolean;
 }
 
 export interface SeedRun {
@@ -135,8 +143,22 @@ export async function runExperiment(cfg: RunConfig, opts: ExperimentOptions): Pr
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const outDir = resolve(opts.outDir);
   const seeds = opts.seeds ?? cfg.seeds;
-  const result = await withRunDirectory(outDir, { mode: opts.runDir ?? 'new', identity: { config: cfg, seeds }, log }, (run) => runExperimentIn(run, cfg, seeds, opts, log));
-  return { ...result, wallSeconds: (Date.now() - started) / 1000 };
+  const createdHere = !existsSync(outDir);
+  try {
+    const result = await withRunDirectory(outDir, { mode: opts.runDir ?? 'new', identity: { config: cfg, seeds }, log }, (run) => runExperimentIn(run, cfg, seeds, opts, log));
+    return { ...result, wallSeconds: (Date.now() - started) / 1000 };
+  } catch (e) {
+    if (createdHere && !opts.keepIncomplete && !isAbort(e) && existsSync(join(outDir, INCOMPLETE_FILE))) {
+      rmSync(outDir, { recursive: true, force: true });
+      log(`run failed: removed the incomplete output directory ${outDir} (created by this run; pass keepIncomplete: true to keep it)`);
+    }
+    throw e;
+  }
+}
+
+/** Whether `e` is an abort (an AbortSignal fired): such a run stays resumable. */
+function isAbort(e: unknown): boolean {
+  return e instanceof Error && e.name === 'AbortError';
 }
 
 /** The experiment itself, writing into the open run directory `run`. */
@@ -186,7 +208,7 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
           toBatch,
           scoreValidation: (pred) => computeMetrics(evalTask, pred.probs, labelsOf(dataset.spec.task, parts.val)) as unknown as Record<string, number>,
           callbacks: [
-            ...(cfg.train.collapseDetector && model.variables().some((v) => /\.expert\d+\./.test(v.name)) ? [new CollapseDetector()] : []),
+            ...(cfg.train.collapseDetector && model.variables().some((v) => /\.expert\d+\./.test(paramName(v))) ? [new CollapseDetector()] : []),
             ...(opts.callbacks?.(seed) ?? []),
             ...analyses.callbacks(seed, model, parts.train, toBatch, { ...cfg.train.loss, posWeight }),
           ],

@@ -13,6 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { tf } from '../engine/tf.js';
+import { paramName } from '../engine/params.js';
 import { Rng, type RngState } from '../engine/rng.js';
 import { decodeSafetensors, encodeSafetensors } from '../engine/weights.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
@@ -121,7 +122,7 @@ export class FileCheckpoint implements TrainingCheckpoint {
 
   save(o: TrainingObjects, loop: LoopState): void {
     const tensors = new Map<string, tf.Tensor>();
-    for (const v of o.variables) tensors.set(`weights/${v.name}`, v);
+    for (const v of o.variables) tensors.set(`weights/${paramName(v)}`, v);
     loop.bestWeights?.forEach((t, name) => tensors.set(`best/${name}`, t));
     for (const [name, { m, v }] of o.optimizer.moments()) {
       tensors.set(`adam_m/${name}`, m);
@@ -169,12 +170,12 @@ export class FileCheckpoint implements TrainingCheckpoint {
     const owned: tf.Tensor[] = [];
     try {
       for (const v of o.variables) {
-        const t = take(`weights/${v.name}`);
+        const t = take(`weights/${paramName(v)}`);
         owned.push(t);
-        if (t.shape.join('x') !== v.shape.join('x')) throw bad(`weight '${v.name}' has shape [${t.shape}], the model [${v.shape}]`);
+        if (t.shape.join('x') !== v.shape.join('x')) throw bad(`weight '${paramName(v)}' has shape [${t.shape}], the model [${v.shape}]`);
         v.assign(t);
       }
-      const bestWeights = state.hasBest ? new Map(o.variables.map((v) => [v.name, take(`best/${v.name}`)] as const)) : null;
+      const bestWeights = state.hasBest ? new Map(o.variables.map((v) => [paramName(v), take(`best/${paramName(v)}`)] as const)) : null;
       const moments = new Map<string, { m: tf.Tensor; v: tf.Tensor }>();
       for (const key of [...tensors.keys()].filter((k) => k.startsWith('adam_m/'))) {
         const name = key.slice('adam_m/'.length);
@@ -186,7 +187,7 @@ export class FileCheckpoint implements TrainingCheckpoint {
       o.optimizer.restore(state.optimizerStep, moments);
       if (o.ema) {
         if (state.emaUpdates === null) throw bad('it was written without train.ema');
-        const shadow = new Map(o.variables.map((v) => [v.name, take(`ema/${v.name}`)] as const));
+        const shadow = new Map(o.variables.map((v) => [paramName(v), take(`ema/${paramName(v)}`)] as const));
         owned.push(...shadow.values());
         o.ema.restore(state.emaUpdates, shadow);
       }

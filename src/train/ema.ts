@@ -3,6 +3,7 @@
  * every optimizer step. Evaluation can swap the averaged weights in and back out.
  */
 import { tf } from '../engine/tf.js';
+import { param, paramName } from '../engine/params.js';
 
 export class WeightAverage {
   private readonly shadow: Map<string, tf.Variable>;
@@ -12,7 +13,7 @@ export class WeightAverage {
     private readonly variables: tf.Variable[],
     private readonly decay: number,
   ) {
-    this.shadow = new Map(variables.map((v) => [v.name, tf.tidy(() => tf.variable(tf.clone(v), false, `${v.name}/ema`))] as const));
+    this.shadow = new Map(variables.map((v) => [paramName(v), tf.tidy(() => param(tf.clone(v), false, `${paramName(v)}/ema`))] as const));
   }
 
   /** Fold the current weights into the average (bias-corrected warm-up: β_t = min(β, (1+t)/(10+t))). */
@@ -21,7 +22,7 @@ export class WeightAverage {
     const beta = Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
     tf.tidy(() => {
       for (const v of this.variables) {
-        const s = this.shadow.get(v.name)!;
+        const s = this.shadow.get(paramName(v))!;
         s.assign(tf.add(tf.mul(s, beta), tf.mul(v, 1 - beta)));
       }
     });
@@ -29,12 +30,12 @@ export class WeightAverage {
 
   /** Run `fn` with the averaged weights in place of the live ones, then restore them. */
   withAveraged<T>(fn: () => T): T {
-    const live = new Map(this.variables.map((v) => [v.name, tf.clone(v)] as const));
+    const live = new Map(this.variables.map((v) => [paramName(v), tf.clone(v)] as const));
     try {
-      for (const v of this.variables) v.assign(this.shadow.get(v.name)!);
+      for (const v of this.variables) v.assign(this.shadow.get(paramName(v))!);
       return fn();
     } finally {
-      for (const v of this.variables) v.assign(live.get(v.name)!);
+      for (const v of this.variables) v.assign(live.get(paramName(v))!);
       live.forEach((t) => t.dispose());
     }
   }

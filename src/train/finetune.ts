@@ -2,6 +2,7 @@
  * Fine-tuning chosen parts of a trained model (REMIND Fig. 5: nothing / head / router /
  * router + head / router + head + experts), everything else frozen (src/train/freeze.ts).
  */
+import { paramName } from '../engine/params.js';
 import type { Sample, TaskSpec } from '../data/schema.js';
 import type { Batch } from '../data/batchTypes.js';
 import type { FusionModel } from '../models/model.js';
@@ -29,7 +30,7 @@ export interface FinetuneInputs {
  */
 export function finetuneParts(inputs: FinetuneInputs, parts: readonly ModelPart[], cfg: TrainerConfig): TrainResult | null {
   if (parts.length === 0) return null;
-  const names = inputs.model.variables().map((v) => v.name);
+  const names = inputs.model.variables().map((v) => paramName(v));
   for (const p of parts) {
     if (!names.some(inParts([p]))) {
       throw new FlexiModalError(`the model has no ${p} variables to fine-tune`, {

@@ -6,6 +6,7 @@
  * A frozen variable gets no gradient, so AdamW neither updates it nor decays it.
  * Used by two-stage training (REMIND §3: `train.freezeEncodersAfter`) and `fleximodal finetune`.
  */
+import { paramName } from '../engine/params.js';
 import { FlexiModalError } from '../errors.js';
 
 /** Model parts a fine-tuning choice can unfreeze. */
@@ -62,5 +63,5 @@ export function activeVariables<V extends { name: string }>(
   trainable?: (name: string) => boolean,
 ): V[] {
   const frozenEncoders = freezeEncodersAfter !== null && freezeEncodersAfter !== undefined && epoch > freezeEncodersAfter;
-  return variables.filter((v) => (!trainable || trainable(v.name)) && !(frozenEncoders && isEncoderVariable(v.name)));
+  return variables.filter((v) => (!trainable || trainable(paramName(v))) && !(frozenEncoders && isEncoderVariable(paramName(v))));
 }

@@ -4,6 +4,7 @@
  * and callbacks. Every step runs inside tf.tidy-equivalents: tensor count stays flat.
  */
 import { tf } from '../engine/tf.js';
+import { paramName, paramsByName } from '../engine/params.js';
 import { Rng } from '../engine/rng.js';
 import type { Sample, TaskSpec } from '../data/schema.js';
 import type { Batch } from '../data/batchTypes.js';
@@ -101,8 +102,7 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
   const log = inputs.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const callbacks = inputs.callbacks ?? [];
   const variables = model.variables();
-  const byName = new Map(variables.map((v) => [v.name, v] as const));
-  if (byName.size !== variables.length) throw new Error('trainer: model variables must have unique names');
+  const byName = paramsByName(variables, 'trainer'); // by logical name (callbacks, best weights, checkpoints)
   const optimizer = new AdamW({ weightDecay: cfg.weightDecay });
   const rng = new Rng(cfg.seed);
   // a separate stream, so switching augmentation on does not change shuffling or dropout masks
@@ -215,7 +215,7 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
       bestEpoch = epoch;
       sinceBest = 0;
       bestWeights?.forEach((t) => t.dispose());
-      const snapshot = () => new Map(variables.map((v) => [v.name, tf.clone(v)] as const));
+      const snapshot = () => new Map(variables.map((v) => [paramName(v), tf.clone(v)] as const));
       bestWeights = ema ? ema.withAveraged(snapshot) : snapshot();
     } else {
       sinceBest++;
@@ -239,7 +239,7 @@ export function train(inputs: TrainerInputs, cfg: TrainerConfig): TrainResult {
   progress.stop();
 
   if (bestWeights && !inputs.keepLastWeights) {
-    for (const v of variables) v.assign(bestWeights.get(v.name)!);
+    for (const v of variables) v.assign(bestWeights.get(paramName(v))!);
     bestWeights.forEach((t) => t.dispose());
   }
   optimizer.dispose();

@@ -7,6 +7,7 @@
  * (biases, norms and embeddings by default).
  */
 import { tf } from '../../engine/tf.js';
+import { param, paramName } from '../../engine/params.js';
 
 export interface AdamWOptions {
   beta1?: number;
@@ -35,7 +36,7 @@ export class AdamW {
     this.noDecay = opts.noDecay ?? /(\.b$|\.b\d*$|bias|\.ln\d*\.|norm|\.gain$|missing|\.beta$|\.gamma$)/;
   }
 
-  /** Apply one update with learning rate `lr`. `grads` maps variable name → gradient. */
+  /** Apply one update with learning rate `lr`. `grads` maps a variable's engine name (`v.name`, as `tf.variableGrads` returns) → gradient. */
   apply(variables: tf.Variable[], grads: Record<string, tf.Tensor>, lr: number): void {
     this.step++;
     const t = this.step;
@@ -43,22 +44,23 @@ export class AdamW {
     const bc2 = 1 - Math.pow(this.beta2, t);
     tf.tidy(() => {
       for (const variable of variables) {
-        const g = grads[variable.name];
+        const g = grads[variable.name]; // gradients are keyed by the engine name
         if (!g) continue;
-        let slot = this.slots.get(variable.name);
+        const name = paramName(variable); // state and rules by the logical name
+        let slot = this.slots.get(name);
         if (!slot) {
           slot = {
-            m: tf.tidy(() => tf.variable(tf.zerosLike(variable), false, `${variable.name}/adam_m`)),
-            v: tf.tidy(() => tf.variable(tf.zerosLike(variable), false, `${variable.name}/adam_v`)),
+            m: tf.tidy(() => param(tf.zerosLike(variable), false, `${name}/adam_m`)),
+            v: tf.tidy(() => param(tf.zerosLike(variable), false, `${name}/adam_v`)),
           };
-          this.slots.set(variable.name, slot);
+          this.slots.set(name, slot);
         }
         const m = tf.add(tf.mul(slot.m, this.beta1), tf.mul(g, 1 - this.beta1));
         const v = tf.add(tf.mul(slot.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
         slot.m.assign(m);
         slot.v.assign(v);
         let update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), this.epsilon));
-        if (this.weightDecay > 0 && !this.noDecay.test(variable.name)) {
+        if (this.weightDecay > 0 && !this.noDecay.test(name)) {
           update = tf.add(update, tf.mul(variable, this.weightDecay));
         }
         variable.assign(tf.sub(variable, tf.mul(update, lr)));
@@ -77,8 +79,8 @@ export class AdamW {
     this.step = step;
     for (const [name, { m, v }] of moments) {
       this.slots.set(name, {
-        m: tf.tidy(() => tf.variable(tf.clone(m), false, `${name}/adam_m`)),
-        v: tf.tidy(() => tf.variable(tf.clone(v), false, `${name}/adam_v`)),
+        m: tf.tidy(() => param(tf.clone(m), false, `${name}/adam_m`)),
+        v: tf.tidy(() => param(tf.clone(v), false, `${name}/adam_v`)),
       });
     }
   }
