@@ -332,6 +332,10 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    // errors raised before routing (a URL that does not decode, a bad Content-Type header) in the same shape
+    frameworkErrors: (err, _req, reply) => {
+      sendError(reply, err);
+    },
   });
   app.server.headersTimeout = opts.headersTimeoutMs ?? 10_000;
   app.setNotFoundHandler((_req, reply) => sendError(reply, new ApiError(404, 'not_found', 'no such route; see docs/SERVE.md')));
