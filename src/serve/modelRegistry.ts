@@ -52,6 +52,7 @@ export interface ModelInfo {
   /** fleximodal version that trained the model / that serves it. */
   fleximodal: { trained: string; serving: string };
   emptySamples: 'flag' | 'refuse';
+  /** Whether `?explain=true` gives explanations (as `predict --explain`). */
   explain: boolean;
   loadedAt: string;
   loadSeconds: number;
@@ -74,7 +75,7 @@ function readJson(path: string): Record<string, unknown> | null {
   }
 }
 
-function modelInfo(src: ModelSource, p: Predictor, emptySamples: 'flag' | 'refuse', loadSeconds: number, generation: number): ModelInfo {
+function modelInfo(src: ModelSource, p: Predictor, emptySamples: 'flag' | 'refuse', explain: boolean, loadSeconds: number, generation: number): ModelInfo {
   const { spec, model, ranges } = p.meta;
   const runDir = runDirOf(src.dir);
   const metrics = runDir ? readJson(join(runDir, 'metrics.json')) : null;
@@ -97,7 +98,7 @@ function modelInfo(src: ModelSource, p: Predictor, emptySamples: 'flag' | 'refus
       .digest('hex'),
     fleximodal: { trained: p.meta.fleximodal, serving: packageVersion() },
     emptySamples,
-    explain: !!p.model.explain,
+    explain,
     loadedAt: new Date().toISOString(),
     loadSeconds,
     generation,
@@ -203,8 +204,8 @@ export class ModelRegistry {
       const runDir = runDirOf(src.dir);
       const cfgPolicy = runDir ? readJson(join(runDir, 'config.json'))?.['emptySamples'] : undefined;
       const policy = src.emptySamples ?? (cfgPolicy === 'refuse' ? 'refuse' : 'flag');
-      warmUp(p);
-      const info = modelInfo(src, p, policy, (performance.now() - t0) / 1000, generation);
+      const explains = warmUp(p);
+      const info = modelInfo(src, p, policy, explains, (performance.now() - t0) / 1000, generation);
       return new ModelVersion(p, info, this.opts.batching ?? {}, this.opts.observerFor?.(src.name) ?? {});
     } catch (e) {
       p.dispose();
@@ -275,9 +276,18 @@ export class ModelRegistry {
   }
 }
 
-/** One prediction on an empty record (and with explanations where the model has them), so that the first request does not pay for kernel set-up. */
-function warmUp(p: Predictor): void {
+/**
+ * One prediction on an empty record, with and without explanations, so that the first request
+ * does not pay for kernel set-up. Returns whether the shared prediction path (`predictSamples`,
+ * as `predict --explain`) gives this model's predictions an explanation.
+ */
+function warmUp(p: Predictor): boolean {
   const t = p.meta.spec.task;
   const sample: Sample = { id: 'warm-up', modalities: {}, label: t.kind === 'multilabel' ? t.labels.map(() => NaN) : NaN };
-  predictSamples(p.model, p.meta, [sample], { explain: !!p.model.explain, emptySamples: 'flag' });
+  predictSamples(p.model, p.meta, [sample], { emptySamples: 'flag' });
+  try {
+    return predictSamples(p.model, p.meta, [sample], { explain: true, emptySamples: 'flag' })[0]?.explanation !== undefined;
+  } catch {
+    return false;
+  }
 }

@@ -253,7 +253,7 @@ export const fleximodalServe: FastifyPluginAsync<ServeOptions> = async (app, opt
     const records = single ? [req.body] : (req.body as unknown[]);
     if (records.length > maxRecords) throw new ApiError(413, 'too_many_records', `${records.length} records in one request; at most ${maxRecords}`);
     return reg.use(req.params.name, async (v) => {
-      if (explain && !v.info.explain) throw new ApiError(400, 'explain_unsupported', `model type '${v.info.type}' has no experts to explain; drop ?explain=true`, 'query.explain');
+      if (explain && !v.info.explain) throw new ApiError(400, 'explain_unsupported', `model type '${v.info.type}' has no explanations (as with \`predict --explain\`); drop ?explain=true`, 'query.explain');
       const spec = v.predictor.meta.spec;
       const unknown = unknownNames(spec, records, single && !ndjson);
       if (unknown.names.length) {
