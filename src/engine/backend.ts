@@ -3,14 +3,30 @@
  * fast kernels (src/engine/fastKernels.ts) and, optionally, wasm threads under Node
  * (src/engine/threads.ts).
  */
+import { createRequire } from 'node:module';
 import { tf } from './tf.js';
-import '@tensorflow/tfjs-backend-wasm';
+
+// CommonJS load (see src/engine/tf.ts): registers the 'wasm' backend factory; nothing starts yet.
+createRequire(import.meta.url)('@tensorflow/tfjs-backend-wasm');
 import { registerCpuBatchMatMul } from './kernels/cpuBatchMatMul.js';
 import { registerBatchMatMulGrad } from './kernels/batchMatMulGrad.js';
 import { registerFastKernels, registerMissingKernelsOnly, unregisterFastKernels, useNativeMatMul } from './fastKernels.js';
 import { blasStatus, openBlas, type BlasSetting, type BlasStatus } from './blas.js';
 import { resolveThreads, type ThreadsSetting } from './autoThreads.js';
 import { registerStockWasmFactory, registerThreadedWasmFactory, wasmBackendExists, wasmThreadsInUse } from './threads.js';
+import { guardWasmFactory } from './hostProcess.js';
+
+// The stock 'wasm' factory, registered by the import above, wrapped so that instantiating the
+// wasm module installs no process handler (src/engine/hostProcess.ts) — also when the backend is
+// started implicitly by a tf call before initEngine().
+{
+  const registry = (tf.engine() as unknown as { registryFactory: Record<string, { factory: () => unknown; priority: number } | undefined> }).registryFactory;
+  const stock = registry['wasm'];
+  if (stock && !(tf.engine() as unknown as { registry: Record<string, unknown> }).registry['wasm']) {
+    tf.removeBackend('wasm');
+    tf.registerBackend('wasm', guardWasmFactory(stock.factory) as never, stock.priority);
+  }
+}
 
 export type BackendName = 'wasm' | 'cpu';
 

@@ -18,10 +18,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
+import type * as WasmBackendModule from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf.js';
+import { guardWasmFactory } from './hostProcess.js';
 
 const require = createRequire(import.meta.url);
+// CommonJS load (see src/engine/tf.ts).
+const wasmBackend = require('@tensorflow/tfjs-backend-wasm') as typeof WasmBackendModule;
 
 interface NodeWorkerLike {
   ref(): unknown;
@@ -161,13 +164,13 @@ export function registerThreadedWasmFactory(threads: number): boolean {
   tf.removeBackend('wasm');
   tf.registerBackend(
     'wasm',
-    async () => {
+    guardWasmFactory(async () => {
       const module = await instantiateThreaded(threads);
       wasmBackend.setThreadsCount(threads);
       const backend = new wasmBackend.BackendWasm(module as never);
       keepWorkersUnrefd(module);
       return backend;
-    },
+    }),
     2,
   );
   return true;

@@ -6,7 +6,7 @@
  * NCHW inputs are transposed to NHWC first. Dilations other than 1 are not supported by tfjs'
  * conv2d gradient either.
  */
-import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo, backend_util } from '@tensorflow/tfjs-core';
 import { tf } from '../tf.js';
 import { nativeMatMul } from './batchMatMul.js';
 import { stockTranspose } from './stock.js';
@@ -17,7 +17,7 @@ function conv2DBackpropFilter(args: {
   backend: WasmBackendLike;
   attrs: {
     strides: number | [number, number];
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+    pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
     dataFormat: 'NHWC' | 'NCHW';
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
     filterShape: [number, number, number, number];

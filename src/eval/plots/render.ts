@@ -2,15 +2,19 @@
  * Headless SVG rendering of a Vega-Lite spec (no canvas, no browser): compile to Vega, run a
  * View with renderer "none", serialise to SVG. Shared by every plot helper in this folder.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+// Types only: vega and vega-lite are optional dependencies, loaded when a plot is drawn.
+import type { TopLevelSpec } from 'vega-lite';
 import { FlexiModalError } from '../../errors.js';
+import { optionalDependency } from '../../optionalDependency.js';
 
 /**
  * Renders a Vega-Lite spec to an SVG string (starts with "<svg"). Legend labels are never truncated
  * (config legend.labelLimit 0 unless the spec sets its own).
  */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+export async function renderSvg(vegaLiteSpec: object): Promise<string> {
+  const spec = vegaLiteSpec as TopLevelSpec; // typed loosely in public, so consumers need no vega-lite types
+  const vega = await optionalDependency('vega', 'to draw plots (SVG)', () => import('vega'));
+  const { compile } = await optionalDependency('vega-lite', 'to draw plots (SVG)', () => import('vega-lite'));
   const withDefaults = { ...spec, config: { ...spec.config, legend: { labelLimit: 0, ...spec.config?.legend } } } as TopLevelSpec;
   const view = new vega.View(vega.parse(compile(withDefaults).spec), { renderer: 'none' });
   try {

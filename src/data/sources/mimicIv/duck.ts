@@ -3,8 +3,10 @@
  * count and a spill directory from the config, so queries over full-size tables stay bounded.
  * Results come back either small (`all`) or streamed chunk by chunk (`stream`).
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+// Types only: the package is an optional dependency, loaded when a session opens.
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { FlexiModalError } from '../../../errors.js';
+import { optionalDependency } from '../../../optionalDependency.js';
 
 /** A JS row of a query result (column name → value; BIGINT as bigint, cast in SQL to avoid it). */
 export type Row = Record<string, unknown>;
@@ -42,6 +44,7 @@ export class DuckSession {
 
   /** Open an in-memory database with memory_limit / threads / temp_directory set. */
   static async open(opts: DuckOptions): Promise<DuckSession> {
+    const { DuckDBInstance } = await optionalDependency('@duckdb/node-api', 'to read MIMIC-IV (data.type "mimic-iv")', () => import('@duckdb/node-api'));
     const instance = await DuckDBInstance.create(':memory:');
     const conn = await instance.connect();
     const s = new DuckSession(instance, conn);
