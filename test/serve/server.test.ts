@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { initEngine } from '../../src/engine/backend.js';
 import { trainModels, records } from './fixtures.js';
 import { start, postJson, call } from './http.js';
-import { ApiKeyring } from '../../src/serve/apiKeys.js';
+import { ApiKeyring, readApiKeys } from '../../src/serve/apiKeys.js';
 import { createServer } from '../../src/serve/server.js';
 import { networkInterfaces } from 'node:os';
 
@@ -189,6 +189,8 @@ test('keyring: constant-time compare on digests; short keys refused', () => {
   assert.equal(ring.verify(undefined), null);
   assert.equal(ring.verify('Bearer '), null);
   assert.equal(new ApiKeyring([]).enabled, false);
+  assert.throws(() => readApiKeys({ keys: ['too-short'] }, 'API key'), /API key #1 is shorter than 16 characters/);
+  assert.throws(() => readApiKeys({ file: join(models.root, 'no-such-keys.txt') }, 'API key'), (e: Error) => /cannot read the API key file \(ENOENT\)/.test(e.message) && !e.message.includes('too-short'));
 });
 
 test('rate limit per key (429 + Retry-After) and CORS only for listed origins', async (t) => {
