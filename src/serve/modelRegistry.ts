@@ -288,6 +288,6 @@ function warmUp(p: Predictor): boolean {
   try {
     return predictSamples(p.model, p.meta, [sample], { explain: true, emptySamples: 'flag' })[0]?.explanation !== undefined;
   } catch {
-    return false;
+    return !!p.model.explain;
   }
 }
