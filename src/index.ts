@@ -70,6 +70,7 @@ export { predictSamples, type PredictOptions } from './serve/predictor.js';
 export { parseInputRecords, inputAlignment, type RawRecord, type InputRecordOptions } from './data/inputRecords.js';
 export type { SpecMatchOptions, SpecAlignment } from './data/specMatch.js';
 export { optionalDependency } from './optionalDependency.js';
+export { createServer, fleximodalServe, type ServeOptions, type CreateServerOptions, type ServeHandle } from './serve/server.js';
 export * as theory from './theory/index.js';
 // gradient-boosted trees (model.type "xgboost"): XGBoost's C library via koffi, optional
 export { XGBoostModel } from './models/gbt/xgboostModel.js';

@@ -15,6 +15,7 @@ import { registerFinetuneCommand } from './finetune.js';
 import { packageVersion } from '../run/versions.js';
 import { registerDataCommand } from './data.js';
 import { registerConvertCommand } from './convert.js';
+import { registerServeCommand } from './serve.js';
 
 const program = new Command();
 program
@@ -38,5 +39,6 @@ registerFinetuneCommand(program);
 registerSimulateCommands(program);
 registerDataCommand(program);
 registerConvertCommand(program);
+registerServeCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => exitWithError(err, process.argv.includes('--verbose')));
