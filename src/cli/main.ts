@@ -14,6 +14,7 @@ import { registerFinetuneCommand } from './finetune.js';
 import { packageVersion } from '../run/versions.js';
 import { registerDataCommand } from './data.js';
 import { registerConvertCommand } from './convert.js';
+import { registerExportCommand } from './export.js';
 
 const program = new Command();
 program
@@ -34,5 +35,6 @@ registerFinetuneCommand(program);
 registerSimulateCommands(program);
 registerDataCommand(program);
 registerConvertCommand(program);
+registerExportCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => exitWithError(err, process.argv.includes('--verbose')));

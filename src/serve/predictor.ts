@@ -8,97 +8,13 @@
  *   r.risk; r.explanation?.modalityShares;
  */
 import { initEngine, type BackendName } from '../engine/backend.js';
-import { tf } from '../engine/tf.js';
 import { loadModel, type ModelMeta } from '../models/persist.js';
-import type { FusionModel, SampleExplanation } from '../models/model.js';
-import { makeBatch } from '../data/batch.js';
-import { sampleFromJson } from '../data/sources/jsonl.js';
+import type { FusionModel } from '../models/model.js';
 import type { DatasetSpec, Sample } from '../data/schema.js';
-import { logitsToProbs } from '../train/taskLoss.js';
-import { FlexiModalError } from '../errors.js';
-import { RangePolicy } from '../data/ranges.js';
-import { matchSpec, alignSample } from '../data/specMatch.js';
-import { hasNoModality, listIds } from '../data/report.js';
+import { predictSamples, parseSampleRecord, samplesFromRecords, type PredictOptions, type Prediction } from './predictSamples.js';
 
-/** One prediction. */
-export interface Prediction {
-  id: string;
-  /** Binary: probability of the positive class. */
-  risk?: number;
-  /** Class / label name → probability. */
-  probs: Record<string, number>;
-  /** Multiclass: the most probable class. Binary: risk ≥ the validation threshold. */
-  predicted?: string | boolean;
-  explanation?: SampleExplanation;
-  /** Set when the sample has no modality at all: the prediction is the model's prior, not evidence. */
-  noModality?: true;
-}
-
-/** Options of `predictSamples` / `Predictor.predict`. */
-export interface PredictOptions {
-  /** Add each sample's top experts and modality shares (MoE models). */
-  explain?: boolean;
-  /** Samples with no modality: 'flag' (default) marks them `noModality: true`; 'refuse' is an error. */
-  emptySamples?: 'flag' | 'refuse';
-}
-
-/**
- * Predict parsed samples (already in the model's spec) in one batch. Refuses non-finite outputs
- * (e.g. NaN weights) and, with `emptySamples: 'refuse'`, samples with no modality.
- */
-export function predictSamples(model: FusionModel, meta: ModelMeta, samples: Sample[], opts: PredictOptions = {}): Prediction[] {
-  if (!samples.length) return [];
-  const empty = samples.filter(hasNoModality).map((s) => s.id);
-  if (empty.length && opts.emptySamples === 'refuse') {
-    throw new FlexiModalError(`${empty.length} sample(s) have no modality at all: ${listIds(empty)}`, {
-      where: samples.find(hasNoModality)!.source ?? `sample ${empty[0]}`,
-      hint: 'remove them, or use --empty-samples flag to get the prior risk marked "noModality": true',
-    });
-  }
-  const batch = makeBatch(meta.spec, samples, meta.normalizer, { maxTimesteps: meta.maxTimesteps });
-  let explanations: SampleExplanation[] | undefined;
-  const probs = tf.tidy(() => {
-    // With explanations: one pass when the model can (FuseMoE), else forward + explain.
-    const oneGo = opts.explain && model.forwardExplained ? model.forwardExplained(batch) : undefined;
-    explanations = oneGo?.explanations;
-    const logits = oneGo?.logits ?? model.forward(batch, { training: false }).logits; // [B, C]
-    return logitsToProbs(meta.spec.task, logits).arraySync();
-  });
-  const bad = probs.findIndex((row) => row.some((p) => !Number.isFinite(p)));
-  if (bad >= 0) {
-    throw new FlexiModalError(`the model output is not a number (${probs[bad]!.join(', ')})`, {
-      where: `sample ${samples[bad]!.id}`,
-      hint: 'the model weights or normaliser hold non-finite values; retrain the model',
-    });
-  }
-  if (opts.explain && explanations === undefined && model.explain) explanations = model.explain(batch);
-  return samples.map((s, i) => ({
-    id: s.id,
-    ...probabilityRecord(meta, probs[i]!),
-    ...(explanations ? { explanation: explanations[i] } : {}),
-    ...(hasNoModality(s) ? { noModality: true as const } : {}),
-  }));
-}
-
-/** Probability fields of a prediction from one row of probabilities. */
-export function probabilityRecord(meta: Pick<ModelMeta, 'spec' | 'threshold'>, row: number[]): Omit<Prediction, 'id' | 'explanation'> {
-  const task = meta.spec.task;
-  switch (task.kind) {
-    case 'binary': {
-      const t = typeof meta.threshold === 'number' ? meta.threshold : 0.5;
-      return { risk: row[0]!, probs: { [task.name]: row[0]! }, predicted: row[0]! >= t };
-    }
-    case 'multiclass': {
-      let best = 0;
-      row.forEach((p, i) => {
-        if (p > row[best]!) best = i;
-      });
-      return { probs: Object.fromEntries(task.classes.map((c, i) => [c, row[i]!])), predicted: task.classes[best]! };
-    }
-    case 'multilabel':
-      return { probs: Object.fromEntries(task.labels.map((l, i) => [l, row[i]!])) };
-  }
-}
+// Prediction itself is shared with the browser build (no file access): src/serve/predictSamples.ts.
+export { predictSamples, probabilityRecord, parseSampleRecord, samplesFromRecords, type Prediction, type PredictOptions } from './predictSamples.js';
 
 export class Predictor {
   private constructor(
@@ -123,8 +39,7 @@ export class Predictor {
   }
 
   private parseOne(raw: unknown, i: number, spec?: DatasetSpec): Sample {
-    const s = sampleFromJson(spec ?? this.meta.spec, raw, `sample #${i}`, undefined, false, RangePolicy.fromTable(this.meta.ranges));
-    return spec ? alignSample(this.meta.spec, matchSpec(this.meta.spec, spec, 'Predictor input spec'), s) : s;
+    return parseSampleRecord(this.meta, raw, `sample #${i}`, spec);
   }
 
   /**
@@ -132,21 +47,11 @@ export class Predictor {
    * samples are in that spec and are matched by name against the model's (see `parse`).
    */
   predict(samples: (Sample | Record<string, unknown>)[], opts: PredictOptions & { spec?: DatasetSpec } = {}): Prediction[] {
-    const alignment = opts.spec ? matchSpec(this.meta.spec, opts.spec, 'Predictor input spec') : null;
-    const parsed = samples.map((s, i) => {
-      if (!isSample(s)) return this.parseOne(s, i, opts.spec);
-      return alignment ? alignSample(this.meta.spec, alignment, s) : s;
-    });
-    return predictSamples(this.model, this.meta, parsed, opts);
+    return predictSamples(this.model, this.meta, samplesFromRecords(this.meta, samples, opts.spec), opts);
   }
 
   /** Free the model's memory. */
   dispose(): void {
     this.model.dispose();
   }
-}
-
-function isSample(s: Sample | Record<string, unknown>): s is Sample {
-  const m = (s as Sample).modalities;
-  return !!m && Object.values(m).some((v) => v !== undefined && typeof v === 'object' && 'kind' in v);
 }
