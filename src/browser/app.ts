@@ -65,11 +65,16 @@ function barRow(label: string, value: number, scale: number, text = fmt(value)):
   return row;
 }
 
-/** A titled group of bars. */
+/**
+ * A titled group of bars. Default scale: 1 for shares (non-negative, summing to 1), so bars read
+ * as fractions of the whole; else the largest magnitude (e.g. signed attributions).
+ */
 function barGroup(title: string, kind: string, rows: [string, number][], scale?: number): HTMLElement {
   const g = el('div', { class: 'bar-group', 'data-kind': kind });
   g.append(el('h3', {}, title));
-  const s = scale ?? Math.max(0, ...rows.map(([, v]) => Math.abs(v)));
+  const total = rows.reduce((a, [, v]) => a + v, 0);
+  const shares = rows.every(([, v]) => v >= 0) && Math.abs(total - 1) < 1e-3;
+  const s = scale ?? (shares ? 1 : Math.max(0, ...rows.map(([, v]) => Math.abs(v))));
   for (const [label, v] of rows) g.append(barRow(label, v, s));
   return g;
 }
@@ -174,12 +179,16 @@ class Page {
       const tr = el('tr', { class: 'prediction', 'data-id': p.id, 'data-probs': JSON.stringify(p.probs), tabindex: '0' });
       tr.append(el('td', {}, p.id));
       const cell = el('td');
-      if (meta.spec.task.kind === 'binary') cell.append(barRow('risk', p.risk ?? NaN, 1));
-      else {
+      let predicted: string;
+      if (meta.spec.task.kind === 'binary') {
+        cell.append(barRow('risk', p.risk ?? NaN, 1));
+        predicted = p.predicted === true ? 'positive' : 'negative';
+      } else {
         const [best, prob] = Object.entries(p.probs).sort((a, b) => b[1] - a[1])[0]!;
         cell.append(barRow(best, prob, 1));
+        predicted = best;
       }
-      tr.append(cell, el('td', { class: 'warning' }, p.noModality ? '⚠ no modality' : ''));
+      tr.append(el('td', { class: 'predicted' }, predicted), cell, el('td', { class: 'warning' }, p.noModality ? '⚠ no modality' : ''));
       tr.addEventListener('click', () => this.detail(i));
       tr.addEventListener('keydown', (ev) => ev.key === 'Enter' && this.detail(i));
       body.append(tr);
@@ -243,10 +252,13 @@ function renderMetrics(m: Record<string, unknown>): HTMLElement {
   };
   addRow(`all (${split})`, overall['n'], overall, 'overall');
   const groups = ((m['groups'] as Record<string, unknown> | undefined)?.[split] ?? {}) as Record<string, Record<string, unknown>>;
-  Object.entries(groups)
-    .sort((a, b) => Number(b[1]['n'] ?? 0) - Number(a[1]['n'] ?? 0))
-    .forEach(([g, row]) => addRow(g, row['n'], row, 'group'));
-  box.append(el('p', { class: 'note' }, `Split “${split}” of the training run, mean ± std over seeds; one row per modality combination.`), table);
+  // groups of fewer than MIN_GROUP_N samples have noisy metrics; they are counted, not listed
+  const MIN_GROUP_N = 5;
+  const sorted = Object.entries(groups).sort((a, b) => Number(b[1]['n'] ?? 0) - Number(a[1]['n'] ?? 0));
+  const listed = sorted.filter(([, row]) => Number(row['n'] ?? 0) >= MIN_GROUP_N);
+  listed.forEach(([g, row]) => addRow(g, row['n'], row, 'group'));
+  const hidden = sorted.length - listed.length;
+  box.append(el('p', { class: 'note' }, `Split “${split}” of the training run, mean ± std over seeds; one row per modality combination with at least ${MIN_GROUP_N} samples${hidden ? ` (${hidden} smaller combination(s) not listed)` : ''}.`), table);
   return box;
 }
 
