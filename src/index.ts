@@ -18,6 +18,7 @@ export { FuseMoEModel } from './models/fusemoe.js';
 export { RemindModel, type RemindRouting } from './models/remind.js';
 export { GroupMissingEmbedding } from './models/groupMissingEmbedding.js';
 export { saveModel, loadModel, type ModelMeta, type LoadedModel } from './models/persist.js';
+export { modelFromFiles, parseModelMeta, MODEL_FILES, type ModelFileContents, type BankFiles } from './models/modelFiles.js';
 
 export * from './moe/index.js';
 export { makeEncoder, type ModalityEncoder, type EncoderConfig } from './encoders/encoder.js';
@@ -56,4 +57,5 @@ export * as plots from './eval/plots/index.js';
 export { runExperiment, evaluateSamples, type ExperimentResult } from './run/experiment.js';
 export { expertUsage, type ExpertUsage } from './analysis/expertUsage.js';
 export { Predictor, type Prediction } from './serve/predictor.js';
+export { exportWebSite, type WebExportOptions, type WebExportResult } from './export/web/exportWeb.js';
 export * as theory from './theory/index.js';

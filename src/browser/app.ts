@@ -6,7 +6,7 @@
  * modality, and the run's per-group test metrics. It fetches nothing but its own files (the
  * page's Content-Security-Policy forbids anything else) and sends nothing anywhere.
  */
-import { initBrowserEngine, BrowserPredictor, type Prediction, type ModelMeta, type Sample } from './index.js';
+import { initBrowserEngine, fastKernelsInUse, BrowserPredictor, type Prediction, type ModelMeta, type Sample } from './index.js';
 
 /** `site.json`, written by the exporter beside index.html. */
 interface SiteManifest {
@@ -29,6 +29,8 @@ export interface PageHandle {
   showJsonl(text: string, name: string): Prediction[];
   /** The predictions on screen. */
   predictions(): Prediction[];
+  /** The engine's fast wasm kernels registered in this page. */
+  fastKernels: string[];
 }
 
 declare global {
@@ -347,7 +349,7 @@ async function main(): Promise<void> {
       }
     } else run(text, 'pasted text');
   });
-  window.fleximodalPage = { predictor, readyAt: page.readyAt, showJsonl: run, predictions: () => page.predictions() };
+  window.fleximodalPage = { predictor, readyAt: page.readyAt, showJsonl: run, predictions: () => page.predictions(), fastKernels: fastKernelsInUse() };
   status.textContent = `Ready: runs in this page (WebAssembly), nothing is sent anywhere.`;
   status.dataset.state = 'ready';
 }

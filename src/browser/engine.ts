@@ -61,3 +61,8 @@ async function start(opts: BrowserEngineOptions): Promise<BrowserEngineInfo> {
   if (fast) installWasmKernels(FAST_KERNELS);
   return { backend: 'wasm', fastKernels: fast };
 }
+
+/** Names of the engine's fast wasm kernels registered right now (all of them after a default start). */
+export function fastKernelsInUse(): string[] {
+  return FAST_KERNELS.filter((c) => tf.getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc).map((c) => c.kernelName);
+}

@@ -5,7 +5,7 @@
  * checks, the same prediction and explanation code. Bundled by scripts/build-browser.mjs into
  * dist/browser/fleximodal.js (docs/EXPORT.md).
  */
-export { initBrowserEngine, type BrowserEngineOptions, type BrowserEngineInfo } from './engine.js';
+export { initBrowserEngine, fastKernelsInUse, type BrowserEngineOptions, type BrowserEngineInfo } from './engine.js';
 export { BrowserPredictor, type JsonlSamples } from './predictor.js';
 export { loadModelFromUrl, loadModelFromFiles, type FetchLike, type NamedBlob } from './loadModel.js';
 export { modelFromFiles, parseModelMeta, MODEL_FILES, type ModelMeta, type LoadedModel, type ModelFileContents, type BankFiles } from '../models/modelFiles.js';

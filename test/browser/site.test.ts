@@ -2,9 +2,9 @@
  * The exported static site in a real browser: Debian chromium, headless, driven by playwright-core.
  * Tiny models trained here on real data (PhysioNet 2012 set-a sample: FuseMoE; UCI mfeat:
  * REMIND; every model type's loader is checked in Node by modelFiles.test.ts), exported with
- * `fleximodal export --format web`, served from a loopback static server; 50 records dropped into the page as a JSONL file. Checks: the page's
- * probabilities equal Node's to 1e-5, the explanation bars are drawn, the no-modality warning
- * shows, the run metrics are tabulated, and every request goes to the loopback server.
+ * `fleximodal export --format web`, served from a loopback static server; 50 records dropped
+ * into the page as a JSONL file. Checks: the page's probabilities equal Node's to 1e-5, the
+ * explanation bars are drawn, the no-modality warning shows, the run metrics are tabulated, and every request goes to the loopback server.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +16,7 @@ import { loadDataset } from '../../src/data/load.js';
 import { sampleToJson } from '../../src/data/sources/jsonl.js';
 import { Predictor } from '../../src/serve/predictor.js';
 import { runExport } from '../../src/cli/export.js';
+import { FAST_KERNELS } from '../../src/engine/fastKernelSet.js';
 import { chromiumSkipReason, launchChromium } from './chromium.js';
 import { serveStatic } from './staticServer.js';
 import { mfeat, physionetSample, SHARED_DATA, TINY_MODELS, trainTiny } from './tinyModels.js';
@@ -86,6 +87,10 @@ for (const c of CASES) {
     await page.goto(server.url);
     await page.waitForFunction(() => document.getElementById('status')?.dataset['state'] !== 'loading', null, { timeout: 30_000 });
     assert.equal(await page.getAttribute('#status', 'data-state'), 'ready', `${await page.textContent('#status')} ${problems.join('; ')}`);
+
+    // the engine's fast wasm kernels run in the page too (pure JS over the wasm heap)
+    const fast = await page.evaluate(() => window.fleximodalPage!.fastKernels);
+    assert.deepEqual(fast, FAST_KERNELS.map((k) => k.kernelName));
 
     // drop the JSONL file through the file input
     await page.setInputFiles('#file', jsonlPath);
