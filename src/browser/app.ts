@@ -86,58 +86,81 @@ function isNumberRecord(v: unknown): v is Record<string, number> {
   return !!v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 && Object.values(v).every((x) => typeof x === 'number');
 }
 
+/** Titles of the explanation fields the page knows (by path); others get a title from their name. */
 const TITLES: Record<string, string> = {
   modalityShares: 'Gate weight per modality (routing)',
-  attribution: 'Per-modality attribution',
-  modalityAttribution: 'Per-modality attribution',
+  'attribution.byModality': 'Per-modality attribution: p(record) − p(record without the modality)',
+  'routing.shares': 'Routing share per modality',
+  topExperts: 'Top experts (share of gate weight)',
+  'routing.topExperts': 'Top experts (share of gate weight)',
+  retrieved: 'Retrieved for missing modalities',
+  'routing.retrieved': 'Retrieved for missing modalities',
 };
 
-/** "modalityShares" → "Modality shares" for fields the page does not know by name. */
-function humanize(key: string): string {
-  const words = key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
-  return words.charAt(0).toUpperCase() + words.slice(1);
+/** Scalar fields that describe a group rather than being drawn (shown in its title). */
+const DESCRIPTIVE = new Set(['id', 'target', 'probability', 'basis']);
+
+/** "attribution.byOutput" → "Attribution · by output" for fields the page does not know by name. */
+function humanize(path: string): string {
+  return path
+    .split('.')
+    .map((k) => k.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase())
+    .join(' · ')
+    .replace(/^./, (c) => c.toUpperCase());
+}
+
+interface ExpertEntry {
+  layer: number;
+  expert: number;
+  weight: number;
+  member?: number;
+  modalityShares?: Record<string, number>;
+  shares?: Record<string, number>;
+}
+
+interface RetrievedEntry {
+  modality: string;
+  pool: string;
+  intraContext: number;
+  interContext: number;
+  experts: { expert: string; weight: number }[];
 }
 
 /**
- * The explanation as bar groups: every per-modality `{ name: number }` field (routing shares
- * today; attribution fields when the explanation has them), arrays of `{label, number}` objects,
- * and the top experts.
+ * The explanation as bar groups, whatever its shape (routing statistics at the top level, or
+ * nested under `attribution` / `routing`): every `{ name: number }` field becomes a group of bars
+ * (`data-kind` = its path), `topExperts` the expert bars, `retrieved` what an MoE-Retriever
+ * retrieved; nested objects are walked. Scalars such as `basis` go into their group's title.
  */
-function renderExplanation(expl: Record<string, unknown>): HTMLElement[] {
+function renderExplanation(expl: Record<string, unknown>, prefix = ''): HTMLElement[] {
   const out: HTMLElement[] = [];
+  const basis = typeof expl['basis'] === 'string' ? ` (basis: ${expl['basis']})` : '';
   for (const [key, value] of Object.entries(expl)) {
-    if (key === 'id' || key === 'topExperts' || key === 'retrieved') continue;
-    if (isNumberRecord(value)) {
-      out.push(barGroup(TITLES[key] ?? humanize(key), key, Object.entries(value)));
-    } else if (Array.isArray(value) && value.length && value.every((x) => x && typeof x === 'object')) {
-      // e.g. [{ modality, value }]: the first string field labels, the first number field is the length
-      const rows: [string, number][] = [];
-      for (const item of value as Record<string, unknown>[]) {
-        const label = Object.values(item).find((x) => typeof x === 'string') as string | undefined;
-        const num = Object.values(item).find((x) => typeof x === 'number') as number | undefined;
-        if (label !== undefined && num !== undefined) rows.push([label, num]);
+    if (DESCRIPTIVE.has(key)) continue;
+    const path = prefix ? `${prefix}.${key}` : key;
+    const title = (TITLES[path] ?? humanize(path)) + (key === 'shares' ? basis : '');
+    if (key === 'topExperts' && Array.isArray(value)) {
+      if (!value.length) continue;
+      const rows = (value as ExpertEntry[]).map((e): [string, number] => {
+        const mix = e.modalityShares ?? e.shares;
+        const mods = mix ? Object.entries(mix).filter(([, v]) => v > 0.05).map(([m]) => m) : [];
+        return [`${e.member !== undefined ? `member ${e.member} · ` : ''}layer ${e.layer} · expert ${e.expert}${mods.length ? ` (${mods.join(', ')})` : ''}`, e.weight];
+      });
+      out.push(barGroup(title, path, rows, 1));
+    } else if (key === 'retrieved' && Array.isArray(value)) {
+      if (!value.length) continue;
+      const g = el('div', { class: 'bar-group', 'data-kind': path });
+      g.append(el('h3', {}, title));
+      for (const r of value as RetrievedEntry[]) {
+        g.append(el('p', { class: 'note' }, `${r.modality}: ${r.pool} pool, ${r.intraContext} intra- / ${r.interContext} inter-modal context`));
+        for (const e of r.experts) g.append(barRow(`${r.modality} → ${e.expert}`, e.weight, 1));
       }
-      if (rows.length) out.push(barGroup(TITLES[key] ?? humanize(key), key, rows));
+      out.push(g);
+    } else if (isNumberRecord(value)) {
+      out.push(barGroup(title, path, Object.entries(value)));
+    } else if (value && typeof value === 'object' && !Array.isArray(value)) {
+      out.push(...renderExplanation(value as Record<string, unknown>, path));
     }
-  }
-  const top = expl['topExperts'];
-  if (Array.isArray(top) && top.length) {
-    const rows = (top as { layer: number; expert: number; weight: number; member?: number; modalityShares?: Record<string, number> }[]).map((e): [string, number] => {
-      const mods = e.modalityShares ? Object.entries(e.modalityShares).filter(([, s]) => s > 0.05).map(([m]) => m) : [];
-      const who = `${e.member !== undefined ? `member ${e.member} · ` : ''}layer ${e.layer} · expert ${e.expert}${mods.length ? ` (${mods.join(', ')})` : ''}`;
-      return [who, e.weight];
-    });
-    out.push(barGroup('Top experts (share of gate weight)', 'topExperts', rows, 1));
-  }
-  const retrieved = expl['retrieved'];
-  if (Array.isArray(retrieved) && retrieved.length) {
-    const g = el('div', { class: 'bar-group', 'data-kind': 'retrieved' });
-    g.append(el('h3', {}, 'Retrieved for missing modalities'));
-    for (const r of retrieved as { modality: string; pool: string; intraContext: number; interContext: number; experts: { expert: string; weight: number }[] }[]) {
-      g.append(el('p', { class: 'note' }, `${r.modality}: ${r.pool} pool, ${r.intraContext} intra- / ${r.interContext} inter-modal context`));
-      for (const e of r.experts) g.append(barRow(`${r.modality} → ${e.expert}`, e.weight, 1));
-    }
-    out.push(g);
   }
   return out;
 }
@@ -165,7 +188,7 @@ class Page {
 
   /** Predict samples and show them (the first one in detail). */
   show(samples: Sample[], counts: Record<string, number>, source: string): Prediction[] {
-    const preds = samples.length ? this.predictor.predict(samples, { explain: this.predictor.explains }) : [];
+    const preds = samples.length ? this.predictor.predict(samples, { explain: true }) : [];
     this.shown = preds;
     this.samples = samples;
     const empty = preds.filter((p) => p.noModality).length;
@@ -215,8 +238,8 @@ class Page {
       const wrap = el('div', { class: 'explanation' });
       wrap.append(...parts);
       box.append(wrap);
-    } else if (!this.predictor.explains) {
-      box.append(el('p', { class: 'note' }, `A ${this.predictor.model.type} model has no experts to explain.`));
+    } else {
+      box.append(el('p', { class: 'note' }, `This ${this.predictor.model.type} model gives no explanation.`));
     }
   }
 

@@ -62,7 +62,8 @@ test('every model type: disk loader = bytes loader = browser URL loader, predict
     const parsed = node.parse(records);
     node.dispose();
     assert.equal(expected.at(-1)!.noModality, true);
-    if (explain) assert.ok(expected.some((p) => p.explanation!.topExperts.length > 0 || (p.explanation!.retrieved?.length ?? 0) > 0), `${name}: explained`);
+    // experts or retrievals named somewhere in the explanations (whatever their nesting)
+    if (explain) assert.ok(expected.some((p) => /"(topExperts|retrieved)":\[\{/.test(JSON.stringify(p.explanation))), `${name}: explained`);
 
     const fromBytes = modelFromFiles(readFiles(modelDir), modelDir);
     const got = predictSamples(fromBytes.model, fromBytes.meta, parsed, { explain });
