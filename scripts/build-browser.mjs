@@ -59,8 +59,8 @@ const browserOnly = {
       for (const [re, what] of FORBIDDEN) {
         if (re.test(args.path)) return { errors: [{ text: `${relative(root, args.importer)} imports ${args.path} (${what}), which cannot run in a browser` }] };
       }
-      if (/\/engine\/(blas|threads|backend|autoThreads)\.js$/.test(args.path)) {
-        return { errors: [{ text: `${relative(root, args.importer)} imports ${args.path} (Node-only engine set-up)` }] };
+      if (/\/engine\/(blas|threads|backend|autoThreads)\.js$/.test(args.path) || /(^|\/)models\/build\.js$|^\.\/build\.js$/.test(args.path)) {
+        return { errors: [{ text: `${relative(root, args.importer)} imports ${args.path} (Node-only: engine set-up, or the full model factory with native-library models; use buildTensorModel)` }] };
       }
       return undefined;
     });

@@ -12,7 +12,7 @@ import type { DatasetSpec } from '../data/schema.js';
 import { normalizerFromJson, type Normalizer } from '../data/normalize.js';
 import { modelSchema, type ModelConfig } from '../config/schema.js';
 import { formatIssues } from '../config/issues.js';
-import { buildModel } from './build.js';
+import { buildTensorModel } from './buildTensorModel.js';
 import type { FusionModel } from './model.js';
 import { EnsembleModel } from './ensemble.js';
 import { MoERetrieverModel } from './moeRetriever.js';
@@ -102,12 +102,14 @@ export function parseModelMeta(text: string, where: string): ModelMeta {
  * Build a model from its files' contents: the meta is validated, the weights checked by name and
  * shape against the model the config builds, refused when non-finite, and the retrieval bank
  * attached. `where` names the directory (or base URL) in errors; file names are appended.
+ * `build` makes the model from its config: the TensorFlow.js factory by default (the browser
+ * bundle must not reach native-library models); Node passes the full `buildModel`.
  */
-export function modelFromFiles(files: ModelFileContents, where: string): LoadedModel {
+export function modelFromFiles(files: ModelFileContents, where: string, build: (cfg: ModelMeta['model'], spec: DatasetSpec, seed: number) => FusionModel = buildTensorModel): LoadedModel {
   const metaWhere = joinWhere(where, MODEL_FILES.meta);
   const weightsWhere = joinWhere(where, MODEL_FILES.weights);
   const meta = parseModelMeta(files.meta, metaWhere);
-  const model = buildModel(meta.model, meta.spec, meta.seed);
+  const model = build(meta.model, meta.spec, meta.seed);
   let weights: Map<string, tf.Tensor>;
   try {
     weights = decodeSafetensors(files.weights, weightsWhere);

@@ -14,6 +14,7 @@ import type { FusionModel } from './model.js';
 import { EnsembleModel } from './ensemble.js';
 import { packageVersion } from '../run/versions.js';
 import { saveRetrievalState, readRetrievalFiles } from './retriever/persistBank.js';
+import { buildModel } from './build.js';
 import { MODEL_FORMAT, memberKey, modelFromFiles, type LoadedModel, type ModelMeta } from './modelFiles.js';
 
 export { MODEL_FORMAT, type ModelMeta, type LoadedModel } from './modelFiles.js';
@@ -63,5 +64,5 @@ export function loadModel(dir: string): LoadedModel {
     throw new FlexiModalError(`cannot read weights file (${(e as Error).message})`, { where: weightsPath, hint: 'check the path' });
   }
   // Parsing, validation and building are shared with the browser build (src/models/modelFiles.ts).
-  return modelFromFiles({ meta: readFileSync(metaPath, 'utf8'), weights, bank: readRetrievalFiles(modelDir) }, modelDir);
+  return modelFromFiles({ meta: readFileSync(metaPath, 'utf8'), weights, bank: readRetrievalFiles(modelDir) }, modelDir, buildModel);
 }

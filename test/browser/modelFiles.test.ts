@@ -143,7 +143,7 @@ test('the browser bundle holds no fs, native addon, DuckDB or worker_threads (es
   assert.deepEqual(real, [], 'real Node built-ins in the bundle');
   assert.deepEqual(inputs.filter((f) => f.startsWith('node:')), []);
   for (const f of inputs) for (const i of meta.inputs[f]!.imports) assert.ok(!i.external || i.path === '<runtime>', `${f} imports ${i.path} as external`);
-  for (const forbidden of [/engine\/blas\.js$/, /engine\/threads\.js$/, /engine\/backend\.js$/, /@duckdb/, /koffi/, /tfjs-backend-cpu\/dist\/(index|backend_cpu|register_all_kernels)\.js$/, /vendor\/tfjs-gradients/, /models\/persist\.js$/, /sources\/jsonl\.js$/]) {
+  for (const forbidden of [/engine\/blas\.js$/, /engine\/threads\.js$/, /engine\/backend\.js$/, /@duckdb/, /koffi/, /tfjs-backend-cpu\/dist\/(index|backend_cpu|register_all_kernels)\.js$/, /vendor\/tfjs-gradients/, /models\/persist\.js$/, /models\/build\.js$/, /sources\/jsonl\.js$/]) {
     assert.deepEqual(bundled.filter((f) => forbidden.test(f)), [], `bundle contains ${forbidden}`);
   }
   const disabledWorker = inputs.filter((f) => /worker_threads/.test(f));
