@@ -153,3 +153,24 @@ test('the browser bundle holds no fs, native addon, DuckDB or worker_threads (es
     assert.ok(bundled.some((f) => needed.test(f)), `bundle lacks ${needed}`);
   }
 });
+
+test('a seed ensemble (members stored as member<i>/…): disk loader = browser URL loader', async (t) => {
+  await initEngine();
+  const root = mkdtempSync(join(tmpdir(), 'fm-modelfiles-ens-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const run = await trainTiny(join(root, 'ens'), { type: 'synthetic', n: 64, seed: 6 }, TINY_MODELS['fusemoe-laplace']!, {
+    extra: { train: { epochs: 1, batchSize: 32, ensemble: 2 } },
+  });
+  assert.equal(JSON.parse(readFileSync(join(run, 'model', MODEL_FILES.meta), 'utf8')).ensembleMembers, 2);
+  const fresh = generateSynthetic({ n: 8, seed: 78 });
+  const records = fresh.samples.map((s) => sampleToJson(fresh.spec, s));
+  const node = await Predictor.load(run);
+  const expected = node.predict(records, { explain: true });
+  node.dispose();
+  const browser = await BrowserPredictor.fromUrl('model/', diskFetch(join(run, 'model')));
+  try {
+    assert.deepEqual(browser.predict(records, { explain: true }), expected);
+  } finally {
+    browser.dispose();
+  }
+});
