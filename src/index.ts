@@ -23,6 +23,7 @@ export { FuseMoEModel } from './models/fusemoe.js';
 export { RemindModel, type RemindRouting } from './models/remind.js';
 export { GroupMissingEmbedding } from './models/groupMissingEmbedding.js';
 export { saveModel, loadModel, type ModelMeta, type LoadedModel } from './models/persist.js';
+export { modelFromFiles, parseModelMeta, MODEL_FILES, type ModelFileContents, type BankFiles } from './models/modelFiles.js';
 
 export * from './moe/index.js';
 export { makeEncoder, type ModalityEncoder, type EncoderConfig } from './encoders/encoder.js';
@@ -71,6 +72,7 @@ export { parseInputRecords, inputAlignment, type RawRecord, type InputRecordOpti
 export type { SpecMatchOptions, SpecAlignment } from './data/specMatch.js';
 export { optionalDependency } from './optionalDependency.js';
 export { createServer, fleximodalServe, type ServeOptions, type CreateServerOptions, type ServeHandle } from './serve/server.js';
+export { exportWebSite, type WebExportOptions, type WebExportResult } from './export/web/exportWeb.js';
 export * as theory from './theory/index.js';
 // gradient-boosted trees (model.type "xgboost"): XGBoost's C library via koffi, optional
 export { XGBoostModel } from './models/gbt/xgboostModel.js';

@@ -16,6 +16,7 @@ import { packageVersion } from '../run/versions.js';
 import { registerDataCommand } from './data.js';
 import { registerConvertCommand } from './convert.js';
 import { registerServeCommand } from './serve.js';
+import { registerExportCommand } from './export.js';
 
 const program = new Command();
 program
@@ -40,5 +41,6 @@ registerSimulateCommands(program);
 registerDataCommand(program);
 registerConvertCommand(program);
 registerServeCommand(program);
+registerExportCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => exitWithError(err, process.argv.includes('--verbose')));

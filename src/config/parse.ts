@@ -3,23 +3,13 @@
  * and the offending key; `key=value` overrides from the CLI (`--set train.lr=3e-4`).
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { FlexiModalError } from '../errors.js';
 import { configSchema, type RunConfig } from './schema.js';
 import { stripBom } from '../data/bom.js';
 
-/** Format zod issues as "key.path: message" lines. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .map((i) => {
-      const key = i.path.length ? i.path.map(String).join('.') : '(root)';
-      let msg = i.message;
-      if (i.code === 'unrecognized_keys') msg = `unknown key(s) ${i.keys.map((k) => `'${k}'`).join(', ')}`;
-      return `${key}: ${msg}`;
-    })
-    .join('; ');
-}
+export { formatIssues } from './issues.js';
+import { formatIssues } from './issues.js';
 
 /** Validate a plain object as a run config. `where` names its origin for error messages. */
 export function parseConfig(raw: unknown, where: string): RunConfig {

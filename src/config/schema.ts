@@ -3,7 +3,7 @@
  * live here, once. Errors name the offending key (see `parseConfig`).
  */
 import { z } from 'zod';
-import { dataSourceSchema } from '../data/load.js';
+import { dataSourceSchema } from '../data/sourceSchema.js';
 
 const encoderSchema = z
   .object({

@@ -10,7 +10,7 @@
  * caller's `spec` must list them all.
  */
 import { FlexiModalError } from '../errors.js';
-import { sampleFromJson } from './sources/jsonl.js';
+import { sampleFromJson } from './sources/jsonlRecords.js';
 import { RangePolicy } from './ranges.js';
 import { alignSample, matchSpec, type SpecAlignment } from './specMatch.js';
 import type { DatasetSpec, Sample } from './schema.js';

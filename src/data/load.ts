@@ -4,103 +4,19 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from 'zod';
 import { FlexiModalError } from '../errors.js';
 import type { Dataset, TaskSpec } from './schema.js';
 import { readPhysioNet2012 } from './sources/physionet2012.js';
 import { readJsonl } from './sources/jsonl.js';
-import { readLongCsv, longCsvModalityMapSchema } from './sources/longCsv.js';
+import { readLongCsv } from './sources/longCsv.js';
+import { dataSourceSchema, type DataSource } from './sourceSchema.js';
 import { readMultiviewCsv } from './sources/multiviewCsv.js';
-import { generateSynthetic, SYNTHETIC_MODALITIES } from './synthetic.js';
-import { mimicIvSourceSchema } from './sources/mimicIv/options.js';
+import { generateSynthetic } from './synthetic.js';
 import { readMimicIv } from './sources/mimicIv/reader.js';
-import { rangesSchema, rangePresetSchema, RangePolicy } from './ranges.js';
+import { RangePolicy } from './ranges.js';
 import { checkDistinctSpecNames, checkRangeNames, warnAbsentModalities } from './bookkeeping.js';
 
-const pathList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
-const taskSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('binary'), name: z.string() }).strict(),
-  z.object({ kind: z.literal('multiclass'), name: z.string(), classes: z.array(z.string().min(1)).min(2) }).strict(),
-  z.object({ kind: z.literal('multilabel'), name: z.string(), labels: z.array(z.string().min(1)).min(1) }).strict(),
-]);
-const bound = z.number().nullable();
-
-/** zod schema of a data source (the `data` section of a run config). Paths are relative to the base dir. */
-export const dataSourceSchema = z.discriminatedUnion('type', [
-  z
-    .object({
-      type: z.literal('physionet2012'),
-      records: pathList,
-      outcomes: pathList,
-      grouping: z.union([z.enum(['vitals-labs', 'seven-groups']), z.record(z.string().min(1), z.array(z.string()).min(1))]).optional(),
-      ranges: z.record(z.string(), z.tuple([bound, bound])).optional(),
-      rangePreset: rangePresetSchema.optional(),
-      descriptorsAsStatic: z.boolean().optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('jsonl'),
-      path: z.string().min(1),
-      specPath: z.string().min(1).optional(),
-      requireLabels: z.boolean().optional(),
-      ranges: rangesSchema.optional(),
-      rangePreset: rangePresetSchema.optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('long-csv'),
-      path: z.string().min(1),
-      labels: z.string().min(1),
-      modalityMap: z.union([z.string().min(1), longCsvModalityMapSchema]),
-      task: taskSchema.optional(),
-      horizonHours: z.number().positive().optional(),
-      name: z.string().optional(),
-      ranges: rangesSchema.optional(),
-      rangePreset: rangePresetSchema.optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('multiview-csv'),
-      /** view (modality) name → CSV file; rows aligned with the labels file. */
-      views: z.record(z.string().min(1), z.string().min(1)),
-      labels: z.string().min(1),
-      labelColumn: z.string().min(1).optional(),
-      idColumn: z.string().min(1).optional(),
-      classes: z.array(z.string().min(1)).min(2).optional(),
-      task: z.enum(['multiclass', 'binary']).optional(),
-      taskName: z.string().optional(),
-      name: z.string().optional(),
-      ranges: rangesSchema.optional(),
-      rangePreset: rangePresetSchema.optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('synthetic'),
-      n: z.number().int().positive().optional(),
-      seed: z.number().int().optional(),
-      task: z.enum(['binary', 'multiclass', 'multilabel']).optional(),
-      modalities: z.array(z.enum(SYNTHETIC_MODALITIES)).min(1).optional(),
-      missingness: z
-        .union([
-          z.literal('long-tail'),
-          z.object({ longTail: z.number().nonnegative() }).strict(),
-          z.record(z.enum(SYNTHETIC_MODALITIES), z.number().min(0).max(1)),
-        ])
-        .optional(),
-      horizonHours: z.number().positive().optional(),
-      noteDim: z.number().int().min(2).optional(),
-      classes: z.number().int().min(2).optional(),
-      labels: z.number().int().min(1).optional(),
-    })
-    .strict(),
-  mimicIvSourceSchema,
-]);
-
-export type DataSource = z.infer<typeof dataSourceSchema>;
+export { dataSourceSchema, type DataSource } from './sourceSchema.js';
 
 /** Validate a data-source config (errors name the config key, prefixed by `where`). */
 export function parseDataSource(raw: unknown, where = 'data'): DataSource {

@@ -8,60 +8,16 @@ import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { tf } from './tf.js';
 import { batchMatMulConfig } from './kernels/batchMatMul.js';
 import { blasBatchMatMulConfig } from './kernels/blasMatMul.js';
-import { concatConfig, packConfig } from './kernels/concat.js';
-import { conv2DBackpropFilterConfig } from './kernels/conv2dBackpropFilter.js';
-import { erfConfig } from './kernels/erf.js';
-import { expConfig } from './kernels/exp.js';
-import { gatherV2Config } from './kernels/gather.js';
-import { identityConfig } from './kernels/identity.js';
-import { distanceLogitsConfig, gatedMixConfig, geluSigmoidConfig, layerNormConfig, linearConfig, timeEmbeddingConfig } from './kernels/inferenceFused.js';
-import { sliceConfig, splitVConfig, stridedSliceConfig, unpackConfig } from './kernels/slice.js';
-import { captureStock } from './kernels/stock.js';
-import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum.js';
+import { FAST_KERNELS, MISSING_KERNELS, installWasmKernels, restoreStockKernels } from './fastKernelSet.js';
 
-/** Every fast kernel, by name. */
-export const FAST_KERNELS: readonly KernelConfig[] = [
-  batchMatMulConfig,
-  gatherV2Config,
-  unsortedSegmentSumConfig,
-  sliceConfig,
-  stridedSliceConfig,
-  splitVConfig,
-  unpackConfig,
-  concatConfig,
-  packConfig,
-  conv2DBackpropFilterConfig,
-  identityConfig,
-  expConfig,
-  erfConfig,
-  layerNormConfig,
-  geluSigmoidConfig,
-  timeEmbeddingConfig,
-  distanceLogitsConfig,
-  linearConfig,
-  gatedMixConfig,
-];
-
-/** Kernels that stock wasm lacks entirely (registered even when fast kernels are off, if asked). */
-export const MISSING_KERNELS: readonly KernelConfig[] = [unsortedSegmentSumConfig, conv2DBackpropFilterConfig];
+export { FAST_KERNELS, MISSING_KERNELS } from './fastKernelSet.js';
 
 let active: 'none' | 'missing' | 'all' = 'none';
 /** Is BatchMatMul the native-BLAS kernel (only while the fast kernels are installed)? */
 let nativeMatMul = false;
 
 function install(configs: readonly KernelConfig[]): void {
-  const backend = tf.findBackend('wasm');
-  for (const cfg of configs) {
-    const stock = captureStock(cfg.kernelName);
-    if (stock !== null) tf.unregisterKernel(cfg.kernelName, 'wasm');
-    else if (tf.getKernel(cfg.kernelName, 'wasm') !== undefined) tf.unregisterKernel(cfg.kernelName, 'wasm');
-    // Keep the stock setup (its cwrap handles are used when a fast kernel falls back).
-    const setupFunc = stock?.setupFunc;
-    const impl = nativeMatMul && cfg === batchMatMulConfig ? blasBatchMatMulConfig : cfg;
-    const wrapped: KernelConfig = { ...impl, setupFunc };
-    tf.registerKernel(wrapped);
-    if (backend != null && setupFunc != null) setupFunc(backend);
-  }
+  installWasmKernels(configs, (cfg) => (nativeMatMul && cfg === batchMatMulConfig ? blasBatchMatMulConfig : cfg));
 }
 
 /**
@@ -104,16 +60,7 @@ export function nativeMatMulInUse(): boolean {
 /** Restores the stock wasm kernels (and removes the added ones). */
 export function unregisterFastKernels(): void {
   if (active === 'none') return;
-  const backend = tf.findBackend('wasm');
-  const names = active === 'all' ? FAST_KERNELS : MISSING_KERNELS;
-  for (const cfg of names) {
-    tf.unregisterKernel(cfg.kernelName, 'wasm');
-    const stock = captureStock(cfg.kernelName);
-    if (stock !== null) {
-      tf.registerKernel(stock);
-      if (backend != null && stock.setupFunc != null) stock.setupFunc(backend);
-    }
-  }
+  restoreStockKernels(active === 'all' ? FAST_KERNELS : MISSING_KERNELS);
   active = 'none';
 }
 

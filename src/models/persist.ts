@@ -7,52 +7,19 @@ import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { assertRunComplete } from '../run/runDirectory.js';
 import { join } from 'node:path';
-import type { InputBounds } from '../data/inputBounds.js';
 import { tf } from '../engine/tf.js';
 import { paramName } from '../engine/params.js';
-import { saveWeights, loadWeights } from '../engine/weights.js';
+import { saveWeights } from '../engine/weights.js';
 import { FlexiModalError } from '../errors.js';
-import type { DatasetSpec } from '../data/schema.js';
-import { normalizerFromJson, normalizerToJson, type Normalizer } from '../data/normalize.js';
-import { modelSchema, type ModelConfig } from '../config/schema.js';
-import { formatIssues } from '../config/parse.js';
-import { buildModel } from './build.js';
+import { normalizerToJson } from '../data/normalize.js';
 import type { FusionModel } from './model.js';
 import { EnsembleModel } from './ensemble.js';
 import { packageVersion } from '../run/versions.js';
-import { saveRetrievalState, loadRetrievalState } from './retriever/persistBank.js';
-import type { Range } from '../data/ranges.js';
-import { assertFiniteWeights } from './finiteWeights.js';
+import { saveRetrievalState, readRetrievalFiles } from './retriever/persistBank.js';
+import { buildModel } from './build.js';
+import { MODEL_FORMAT, memberKey, modelFromFiles, parseModelMeta, type LoadedModel, type ModelMeta } from './modelFiles.js';
 
-export const MODEL_FORMAT = 'fleximodal-model';
-
-/** Everything besides the weights that is needed to use a trained model. */
-export interface ModelMeta {
-  format: typeof MODEL_FORMAT;
-  version: 1;
-  fleximodal: string;
-  model: ModelConfig;
-  spec: DatasetSpec;
-  normalizer: Normalizer;
-  /** Latest-times cap used when batching (train.maxTimesteps). */
-  maxTimesteps: number;
-  /** Decision threshold chosen on validation (binary: one number; multilabel: one per label). */
-  threshold?: number | number[];
-  seed: number;
-  /** Number of members when the model is a seed ensemble (weights stored as `member<i>/<name>`). */
-  ensembleMembers?: number;
-  /** The plausible-range table the training data were read with (applied to prediction input too). */
-  ranges?: Record<string, Range>;
-  /** Robust bounds of every variable and of time in the training split (src/data/inputBounds.ts); absent in models saved before them. */
-  inputBounds?: InputBounds;
-  createdAt: string;
-}
-
-/** A loaded model ready for inference. */
-export interface LoadedModel {
-  model: FusionModel;
-  meta: ModelMeta;
-}
+export { MODEL_FORMAT, type ModelMeta, type LoadedModel } from './modelFiles.js';
 
 /** Write `model.json` and `weights.safetensors` into `dir` (created if needed). */
 export function saveModel(dir: string, model: FusionModel, meta: Omit<ModelMeta, 'format' | 'version' | 'fleximodal' | 'createdAt' | 'ensembleMembers'>): void {
@@ -80,20 +47,15 @@ export function saveModel(dir: string, model: FusionModel, meta: Omit<ModelMeta,
   saveRetrievalState(dir, model);
 }
 
-/** Key of member i's weight `name` in an ensemble's weights file. */
-function memberKey(i: number, name: string): string {
-  return `member${i}/${name}`;
+/** The model directory of `dir`: itself when it holds model.json, else its `model/`. */
+export function modelDirOf(dir: string): string {
+  return existsSync(join(dir, 'model.json')) ? dir : join(dir, 'model');
 }
 
 /**
  * Load a model directory. `dir` may also be a run directory (its `model/` is used).
  * Errors name the file and what does not match.
  */
-/** The model directory of `dir`: itself when it holds model.json, else its `model/`. */
-export function modelDirOf(dir: string): string {
-  return existsSync(join(dir, 'model.json')) ? dir : join(dir, 'model');
-}
-
 export function loadModel(dir: string): LoadedModel {
   assertRunComplete(dir);
   const modelDir = modelDirOf(dir);
@@ -101,23 +63,13 @@ export function loadModel(dir: string): LoadedModel {
   if (!existsSync(metaPath)) {
     throw new FlexiModalError(`no model.json found`, { where: dir, hint: 'pass a run directory or its model/ directory written by `fleximodal train`' });
   }
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(readFileSync(metaPath, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new FlexiModalError(`model.json is not valid JSON (${(e as Error).message})`, { where: metaPath });
-  }
-  if (raw.format !== MODEL_FORMAT) {
-    throw new FlexiModalError(`not a fleximodal model (format ${String(raw.format)})`, { where: metaPath });
-  }
-  const parsed = modelSchema.safeParse(raw.model);
-  if (!parsed.success) throw new FlexiModalError(`invalid model config: ${formatIssues(parsed.error.issues)}`, { where: metaPath });
-  const meta = { ...(raw as unknown as ModelMeta), model: parsed.data };
-  meta.normalizer = normalizerFromJson(raw.normalizer, meta.spec);
-  const model = buildModel(meta.model, meta.spec, meta.seed);
-  if (model.loadFiles) {
+  const metaText = readFileSync(metaPath, 'utf8');
+  // a model kept in its library's own files (xgboost): no weights.safetensors
+  const meta = parseModelMeta(metaText, metaPath);
+  if (meta.model.type === 'xgboost') {
+    const model = buildModel(meta.model, meta.spec, meta.seed);
     try {
-      model.loadFiles(modelDir);
+      model.loadFiles!(modelDir);
     } catch (e) {
       model.dispose();
       throw e;
@@ -125,42 +77,12 @@ export function loadModel(dir: string): LoadedModel {
     return { model, meta };
   }
   const weightsPath = join(modelDir, 'weights.safetensors');
-  const weights = loadWeights(weightsPath);
+  let weights: Uint8Array;
   try {
-    assertFiniteWeights(weights, weightsPath);
+    weights = readFileSync(weightsPath);
   } catch (e) {
-    model.dispose();
-    weights.forEach((t) => t.dispose());
-    throw e;
+    throw new FlexiModalError(`cannot read weights file (${(e as Error).message})`, { where: weightsPath, hint: 'check the path' });
   }
-  const members = meta.ensembleMembers ?? 0;
-  if (meta.ensembleMembers !== undefined && !(Number.isInteger(members) && members >= 1)) {
-    model.dispose();
-    weights.forEach((t) => t.dispose());
-    throw new FlexiModalError(`ensembleMembers must be a positive integer, got ${String(members)}`, { where: metaPath });
-  }
-  /** The weight for variable v (of member i in an ensemble), checked against the model. */
-  const weightFor = (v: tf.Variable, i: number | null): tf.Tensor => {
-    const key = i === null ? paramName(v) : memberKey(i, paramName(v));
-    const w = weights.get(key);
-    if (!w) throw new FlexiModalError(`weight '${key}' is missing`, { where: weightsPath, hint: 'the weights do not belong to this model.json' });
-    if (w.shape.join('x') !== v.shape.join('x')) {
-      throw new FlexiModalError(`weight '${key}' has shape [${w.shape}] but the model expects [${v.shape}]`, { where: weightsPath });
-    }
-    return w;
-  };
-  try {
-    if (members >= 1) {
-      const snapshots = Array.from({ length: members }, (_, i) => new Map(model.variables().map((v) => [paramName(v), tf.clone(weightFor(v, i))] as const)));
-      return { model: new EnsembleModel(model, snapshots, meta.spec.task), meta };
-    }
-    for (const v of model.variables()) v.assign(weightFor(v, null));
-    loadRetrievalState(modelDir, model);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  } finally {
-    weights.forEach((t) => t.dispose());
-  }
-  return { model, meta };
+  // Parsing, validation and building are shared with the browser build (src/models/modelFiles.ts).
+  return modelFromFiles({ meta: metaText, weights, bank: readRetrievalFiles(modelDir) }, modelDir, buildModel);
 }

@@ -8,7 +8,6 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parse } from 'csv-parse';
-import { z } from 'zod';
 import { FlexiModalError } from '../../errors.js';
 import type { Dataset, DatasetSpec, ModalitySpec, Sample, TaskSpec } from '../schema.js';
 import { ReportBuilder } from '../report.js';
@@ -20,10 +19,8 @@ import { stripBom } from '../bom.js';
 /** variable → time-series modality name, or a static feature of a static modality. */
 export type LongCsvModalityMap = Record<string, string | { modality: string; static: true }>;
 
-export const longCsvModalityMapSchema = z.record(
-  z.string().min(1),
-  z.union([z.string().min(1), z.object({ modality: z.string().min(1), static: z.literal(true) }).strict()]),
-);
+export { longCsvModalityMapSchema } from '../sourceSchema.js';
+import { longCsvModalityMapSchema } from '../sourceSchema.js';
 
 /** Options of `readLongCsv`. */
 export interface LongCsvOptions extends RangeOptions {

@@ -8,12 +8,9 @@
  * (tfjs gives a variable a new data id on every `assign`, i.e. every optimizer step, best-weight
  * restore or EMA swap), so `isFreshFor(vars)` is an exact "were the encoders changed since".
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { tf } from '../../engine/tf.js';
-import { saveWeights, loadWeights } from '../../engine/weights.js';
+import { encodeSafetensors, decodeSafetensors } from '../../engine/safetensors.js';
 import { FlexiModalError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomicWrite.js';
 
 export const BANK_FILE = 'retrieval-bank.safetensors';
 export const POOL_FILE = 'retrieval-pool.json';
@@ -82,38 +79,43 @@ export class EmbeddingBank {
     return out;
   }
 
-  /** Write the bank into a model directory. */
-  save(dir: string): void {
+  /**
+   * The bank as the two files of a model directory: `BANK_FILE` bytes (safetensors:
+   * bank.embeddings [N, M, d], bank.observed [N, M]) and `POOL_FILE` text (ids, groupIds).
+   */
+  encodeFiles(): { bank: Uint8Array; pool: string } {
     const N = this.size;
     const tensors = new Map<string, tf.Tensor>([
       ['bank.embeddings', tf.tensor3d(this.embeddings, [N, this.numModalities, this.dim])],
       ['bank.observed', tf.tensor2d(Float32Array.from(this.observed), [N, this.numModalities])],
     ]);
     try {
-      saveWeights(join(dir, BANK_FILE), tensors);
+      return { bank: encodeSafetensors(tensors), pool: JSON.stringify({ ids: this.ids, groupIds: Array.from(this.groupIds) }) + '\n' };
     } finally {
       tensors.forEach((t) => t.dispose());
     }
-    writeFileAtomic(join(dir, POOL_FILE), JSON.stringify({ ids: this.ids, groupIds: Array.from(this.groupIds) }) + '\n');
   }
 
-  /** Read a bank written by `save`; checks it matches the model's M and d. */
-  static load(dir: string, numModalities: number, dim: number): EmbeddingBank {
-    const bankPath = join(dir, BANK_FILE);
-    const poolPath = join(dir, POOL_FILE);
-    if (!existsSync(bankPath) || !existsSync(poolPath)) {
-      throw new FlexiModalError(`the model directory has no retrieval bank (${BANK_FILE} and ${POOL_FILE})`, {
-        where: dir,
-        hint: 'moe-retriever models retrieve from the training pool saved with them; re-save the model with `fleximodal train`',
-      });
+  /**
+   * Read a bank from the contents of its two files (see `encodeFiles`); checks it matches the
+   * model's M and d. `where` names the files in errors. No file access (shared with the browser).
+   */
+  static decodeFiles(files: { bank: Uint8Array; pool: string }, numModalities: number, dim: number, where: { bank: string; pool: string }): EmbeddingBank {
+    let pool: { ids: string[]; groupIds: number[] };
+    try {
+      pool = JSON.parse(files.pool) as { ids: string[]; groupIds: number[] };
+    } catch (e) {
+      throw new FlexiModalError(`${POOL_FILE} is not valid JSON (${(e as Error).message})`, { where: where.pool, hint: 're-save the model with `fleximodal train`' });
     }
-    const pool = JSON.parse(readFileSync(poolPath, 'utf8')) as { ids: string[]; groupIds: number[] };
-    const t = loadWeights(bankPath);
+    if (!pool || !Array.isArray(pool.ids) || !Array.isArray(pool.groupIds)) {
+      throw new FlexiModalError(`${POOL_FILE} must hold {"ids": [...], "groupIds": [...]}`, { where: where.pool, hint: 're-save the model with `fleximodal train`' });
+    }
+    const t = decodeSafetensors(files.bank, where.bank);
     try {
       const e = t.get('bank.embeddings');
       const o = t.get('bank.observed');
       if (!e || !o || e.shape[1] !== numModalities || e.shape[2] !== dim || e.shape[0] !== pool.ids.length) {
-        throw new FlexiModalError(`retrieval bank has shape [${e?.shape}] but the model needs [${pool.ids.length}, ${numModalities}, ${dim}]`, { where: bankPath });
+        throw new FlexiModalError(`retrieval bank has shape [${e?.shape}] but the model needs [${pool.ids.length}, ${numModalities}, ${dim}]`, { where: where.bank });
       }
       return new EmbeddingBank(
         pool.ids,
