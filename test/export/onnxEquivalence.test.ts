@@ -114,6 +114,8 @@ const syntheticCases: [string, Record<string, unknown>][] = [
   ['fusemoe laplace disjoint + summary token + group missing', { type: 'fusemoe', ...tiny, blocks: 2, missing: 'learned-group', pooling: 'per-modality', encoder: enc('mtand', { summaryToken: true }), moe: { router: 'disjoint', gating: 'laplace', numExperts: 3, topK: 2, hidden: 8 } }],
   ['fusemoe modified-softmax (l2) flattened-sample routing', { type: 'fusemoe', ...tiny, blocks: 1, missing: 'zeros', encoder: enc('mtand'), moe: { router: 'disjoint', gating: 'modified-softmax', modifiedGateFn: 'l2-normalize', numExperts: 3, topK: 2, hidden: 8 }, referenceCode: { flattenedSequenceRouting: true } }],
   ['remind (group embeddings, absent tokens masked)', { type: 'remind', ...tiny, blocks: 1, absentTokens: 'mask', encoder: enc('utde'), softMoe: { numExperts: 3, slotsPerExpert: 2, hidden: 8 } }],
+  ['moe-retriever type, learned-group fill, transformer fusion', { type: 'moe-retriever', ...tiny, missing: 'learned-group', encoder: enc('mtand'), fusion: { type: 'transformer', blocks: 1, ffnHidden: 8 } }],
+  ['moe-retriever type, bank-mean fill, MoE fusion (laplace)', { type: 'moe-retriever', ...tiny, missing: 'mean', encoder: enc('mean-pool-mlp'), fusion: { type: 'moe', blocks: 1, moe: { numExperts: 3, topK: 2, hidden: 8 } } }],
   ['soft moe (no group embeddings)', { type: 'remind', ...tiny, blocks: 1, groupEmbeddings: false, encoder: enc('mtand'), softMoe: { numExperts: 2, slotsPerExpert: 1, hidden: 8 } }],
 ];
 
@@ -172,11 +174,22 @@ for (const [name, model] of mfeatCases) {
   });
 }
 
-test('a part the exporter does not cover is refused by name, and nothing is written', async (t) => {
+test('ONNX = ours (synthetic): a seed ensemble of 2 FuseMoE members (mean probability)', async (t) => {
+  if (!ort) return t.skip(ortWhy);
+  const out = mkdtempSync(join(tmpdir(), 'fm-onnx-ens-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const model = { type: 'fusemoe', ...tiny, blocks: 1, encoder: enc('mean-pool-mlp'), moe: { numExperts: 3, topK: 1, hidden: 8 } };
+  const cfg = parseConfig({ seeds: [1], data: synthetic, model, train: { epochs: 1, batchSize: 16, patience: 0, ensemble: 2 } }, 'onnx test');
+  await runExperiment(cfg, { baseDir: '.', outDir: out, log: quiet, progress: false });
+  const ds = await loadDataset(synthetic as never, '.');
+  await assertEquivalent(t, join(out, 'seeds', '1', 'model'), recordsOf(ds, 64), 'ensemble');
+});
+
+test("a part the exporter does not cover is refused by name (MoE-Retriever's retrieval), and nothing is written", async (t) => {
   const modelDir = await trainTiny(t, synthetic, { type: 'moe-retriever', d: 8, heads: 2, encoder: enc('mean-pool-mlp') }, 1);
   const dir = mkdtempSync(join(tmpdir(), 'fm-onnx-refuse-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'model.onnx');
-  await assert.rejects(exportOnnx(modelDir, out), (e: unknown) => e instanceof FlexiModalError && /MoE-Retriever/.test(e.message));
+  await assert.rejects(exportOnnx(modelDir, out), (e: unknown) => e instanceof FlexiModalError && /MoE-Retriever's retrieval fill/.test(e.message) && /learned-group/.test(e.message));
   assert.ok(!existsSync(out) && !existsSync(`${out}.json`));
 });

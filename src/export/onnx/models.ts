@@ -13,6 +13,11 @@ import type { FusionModel } from '../../models/model.js';
 import { LateFusionBaseline } from '../../models/lateFusionBaseline.js';
 import { FuseMoEModel, type FuseMoEBlock } from '../../models/fusemoe.js';
 import { RemindModel } from '../../models/remind.js';
+import { MoERetrieverModel } from '../../models/moeRetriever.js';
+import { EnsembleModel } from '../../models/ensemble.js';
+import type { EmbeddingBank } from '../../models/retriever/embeddingBank.js';
+import type { TransformerBlock } from '../../nn/transformerBlock.js';
+import type { DenseFeedForward } from '../../nn/feedForward.js';
 import type { ModalityEncoder } from '../../encoders/encoder.js';
 import type { Mlp } from '../../nn/mlp.js';
 import type { Linear } from '../../nn/linear.js';
@@ -40,12 +45,8 @@ export function modelGraph(g: OnnxGraph, model: FusionModel, spec: DatasetSpec, 
   if (model instanceof LateFusionBaseline) return baseline(g, model, spec, inp);
   if (model instanceof FuseMoEModel) return fusemoe(g, model, spec, inp);
   if (model instanceof RemindModel) return remind(g, model, spec, inp);
-  if (model.type === 'moe-retriever') {
-    return refuse('MoE-Retriever (its per-sample retrieval from the training bank)', 'the ONNX exporter covers baseline, fusemoe and remind models; serve MoE-Retriever with `fleximodal predict` / Predictor or the web export');
-  }
-  if (model.constructor.name === 'EnsembleModel') {
-    return refuse('a seed ensemble (train.ensemble > 1)', 'export one member: retrain with train.ensemble 1, or serve the ensemble with Predictor');
-  }
+  if (model instanceof MoERetrieverModel) return moeRetriever(g, model, inp);
+  if (model instanceof EnsembleModel) return ensemble(g, model, spec, inp);
   return refuse(`model type '${model.type}'`, 'the ONNX exporter covers baseline, fusemoe and remind models');
 }
 
@@ -119,7 +120,6 @@ function fusemoe(g: OnnxGraph, model: FuseMoEModel, spec: DatasetSpec, inp: Mode
   };
   const d = m.cfg.d;
   const seqLens = model.seqLens;
-  const Ltot = seqLens.reduce((a, b) => a + b, 0);
   const enc = encodeAll(g, m.encoders, inp);
   const eff = effectivePresence(g, enc, inp.present);
   const absent = eff.map((p) => g.unsqueeze(g.oneMinus(p), [2])); // [B, 1, 1]
@@ -133,13 +133,7 @@ function fusemoe(g: OnnxGraph, model: FuseMoEModel, spec: DatasetSpec, inp: Mode
     return t;
   });
   let x = g.concat(parts, 1); // [B, ΣL, d]
-  m.blocks.forEach((block, i) => {
-    const n1 = layerNorm(g, x, block.ln1);
-    const x1 = g.add(x, selfAttention(g, n1, block.attn as MultiHeadAttention, Ltot));
-    const n2 = layerNorm(g, x1, block.ln2);
-    const f = router(g, block.router, g.split(n2, 1, seqLens), seqLens, d, `fusion.block${i}.moe`);
-    x = g.add(x1, f);
-  });
+  m.blocks.forEach((block, i) => (x = fuseMoeBlock(g, block, x, seqLens, d, `fusion.block${i}.moe`)));
   const normed = layerNorm(g, x, m.norm);
   const pooled =
     m.cfg.pooling === 'per-modality'
@@ -147,6 +141,15 @@ function fusemoe(g: OnnxGraph, model: FuseMoEModel, spec: DatasetSpec, inp: Mode
       : g.reduceMean(normed, [1], false); // [B, d]
   void spec;
   return linear(g, pooled, m.head);
+}
+
+/** One FuseMoE block: x + MHA(LN x); x + MoE(LN x) routed per modality.  x [B, ΣL, d] → [B, ΣL, d] */
+function fuseMoeBlock(g: OnnxGraph, block: FuseMoEBlock, x: string, seqLens: number[], d: number, name: string): string {
+  const Ltot = seqLens.reduce((a, b) => a + b, 0);
+  const n1 = layerNorm(g, x, block.ln1);
+  const x1 = g.add(x, selfAttention(g, n1, block.attn as MultiHeadAttention, Ltot));
+  const n2 = layerNorm(g, x1, block.ln2);
+  return g.add(x1, router(g, block.router, g.split(n2, 1, seqLens), seqLens, d, name));
 }
 
 /** An MoE fusion router on per-modality tokens [B, L_j, d] → [B, ΣL, d]. */
@@ -275,4 +278,89 @@ function residualSwitch(g: OnnxGraph, logits: string, tokenMask: string | null, 
   const mean = g.div(g.reduceSum(g.mul(metric, valid), [1], false), g.reduceSum(valid, [1], false)); // [B]
   const fires = sw.metric === 'entropy' ? g.node('Greater', [mean, g.const(sw.threshold * lnS, 'float64')]) : g.node('Less', [mean, g.const(sw.threshold, 'float64')]);
   return g.cast(fires, 'float32');
+}
+
+/**
+ * A seed ensemble (src/models/ensemble.ts): every member's graph with its own weights, probabilities
+ * averaged, clipped to [1e-7, 1 − 1e-7] and turned back into logits (log, or logit).  → [B, C]
+ */
+function ensemble(g: OnnxGraph, model: EnsembleModel, spec: DatasetSpec, inp: ModelInputs): string {
+  const probs = Array.from({ length: model.size }, (_, i) =>
+    model.withMember(i, (member) => {
+      const z = modelGraph(g, member, spec, inp);
+      return spec.task.kind === 'multiclass' ? g.softmax(z, -1) : g.node('Sigmoid', [z]);
+    }),
+  );
+  const sum = probs.length === 1 ? probs[0]! : g.node('Sum', probs);
+  const mean = g.node('Clip', [g.div(sum, g.const(probs.length)), g.const(1e-7), g.const(1 - 1e-7)]);
+  const logMean = g.node('Log', [mean]);
+  return spec.task.kind === 'multiclass' ? logMean : g.sub(logMean, g.node('Log', [g.oneMinus(mean)]));
+}
+
+/**
+ * The MoE-Retriever model type (src/models/moeRetriever.ts) with a deterministic missing-slot
+ * fill: zeros, the bank's per-modality training mean, learned per-modality or per-combination
+ * embeddings. The retrieval strategies ('moe-retriever', 'nearest-neighbour') draw context
+ * members from the training bank by a seed derived from each record's id string, which is not
+ * a tensor: they are refused.  → logits [B, C]
+ */
+function moeRetriever(g: OnnxGraph, model: MoERetrieverModel, inp: ModelInputs): string {
+  const cfg = model.cfg;
+  if (cfg.missing === 'moe-retriever' || cfg.missing === 'nearest-neighbour') {
+    refuse(
+      `MoE-Retriever's retrieval fill (model.missing '${cfg.missing}': context members drawn from the training bank per record id)`,
+      "export a moe-retriever model trained with model.missing 'zeros', 'mean', 'learned-modality' or 'learned-group', or serve this one with Predictor / `fleximodal predict`",
+    );
+  }
+  const m = model as unknown as {
+    encoders: ModalityEncoder[];
+    modalityEmbedding: tf.Variable;
+    missingModality: tf.Variable[];
+    missingGroup: GroupMissingEmbedding | null;
+    transformer: TransformerBlock[];
+    moeBlocks: FuseMoEBlock[];
+    norm: LayerNorm;
+    head: Linear;
+    retrievalBank: (training: boolean) => EmbeddingBank | null;
+  };
+  const d = cfg.d;
+  const M = m.encoders.length;
+  const enc = encodeAll(g, m.encoders, inp);
+  const eff = effectivePresence(g, enc, inp.present); // observed, [B, 1] each
+  const keep = g.unsqueeze(g.concat(eff, 1), [2]); // [B, M, 1]
+  const emb = g.concat(enc.map((e) => g.unsqueeze(g.reduceMean(e.tokens, [1], false), [1])), 1); // [B, M, d]
+  let fill: string | null = null; // [B|1, M, d]
+  switch (cfg.missing) {
+    case 'zeros':
+      break;
+    case 'learned-modality': {
+      const rows = new Float32Array(M * d);
+      m.missingModality.forEach((v, j) => rows.set(v.dataSync() as Float32Array, j * d));
+      fill = g.tensor(rows, [1, M, d], 'float32', 'missing.modality');
+      break;
+    }
+    case 'learned-group':
+      fill = g.unsqueeze(groupEmbedding(g, m.missingGroup!, eff), [1]); // [B, 1, d]
+      break;
+    case 'mean': {
+      const bank = m.retrievalBank(false);
+      if (!bank) return refuse("model.missing 'mean' without a retrieval bank", 'export a model directory written by `fleximodal train` (it holds retrieval-bank.safetensors)');
+      const rows = new Float32Array(M * d);
+      for (let j = 0; j < M; j++) rows.set(bank.modalityMean(j), j * d);
+      fill = g.tensor(rows, [1, M, d], 'float32', 'missing.bankMean');
+      break;
+    }
+  }
+  let x = g.mul(emb, keep);
+  if (fill) x = g.add(x, g.mul(fill, g.oneMinus(keep)));
+  x = g.add(x, g.unsqueeze(g.weight(m.modalityEmbedding), [0])); // + [1, M, d]
+  for (const block of m.transformer) {
+    const x1 = g.add(x, selfAttention(g, layerNorm(g, x, block.ln1), block.attn, M));
+    const ffn = (block.ffn as DenseFeedForward).mlp;
+    if (!ffn) refuse(`the feed-forward of '${block.name}'`, 'only the dense FFN of the transformer fusion is exported');
+    x = g.add(x1, mlp(g, layerNorm(g, x1, block.ln2), ffn));
+  }
+  const ones = new Array<number>(M).fill(1);
+  m.moeBlocks.forEach((block, i) => (x = fuseMoeBlock(g, block, x, ones, d, `fusion.block${i}.moe`)));
+  return linear(g, g.reduceMean(layerNorm(g, x, m.norm), [1], false), m.head);
 }
