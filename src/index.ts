@@ -57,3 +57,4 @@ export { runExperiment, evaluateSamples, type ExperimentResult } from './run/exp
 export { expertUsage, type ExpertUsage } from './analysis/expertUsage.js';
 export { Predictor, type Prediction } from './serve/predictor.js';
 export * as theory from './theory/index.js';
+export { exportOnnx, buildOnnx, recordsToOnnxTensors, onnxInputSpecs, type OnnxExportReport, type ExportOnnxOptions, type OnnxSidecar, type PlainTensor, type OnnxInputSpec } from './export/onnx/index.js';
