@@ -18,8 +18,9 @@ import { parseConfig } from '../../src/config/parse.js';
 import { runExperiment } from '../../src/run/experiment.js';
 import { Predictor, predictSamples } from '../../src/serve/predictor.js';
 import { loadDataset } from '../../src/data/load.js';
-import { sampleToJson } from '../../src/data/sources/jsonl.js';
-import { loadModel } from '../../src/models/persist.js';
+import { sampleFromJson, sampleToJson } from '../../src/data/sources/jsonl.js';
+import { loadModel, type ModelMeta } from '../../src/models/persist.js';
+import { buildModel } from '../../src/models/build.js';
 import { makeBatch } from '../../src/data/batch.js';
 import { tf } from '../../src/engine/tf.js';
 import { initEngine } from '../../src/engine/backend.js';
@@ -215,5 +216,38 @@ test('REMIND residual routing: the per-sample uncertainty switch is exported exa
   moe.cfg.residual!.threshold = 1e9;
   const off = predictSamples(model, meta, samples);
   assert.ok(off.some((p, b) => Math.abs(p.risk! - ours[b]!.risk!) > 1e-3), 'the residual routers change some predictions');
+  await session.release();
+});
+
+test('random gating noise at prediction time (referenceCode.noiseAtInference) is refused by name', async () => {
+  await initEngine({ backend: 'wasm' });
+  const ds = await loadDataset(synthetic as never, '.');
+  const cfg = parseConfig(
+    { data: synthetic, model: { type: 'fusemoe', d: 8, heads: 2, blocks: 1, encoder: { kind: 'mean-pool-mlp' }, moe: { numExperts: 2, topK: 1, hidden: 8, noisyGating: true }, referenceCode: { noiseAtInference: true } } },
+    'onnx refusal test',
+  );
+  const model = buildModel(cfg.model, ds.spec, 1);
+  try {
+    const meta = { spec: ds.spec, normalizer: { version: 1, modalities: {}, clip: null }, maxTimesteps: 16, seed: 1, model: cfg.model } as unknown as ModelMeta;
+    assert.throws(() => buildOnnx(model, meta), (e: unknown) => e instanceof FlexiModalError && /noise at inference/.test(e.message) && /noiseAtInference false/.test(e.hint ?? e.message));
+  } finally {
+    model.dispose();
+  }
+});
+
+test('a record with no modality at all: ONNX gives the same prior risk as Predictor (all masks zero, T = 1)', async (t) => {
+  if (!ort) return t.skip(ortWhy);
+  const modelDir = await trainTiny(t, { type: 'fusemoe', d: 8, heads: 2, blocks: 1, encoder: { kind: 'utde', gamma: 4, dt: 4, heads: 2, embeddingGamma: 2 }, moe: { numExperts: 2, topK: 1, hidden: 8 } });
+  await initEngine({ backend: 'wasm' });
+  const { model, meta } = loadModel(modelDir);
+  t.after(() => model.dispose());
+  const session = await ort.InferenceSession.create(buildOnnx(model, meta).bytes);
+  const records = [{ id: 'none', modalities: {} }];
+  const { tensors } = recordsToOnnxTensors(meta, records);
+  assert.deepEqual(tensors['vitals.values']!.dims, [1, 1, 5]);
+  const res = await session.run(Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, new ort!.Tensor('float32', v.data, v.dims)])));
+  const [ours] = predictSamples(model, meta, records.map((r) => sampleFromJson(meta.spec, r, 'test', undefined, false)));
+  assert.ok(ours!.noModality);
+  assert.ok(Math.abs(ours!.risk! - (res.probabilities!.data as Float32Array)[0]!) < 1e-5);
   await session.release();
 });
