@@ -3,7 +3,7 @@
  * dimension, opset 17) and its JSON sidecar `<out>.json` documenting the input tensors, their
  * normalisation and the outputs (docs/EXPORT-ONNX.md).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { initEngine, type BackendName } from '../../engine/backend.js';
 import { loadModel, type ModelMeta } from '../../models/persist.js';
@@ -67,6 +67,9 @@ export interface OnnxSidecar {
 export async function exportOnnx(modelDir: string, outPath: string, opts: ExportOnnxOptions = {}): Promise<OnnxExportReport> {
   const out = resolve(outPath);
   const sidecarPath = `${out}.json`;
+  if (existsSync(out) && statSync(out).isDirectory()) {
+    throw new FlexiModalError(`${out} is a directory`, { where: 'export --out', hint: 'give the path of the .onnx file to write, e.g. model.onnx' });
+  }
   if (!opts.overwrite) {
     for (const p of [out, sidecarPath]) {
       if (existsSync(p)) throw new FlexiModalError(`${p} already exists`, { where: 'export --out', hint: 'choose another path or pass --overwrite' });
