@@ -80,18 +80,20 @@ export interface RecordsToTensorsOptions {
  * Turn records (raw JSONL sample objects, docs/DATA.md; or parsed Samples) into the input
  * tensors of the model's ONNX file, keyed by input name. Records are validated against the
  * model's spec and plausible ranges exactly as by `Predictor.predict`; labels are optional.
+ * `counters`: time steps truncated beyond maxTimesteps and values clipped by the normaliser.
  */
 export function recordsToOnnxTensors(
   meta: Pick<ModelMeta, 'spec' | 'normalizer' | 'maxTimesteps' | 'ranges'>,
   records: (Record<string, unknown> | Sample)[],
   opts: RecordsToTensorsOptions = {},
-): { ids: string[]; tensors: Record<string, PlainTensor> } {
+): { ids: string[]; tensors: Record<string, PlainTensor>; counters: BatchCounters } {
   const policy = RangePolicy.fromTable(meta.ranges);
   const samples = records.map((r, i) => (isSample(r) ? r : sampleFromJson(meta.spec, r, `record #${i}`, undefined, false, policy)));
   // labels are not needed for prediction: a placeholder keeps makeBatch's label check quiet
   const task = meta.spec.task;
   const unlabeled = samples.map((s) => (s.label === undefined || s.label === null ? { ...s, label: task.kind === 'multilabel' ? task.labels.map(() => 0) : 0 } : s));
-  const batch = makeBatch(meta.spec, unlabeled as Sample[], meta.normalizer, { maxTimesteps: meta.maxTimesteps, counters: opts.counters ?? newBatchCounters() });
+  const counters = opts.counters ?? newBatchCounters();
+  const batch = makeBatch(meta.spec, unlabeled as Sample[], meta.normalizer, { maxTimesteps: meta.maxTimesteps, counters });
   const B = batch.size;
   const tensors: Record<string, PlainTensor> = {};
   const put = (name: string, data: Float32Array, dims: number[]): void => {
@@ -114,7 +116,7 @@ export function recordsToOnnxTensors(
     }
   }
   put('present', batch.present, [B, meta.spec.modalities.length]);
-  return { ids: batch.ids, tensors };
+  return { ids: batch.ids, tensors, counters };
 }
 
 function isSample(s: Record<string, unknown> | Sample): s is Sample {
