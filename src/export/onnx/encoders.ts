@@ -122,7 +122,6 @@ export function mtandCore(g: OnnxGraph, mt: MTand, times: string, timeMask: stri
     empty = g.oneMinus(g.reduceMax(real, [1], false)); // [B]
   }
   const Ih = g.reshape(g.transpose(g.reshape(I, [-1, h, gamma, C]), [0, 2, 1, 3]), [-1, gamma, h * C]); // [B, γ, h·C]
-  void V;
   const keep = g.unsqueeze(g.oneMinus(empty), [1, 2]); // [B, 1, 1]
   return { z: g.mul(linear(g, Ih, mt.out), keep), empty };
 }
@@ -131,7 +130,6 @@ export function mtandCore(g: OnnxGraph, mt: MTand, times: string, timeMask: stri
 function utde(g: OnnxGraph, enc: UtdeEncoder, ts: Extract<ModalityInputs, { kind: 'timeseries' }>): EncodedTokens {
   if (enc.timeSinceLast) refuse(`UTDE time-since-last channel of encoder '${enc.name}'`, 'export a model trained without timeSinceLast');
   const gamma = enc.mtand.gamma;
-  const V = ts.V;
   const k = enc.kernelSize;
   const { z: eMtand, empty } = mtandCore(g, enc.mtand, ts.times, ts.timeMask, ts.values, ts.mask, 0); // [B, γ, d]
   const real = g.positive(ts.timeMask); // [B, T]
@@ -162,7 +160,6 @@ function utde(g: OnnxGraph, enc: UtdeEncoder, ts: Extract<ModalityInputs, { kind
   const gl = mlp(g, g.concat([eImp, eMtand], 2), enc.gate); // [B, γ, d]
   const gate = g.node('Sigmoid', [gl]);
   const mixed = g.add(g.mul(gate, eImp), g.mul(g.oneMinus(gate), eMtand));
-  void V;
   return { tokens: g.mul(mixed, g.unsqueeze(g.oneMinus(empty), [1, 2])), empty, L: gamma };
 }
 

@@ -28,7 +28,7 @@ import { JointRouter, PerModalityRouter, DisjointRouter, type MoEFusionRouter } 
 import type { SoftMoE } from '../../moe/softMoe.js';
 import type { UncertaintySwitch } from '../../moe/routerUncertainty.js';
 import type { FuseMoEModelConfig, RemindModelConfig } from '../../config/schema.js';
-import { tf } from '../../engine/tf.js';
+import type { tf } from '../../engine/tf.js';
 import type { OnnxGraph } from './graph.js';
 import { encoder, type EncodedTokens, type ModalityInputs } from './encoders.js';
 import { expertStack, allExperts, layerNorm, linear, mlp, refuse, selfAttention, sparseMoe } from './layers.js';
@@ -67,7 +67,6 @@ function baseline(g: OnnxGraph, model: LateFusionBaseline, spec: DatasetSpec, in
     const keep = g.mul(g.oneMinus(g.unsqueeze(e.empty, [1])), presentCol(g, inp.present, j)); // [B, 1]
     return g.mul(g.reduceMean(e.tokens, [1], false), keep); // [B, d]
   });
-  void spec;
   return mlp(g, g.concat([...pooled, inp.present], 1), m.head); // [B, C]
 }
 
@@ -139,7 +138,6 @@ function fusemoe(g: OnnxGraph, model: FuseMoEModel, spec: DatasetSpec, inp: Mode
     m.cfg.pooling === 'per-modality'
       ? g.concat(g.split(normed, 1, seqLens).map((t) => g.reduceMean(t, [1], false)), 1) // [B, M·d]
       : g.reduceMean(normed, [1], false); // [B, d]
-  void spec;
   return linear(g, pooled, m.head);
 }
 
@@ -226,7 +224,6 @@ function remind(g: OnnxGraph, model: RemindModel, spec: DatasetSpec, inp: ModelI
   } else {
     pooled = g.div(g.reduceSum(normed, [1], false), g.const(T));
   }
-  void spec;
   return linear(g, pooled, m.head);
 }
 
@@ -258,7 +255,6 @@ function softMoe(g: OnnxGraph, x: string, moe: SoftMoE, tokenMask: string | null
   const outs = allExperts(g, perExpert, expertStack(g, moe.experts, moe.name)); // [n, B·p, d]
   const back = g.reshape(g.transpose(g.reshape(outs, [n, -1, p, d]), [1, 0, 2, 3]), [-1, S, d]); // [B, S, d]
   const combine = g.softmax(logits, -1); // [B, T, S]
-  void tf;
   return g.matmul(combine, back); // [B, T, d]
 }
 
