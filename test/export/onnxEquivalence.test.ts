@@ -69,7 +69,7 @@ async function assertEquivalent(t: { after: (fn: () => void) => void }, modelDir
   try {
     for (const batch of batchesOf(records)) {
       const ours = predictor.predict(batch);
-      const { tensors } = recordsToOnnxTensors(predictor.meta, batch);
+      const { tensors } = recordsToOnnxTensors(predictor.meta, batch, { retrieval: sidecar.retrieval });
       for (const inp of sidecar.inputs) {
         const tns = tensors[inp.name]!;
         assert.equal(tns.dims.length, inp.shape.length, `${inp.name} rank`);
@@ -91,6 +91,13 @@ async function assertEquivalent(t: { after: (fn: () => void) => void }, modelDir
       });
       console.log(`# ${label}: batch ${batch.length}, max |Δp| = ${worst.toExponential(2)}`);
       assert.ok(worst < 1e-4, `${label} (batch ${batch.length}, ${report.nodes} nodes): max |Δp| = ${worst}`);
+      if (sidecar.retrieval && batch.length > 1) {
+        // the drawn members matter: without them (all −1) some predictions change
+        const m = tensors['retrieval.members']!;
+        const none = await session.run({ ...feeds, 'retrieval.members': new ort!.Tensor('float32', new Float32Array(m.data.length).fill(-1), m.dims) });
+        const p2 = none.probabilities!.data as Float32Array;
+        assert.ok(p2.some((x, i) => Math.abs(x - probs[i]!) > 1e-5), `${label}: retrieval.members changes the output`);
+      }
     }
   } finally {
     predictor.dispose();
@@ -116,6 +123,8 @@ const syntheticCases: [string, Record<string, unknown>][] = [
   ['remind (group embeddings, absent tokens masked)', { type: 'remind', ...tiny, blocks: 1, absentTokens: 'mask', encoder: enc('utde'), softMoe: { numExperts: 3, slotsPerExpert: 2, hidden: 8 } }],
   ['moe-retriever type, learned-group fill, transformer fusion', { type: 'moe-retriever', ...tiny, missing: 'learned-group', encoder: enc('mtand'), fusion: { type: 'transformer', blocks: 1, ffnHidden: 8 } }],
   ['moe-retriever type, bank-mean fill, MoE fusion (laplace)', { type: 'moe-retriever', ...tiny, missing: 'mean', encoder: enc('mean-pool-mlp'), fusion: { type: 'moe', blocks: 1, moe: { numExperts: 3, topK: 2, hidden: 8 } } }],
+  ['MoE-Retriever (retrieval from the bank, context-aware routing)', { type: 'moe-retriever', ...tiny, encoder: enc('mean-pool-mlp'), retrieval: { expertsPerModality: 2, sharedExperts: 1, topK: 2, hidden: 8 } }],
+  ['MoE-Retriever (laplace router, fixed 2 intra samples)', { type: 'moe-retriever', ...tiny, encoder: enc('utde'), fusion: { type: 'moe', blocks: 1, moe: { numExperts: 2, topK: 1, hidden: 8 } }, retrieval: { expertsPerModality: 2, sharedExperts: 1, topK: 2, hidden: 8, gating: 'laplace', intraSamples: 2 } }],
   ['soft moe (no group embeddings)', { type: 'remind', ...tiny, blocks: 1, groupEmbeddings: false, encoder: enc('mtand'), softMoe: { numExperts: 2, slotsPerExpert: 1, hidden: 8 } }],
 ];
 
@@ -195,11 +204,11 @@ test('ONNX = ours (synthetic): a seed ensemble of 2 FuseMoE members (mean probab
   await assertEquivalent(t, join(out, 'seeds', '1', 'model'), recordsOf(ds, 64), 'ensemble');
 });
 
-test("a part the exporter does not cover is refused by name (MoE-Retriever's retrieval), and nothing is written", async (t) => {
-  const modelDir = await trainTiny(t, synthetic, { type: 'moe-retriever', d: 8, heads: 2, encoder: enc('mean-pool-mlp') }, 1);
+test("a part the exporter does not cover is refused by name (MoE-Retriever's nearest-neighbour fill), and nothing is written", async (t) => {
+  const modelDir = await trainTiny(t, synthetic, { type: 'moe-retriever', d: 8, heads: 2, missing: 'nearest-neighbour', encoder: enc('mean-pool-mlp') }, 1);
   const dir = mkdtempSync(join(tmpdir(), 'fm-onnx-refuse-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'model.onnx');
-  await assert.rejects(exportOnnx(modelDir, out), (e: unknown) => e instanceof FlexiModalError && /MoE-Retriever's retrieval fill/.test(e.message) && /learned-group/.test(e.message));
+  await assert.rejects(exportOnnx(modelDir, out), (e: unknown) => e instanceof FlexiModalError && /nearest-neighbour fill/.test(e.message) && /learned-group/.test(e.message));
   assert.ok(!existsSync(out) && !existsSync(`${out}.json`));
 });

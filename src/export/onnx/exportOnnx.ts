@@ -16,7 +16,8 @@ import { normalizerToJson } from '../../data/normalize.js';
 import { OnnxGraph, ONNX_IR_VERSION, ONNX_OPSET } from './graph.js';
 import { modelGraph } from './models.js';
 import type { ModalityInputs } from './encoders.js';
-import { BATCH_DIM, inputName, inputSpecs } from './tensors.js';
+import { BATCH_DIM, inputName, inputSpecs, retrievalWidth, type RetrievalContract } from './tensors.js';
+import { MoERetrieverModel } from '../../models/moeRetriever.js';
 
 /** What `exportOnnx` wrote. */
 export interface OnnxExportReport {
@@ -54,6 +55,8 @@ export interface OnnxSidecar {
   maxTimesteps: number;
   normalizer: ModelMeta['normalizer'];
   ranges?: ModelMeta['ranges'];
+  /** MoE-Retriever with retrieval: how `retrieval.members` is drawn (pass to recordsToOnnxTensors). */
+  retrieval?: RetrievalContract;
   inputs: { name: string; dtype: 'float32'; shape: (number | string)[]; modality: string | null; role: string; description: string }[];
   outputs: { name: string; dtype: 'float32'; shape: (number | string)[]; description: string }[];
   notes: string[];
@@ -102,7 +105,8 @@ export async function exportOnnx(modelDir: string, outPath: string, opts: Export
 export function buildOnnx(model: FusionModel, meta: ModelMeta, onnxPath = 'model.onnx'): { bytes: Uint8Array; sidecar: OnnxSidecar; nodes: number } {
   const spec = meta.spec;
   const g = new OnnxGraph();
-  const specs = inputSpecs(spec);
+  const retrieval = retrievalContract(model, meta);
+  const specs = inputSpecs(spec, retrieval ?? undefined);
   for (const s of specs) g.input(s);
   const modalities: ModalityInputs[] = spec.modalities.map((m) => {
     if (m.kind === 'timeseries') {
@@ -111,7 +115,7 @@ export function buildOnnx(model: FusionModel, meta: ModelMeta, onnxPath = 'model
     if (m.kind === 'embedding') return { kind: 'embedding', values: inputName(m.name, 'values'), times: inputName(m.name, 'times'), timeMask: inputName(m.name, 'time_mask'), D: m.dim };
     return { kind: 'static', values: inputName(m.name, 'values'), mask: inputName(m.name, 'mask'), F: m.features.length };
   });
-  const logits = modelGraph(g, model, spec, { modalities, present: 'present' });
+  const logits = modelGraph(g, model, spec, { modalities, present: 'present', ...(retrieval ? { retrievalMembers: 'retrieval.members' } : {}) });
   const C = outputUnits(spec.task);
   const probs = spec.task.kind === 'multiclass' ? g.softmax(logits, -1) : g.node('Sigmoid', [logits]);
   const columns = spec.task.kind === 'binary' ? [spec.task.name] : spec.task.kind === 'multiclass' ? spec.task.classes : spec.task.labels;
@@ -149,9 +153,27 @@ export function buildOnnx(model: FusionModel, meta: ModelMeta, onnxPath = 'model
     maxTimesteps: meta.maxTimesteps,
     normalizer: normalizerToJson(meta.normalizer),
     ...(meta.ranges ? { ranges: meta.ranges } : {}),
+    ...(retrieval ? { retrieval } : {}),
     inputs: specs.map((s) => ({ name: s.name, dtype: 'float32', shape: s.shape, modality: s.modality, role: s.role, description: s.doc ?? '' })),
     outputs,
     notes,
   };
   return { bytes, sidecar, nodes: g.nodeCount };
+}
+
+/** The retrieval section of a MoE-Retriever model that retrieves (null otherwise). */
+function retrievalContract(model: FusionModel, meta: ModelMeta): RetrievalContract | null {
+  if (!(model instanceof MoERetrieverModel) || model.cfg.missing !== 'moe-retriever') return null;
+  const index = model.poolIndex();
+  if (!index) {
+    throw new FlexiModalError("MoE-Retriever's retrieval fill without a retrieval bank cannot be exported", { where: 'export --model', hint: 'export a model directory written by `fleximodal train` (it holds retrieval-bank.safetensors)' });
+  }
+  const r = model.cfg.retrieval;
+  return {
+    bankGroups: Array.from({ length: index.size }, (_, i) => index.groupOf(i)),
+    modelSeed: meta.seed,
+    intraSamples: r.intraSamples,
+    interContext: r.interContext,
+    members: retrievalWidth(r.intraSamples, meta.spec.modalities.length),
+  };
 }

@@ -31,13 +31,16 @@ import type { FuseMoEModelConfig, RemindModelConfig } from '../../config/schema.
 import type { tf } from '../../engine/tf.js';
 import type { OnnxGraph } from './graph.js';
 import { encoder, type EncodedTokens, type ModalityInputs } from './encoders.js';
-import { expertStack, allExperts, layerNorm, linear, mlp, refuse, selfAttention, sparseMoe } from './layers.js';
+import { retrievalWidth } from './tensors.js';
+import { expertStack, allExperts, denseMoe, gateLogits, layerNorm, linear, mlp, refuse, selfAttention, sparseMoe, topKWeights } from './layers.js';
 
 /** What a model emitter gets: the graph inputs per modality (spec order) and the presence input. */
 export interface ModelInputs {
   modalities: ModalityInputs[];
   /** [B, M] */
   present: string;
+  /** MoE-Retriever: drawn bank members per (sample, target) [B, M, n] (float, −1 = none). */
+  retrievalMembers?: string;
 }
 
 /** Emit the model's inference graph; returns the logits [B, C]. */
@@ -302,12 +305,16 @@ function ensemble(g: OnnxGraph, model: EnsembleModel, spec: DatasetSpec, inp: Mo
  */
 function moeRetriever(g: OnnxGraph, model: MoERetrieverModel, inp: ModelInputs): string {
   const cfg = model.cfg;
-  if (cfg.missing === 'moe-retriever' || cfg.missing === 'nearest-neighbour') {
+  if (cfg.missing === 'nearest-neighbour') {
     refuse(
-      `MoE-Retriever's retrieval fill (model.missing '${cfg.missing}': context members drawn from the training bank per record id)`,
-      "export a moe-retriever model trained with model.missing 'zeros', 'mean', 'learned-modality' or 'learned-group', or serve this one with Predictor / `fleximodal predict`",
+      "MoE-Retriever's nearest-neighbour fill (model.missing 'nearest-neighbour': a cosine search over the training bank)",
+      "export a moe-retriever model trained with model.missing 'moe-retriever', 'zeros', 'mean', 'learned-modality' or 'learned-group', or serve this one with Predictor / `fleximodal predict`",
     );
   }
+  if (cfg.missing === 'moe-retriever' && cfg.referenceCode.evaluatedSamplesInPool) {
+    refuse('MoE-Retriever with referenceCode.evaluatedSamplesInPool (retrieval from the other records of the batch)', 'export a model trained with evaluatedSamplesInPool false');
+  }
+  if (cfg.missing === 'moe-retriever' && !inp.retrievalMembers) refuse("MoE-Retriever's retrieval fill without the retrieval.members input", 'internal: the exporter declares it for moe-retriever models');
   const m = model as unknown as {
     encoders: ModalityEncoder[];
     modalityEmbedding: tf.Variable;
@@ -338,6 +345,9 @@ function moeRetriever(g: OnnxGraph, model: MoERetrieverModel, inp: ModelInputs):
     case 'learned-group':
       fill = g.unsqueeze(groupEmbedding(g, m.missingGroup!, eff), [1]); // [B, 1, d]
       break;
+    case 'moe-retriever':
+      fill = retrievalFill(g, model, emb, eff, inp.retrievalMembers!);
+      break;
     case 'mean': {
       const bank = m.retrievalBank(false);
       if (!bank) return refuse("model.missing 'mean' without a retrieval bank", 'export a model directory written by `fleximodal train` (it holds retrieval-bank.safetensors)');
@@ -359,4 +369,76 @@ function moeRetriever(g: OnnxGraph, model: MoERetrieverModel, inp: ModelInputs):
   const ones = new Array<number>(M).fill(1);
   m.moeBlocks.forEach((block, i) => (x = fuseMoeBlock(g, block, x, ones, d, `fusion.block${i}.moe`)));
   return linear(g, g.reduceMean(layerNorm(g, x, m.norm), [1], false), m.head);
+}
+
+/** Self-attention with a 0/1 key mask (src/nn/multiHeadAttention.ts with a [B, Lk] mask).  x [B, L, d], mask [B, L] → [B, L, out] */
+function maskedSelfAttention(g: OnnxGraph, x: string, mask: string, mha: MultiHeadAttention, L: number): string {
+  const h = mha.heads;
+  const dh = mha.projDim / h;
+  const split = (y: string): string => g.transpose(g.reshape(y, [-1, L, h, dh]), [0, 2, 1, 3]); // [B, h, L, dh]
+  const Q = split(linear(g, x, mha.q));
+  const K = split(linear(g, x, mha.k));
+  const V = split(linear(g, x, mha.v));
+  let s = g.mul(g.matmul(Q, g.transpose(K, [0, 1, 3, 2])), g.const(1 / Math.sqrt(dh))); // [B, h, L, L]
+  s = g.add(s, g.mul(g.sub(g.unsqueeze(mask, [1, 2]), g.const(1)), g.const(1e9)));
+  const rowValid = g.reduceMax(mask, [-1]); // [B, 1]
+  const a = g.mul(g.softmax(s, -1), g.unsqueeze(rowValid, [2, 3])); // [B, h, L, L]
+  const ctx = g.reshape(g.transpose(g.matmul(a, V), [0, 2, 1, 3]), [-1, L, mha.projDim]); // [B, L, p]
+  return g.mul(linear(g, ctx, mha.o), g.unsqueeze(rowValid, [2])); // [B, L, out]
+}
+
+/**
+ * MoE-Retriever's retrieval fill (src/models/moeRetriever.ts `retrieve`, src/moe/contextRetriever.ts)
+ * for every target modality T: context = the drawn bank members' embeddings of T (+ type T, role
+ * intra) ⊕ the sample's own observed embeddings (+ type m, role inter), masked; P' = P + MHA(LN P);
+ * the masked sparse MoE (T's pool and the shared experts, exported densely); mean over the real
+ * context tokens. Padding tokens sit between real ones here (the TypeScript path packs them at the
+ * end): masked keys and a masked mean make the result independent of their place.
+ * emb [B, M, d], eff [B, 1] per modality, members [B, M, n] → fill [B, M, d]
+ */
+function retrievalFill(g: OnnxGraph, model: MoERetrieverModel, emb: string, eff: string[], members: string): string {
+  const m = model as unknown as { modalityEmbedding: tf.Variable; roleEmbedding: tf.Variable; retrievalBank: (training: boolean) => EmbeddingBank | null };
+  const bank = m.retrievalBank(false);
+  const retr = model.retriever!;
+  if (!bank) return refuse("MoE-Retriever's retrieval fill without a retrieval bank", 'export a model directory written by `fleximodal train` (it holds retrieval-bank.safetensors)');
+  const M = eff.length;
+  const d = model.cfg.d;
+  const N = bank.size;
+  const modEmb = m.modalityEmbedding.dataSync() as Float32Array;
+  const role = m.roleEmbedding.dataSync() as Float32Array;
+  const typeRow = (j: number, r: number): Float32Array => Float32Array.from({ length: d }, (_, k) => modEmb[j * d + k]! + role[r * d + k]!);
+  const interTypes = new Float32Array(M * d);
+  for (let j = 0; j < M; j++) interTypes.set(typeRow(j, 1), j * d);
+  const interTokens = g.add(emb, g.tensor(interTypes, [1, M, d], 'float32', 'retriever.types.inter')); // [B, M, d]
+  const observed = g.concat(eff, 1); // [B, M]
+  const moe = retr.moe;
+  const stack = moe ? expertStack(g, moe.experts, 'retriever.moe') : null;
+  const E = retr.cfg.expertsPerModality;
+  const S = retr.numExperts;
+  const fills = Array.from({ length: M }, (_, T) => {
+    const mem = g.squeeze(g.slice(members, 1, T, T + 1), [1]); // [B, n]
+    const maskIntra = g.cast(g.node('GreaterOrEqual', [mem, g.const(0)]), 'float32'); // [B, n]
+    const idx = g.cast(g.node('Where', [g.node('Less', [mem, g.const(0)]), g.const(N), mem]), 'int64'); // [B, n]
+    const rows = new Float32Array((N + 1) * d);
+    for (let i = 0; i < N; i++) rows.set(bank.row(i, T), i * d);
+    const bankT = g.tensor(rows, [N + 1, d], 'float32', `retriever.bank.${T}`); // last row: zeros
+    const intra = g.add(g.node('Gather', [bankT, idx], { axis: 0 }), g.mul(g.unsqueeze(maskIntra, [2]), g.tensor(typeRow(T, 0), [1, 1, d], 'float32', `retriever.types.intra.${T}`))); // [B, n, d]
+    const ctx = model.cfg.retrieval.interContext ? g.concat([intra, interTokens], 1) : intra; // [B, Lc, d]
+    const mask = model.cfg.retrieval.interContext ? g.concat([maskIntra, observed], 1) : maskIntra; // [B, Lc]
+    const n = retrievalWidth(model.cfg.retrieval.intraSamples, M);
+    const Lc = n + (model.cfg.retrieval.interContext ? M : 0);
+    const mk = g.unsqueeze(mask, [2]); // [B, Lc, 1]
+    const meanOver = (x: string): string => g.div(g.reduceSum(g.mul(x, mk), [1], false), g.node('Max', [g.reduceSum(mk, [1], false), g.const(1)])); // [B, d]
+    if (retr.cfg.averageContextOutput) return meanOver(ctx);
+    const attended = g.add(ctx, maskedSelfAttention(g, layerNorm(g, ctx, retr.ln), mask, retr.attn, Lc)); // [B, Lc, d]
+    if (!moe) return meanOver(attended);
+    const offset = new Array<number>(S).fill(-1e9);
+    for (let j = 0; j < E; j++) offset[T * E + j] = 0;
+    for (let j = M * E; j < S; j++) offset[j] = 0;
+    const rowsX = g.reshape(attended, [-1, d]); // [B·Lc, d]
+    const logits = g.add(gateLogits(g, rowsX, moe.gate), g.const(offset, 'float32', [S]));
+    const y = denseMoe(g, rowsX, topKWeights(g, logits, moe.cfg.topK), stack!); // [B·Lc, d]
+    return meanOver(g.reshape(y, [-1, Lc, d]));
+  });
+  return g.concat(fills.map((f) => g.unsqueeze(f, [1])), 1); // [B, M, d]
 }

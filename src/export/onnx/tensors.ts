@@ -11,6 +11,26 @@ import { makeBatch, newBatchCounters, type BatchCounters } from '../../data/batc
 import { sampleFromJson } from '../../data/sources/jsonl.js';
 import { RangePolicy } from '../../data/ranges.js';
 import type { ValueSpec } from './graph.js';
+import { SupportingGroupIndex } from '../../moe/supportingGroups.js';
+import { planRetrieval } from '../../models/retriever/retrievalPlan.js';
+import { emptyRows } from '../../encoders/batchArrays.js';
+
+/** MoE-Retriever's retrieval settings in the sidecar: what `retrieval.members` is drawn from. */
+export interface RetrievalContract {
+  /** Modality bitmask of every bank (training pool) member, in bank order.  [N] */
+  bankGroups: number[];
+  /** The model seed the inference draws are derived from (with each record's id). */
+  modelSeed: number;
+  intraSamples: 'observed-count' | number;
+  interContext: boolean;
+  /** Width n of `retrieval.members` [B, M, n]. */
+  members: number;
+}
+
+/** Width n of the `retrieval.members` input. */
+export function retrievalWidth(intraSamples: 'observed-count' | number, M: number): number {
+  return Math.max(1, intraSamples === 'observed-count' ? M : intraSamples);
+}
 
 /** Symbolic name of the batch dimension. */
 export const BATCH_DIM = 'batch';
@@ -20,7 +40,7 @@ export interface OnnxInputSpec extends ValueSpec {
   /** Modality name, or null for `present`. */
   modality: string | null;
   /** values | mask | times | time_mask | present */
-  role: 'values' | 'mask' | 'times' | 'time_mask' | 'present';
+  role: 'values' | 'mask' | 'times' | 'time_mask' | 'present' | 'retrieval';
 }
 
 /** Name of a modality's input tensor. */
@@ -29,7 +49,7 @@ export function inputName(modality: string, role: 'values' | 'mask' | 'times' | 
 }
 
 /** Every graph input of a model over `spec`, in a fixed order (modalities in spec order, then present). */
-export function inputSpecs(spec: DatasetSpec): OnnxInputSpec[] {
+export function inputSpecs(spec: DatasetSpec, retrieval?: RetrievalContract): OnnxInputSpec[] {
   const out: OnnxInputSpec[] = [];
   for (const m of spec.modalities) {
     const T = `${m.name}.T`;
@@ -60,6 +80,16 @@ export function inputSpecs(spec: DatasetSpec): OnnxInputSpec[] {
     modality: null,
     role: 'present',
   });
+  if (retrieval) {
+    out.push({
+      name: 'retrieval.members',
+      type: 'float32',
+      shape: [BATCH_DIM, spec.modalities.length, retrieval.members],
+      doc: "MoE-Retriever: per record and missing target modality, the indices of the bank members drawn as intra-modal context (−1 = none); made by recordsToOnnxTensors from each record's id and the sidecar's retrieval section",
+      modality: null,
+      role: 'retrieval',
+    });
+  }
   return out;
 }
 
@@ -74,6 +104,8 @@ export interface PlainTensor {
 export interface RecordsToTensorsOptions {
   /** Counters of what batching truncated / clipped (incremented). */
   counters?: BatchCounters;
+  /** MoE-Retriever models: the sidecar's `retrieval` section (adds the `retrieval.members` tensor). */
+  retrieval?: RetrievalContract;
 }
 
 /**
@@ -115,7 +147,21 @@ export function recordsToOnnxTensors(
       put(inputName(m.name, 'mask'), mb.mask, [B, mb.F]);
     }
   }
-  put('present', batch.present, [B, meta.spec.modalities.length]);
+  const M = meta.spec.modalities.length;
+  put('present', batch.present, [B, M]);
+  if (opts.retrieval) {
+    const r = opts.retrieval;
+    // effectively observed: present and not empty after encoding (as the model's encode step)
+    const observed = new Uint8Array(B * M);
+    meta.spec.modalities.forEach((m, j) => {
+      const empty = emptyRows(batch.modalities[m.name]!, B);
+      for (let b = 0; b < B; b++) observed[b * M + j] = batch.present[b * M + j]! > 0 && empty[b] === 0 ? 1 : 0;
+    });
+    const queries = planRetrieval(new SupportingGroupIndex(r.bankGroups, M), observed, batch.ids, { intraSamples: r.intraSamples, interContext: r.interContext, modelSeed: r.modelSeed });
+    const members = new Float32Array(B * M * r.members).fill(-1);
+    for (const q of queries) q.intra.forEach((i, k) => (members[(q.b * M + q.target) * r.members + k] = i));
+    put('retrieval.members', members, [B, M, r.members]);
+  }
   return { ids: batch.ids, tensors, counters };
 }
 
