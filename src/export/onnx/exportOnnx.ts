@@ -132,7 +132,8 @@ export function buildOnnx(model: FusionModel, meta: ModelMeta, onnxPath = 'model
   g.output(probs, { name: 'probabilities', type: 'float32', shape: [BATCH_DIM, C] });
   const notes = [
     'Inference mode: dropout is the identity; noisy gating adds no noise.',
-    ...(model.type === 'fusemoe' ? ['Sparse top-K routing is computed densely: every expert runs on every row and experts outside the row\'s top K get weight exactly 0 (same outputs, S/K times the expert work).'] : []),
+    ...(model.type === 'fusemoe' || model.type === 'moe-retriever' ? ['Sparse top-K routing is computed densely: every expert runs on every row and experts outside the row\'s top K get weight exactly 0 (same outputs, S/K times the expert work).'] : []),
+    ...(retrieval ? ["retrieval.members holds, per record and missing target modality, the bank members drawn as intra-modal context with a seed derived from the model seed and the record's id (recordsToOnnxTensors with the sidecar's retrieval section draws them as the TypeScript model does)."] : []),
     'Inputs are what recordsToOnnxTensors (fleximodal API) / makeBatch produce: per modality, real time steps first in ascending distinct time order, padding after them.',
   ];
   const bytes = g.toBytes({
