@@ -125,6 +125,7 @@ const syntheticCases: [string, Record<string, unknown>][] = [
   ['moe-retriever type, bank-mean fill, MoE fusion (laplace)', { type: 'moe-retriever', ...tiny, missing: 'mean', encoder: enc('mean-pool-mlp'), fusion: { type: 'moe', blocks: 1, moe: { numExperts: 3, topK: 2, hidden: 8 } } }],
   ['MoE-Retriever (retrieval from the bank, context-aware routing)', { type: 'moe-retriever', ...tiny, encoder: enc('mean-pool-mlp'), retrieval: { expertsPerModality: 2, sharedExperts: 1, topK: 2, hidden: 8 } }],
   ['MoE-Retriever (laplace router, fixed 2 intra samples)', { type: 'moe-retriever', ...tiny, encoder: enc('utde'), fusion: { type: 'moe', blocks: 1, moe: { numExperts: 2, topK: 1, hidden: 8 } }, retrieval: { expertsPerModality: 2, sharedExperts: 1, topK: 2, hidden: 8, gating: 'laplace', intraSamples: 2 } }],
+  ['MoE-Retriever (no router, no inter context)', { type: 'moe-retriever', ...tiny, encoder: enc('mean-pool-mlp'), retrieval: { router: false, interContext: false } }],
   ['soft moe (no group embeddings)', { type: 'remind', ...tiny, blocks: 1, groupEmbeddings: false, encoder: enc('mtand'), softMoe: { numExperts: 2, slotsPerExpert: 1, hidden: 8 } }],
 ];
 
