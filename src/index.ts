@@ -83,3 +83,4 @@ export type { XGBoostModelConfig } from './config/schema.js';
 export { OwnedOutputDir, checkOwnedOpen, clearOwned, inspectOwned, readLedger, recordOwnedWrite, OWNED_LEDGER, OWNED_FORMAT, type OwnedDirMode, type OwnedHeader, type OwnedInspection, type OpenOwnedOptions } from './io/ownedOutput.js';
 export { OutputFile, checkOutputFile, writeOutputFile, type OutputTarget, type OutputFileOptions } from './io/outputFile.js';
 export { fitInputBounds, applyInputBounds, robustBounds, type InputBounds, type OutOfRangeMark, type OutOfRangePolicy } from './data/inputBounds.js';
+export { exportOnnx, buildOnnx, recordsToOnnxTensors, onnxInputSpecs, type OnnxExportReport, type ExportOnnxOptions, type OnnxSidecar, type PlainTensor, type OnnxInputSpec } from './export/onnx/index.js';

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { FlexiModalError } from '../errors.js';
 import { exportWebSite } from '../export/web/exportWeb.js';
+import { runOnnxExport } from './exportOnnx.js';
 
 /** Options of the export command. */
 export interface ExportOptions {
@@ -17,14 +18,6 @@ export interface ExportOptions {
 
 export const EXPORT_FORMATS = ['web', 'onnx'] as const;
 
-/**
- * Placeholder for the ONNX exporter (issue 21 §2, built on another branch): the merge replaces
- * this function with the call into src/export/onnx/.
- */
-async function exportOnnx(_o: ExportOptions): Promise<void> {
-  throw new FlexiModalError('ONNX export is not built in this branch', { where: '--format onnx', hint: 'use --format web, or a build that includes the ONNX exporter' });
-}
-
 /** Run one export (the command's action; callable in-process). */
 export async function runExport(o: ExportOptions, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<void> {
   if (o.format === 'web') {
@@ -33,11 +26,15 @@ export async function runExport(o: ExportOptions, log: (line: string) => void = 
     log(`exported the ${r.modelType} model to ${r.outDir} (${r.files.length} files, ${(total / 1e6).toFixed(1)} MB${r.metrics ? ', with the run metrics' : ''}); serve it with any static file server, e.g. \`python3 -m http.server -d ${o.out}\``);
     return;
   }
-  if (o.format === 'onnx') return exportOnnx(o);
+  if (o.format === 'onnx') {
+    await runOnnxExport(o, log);
+    return;
+  }
   throw new FlexiModalError(`unknown export format '${o.format}'`, { where: '--format', hint: `use one of: ${EXPORT_FORMATS.join(', ')}` });
 }
 
-export function registerExportCommand(program: Command): void {
+/** Register `export` on the program; `log` receives its lines (stderr by default). */
+export function registerExportCommand(program: Command, log?: (line: string) => void): void {
   program
     .command('export')
     .description('export a trained model: a static web site that runs it in the browser (web) or an ONNX file (onnx)')
@@ -45,5 +42,5 @@ export function registerExportCommand(program: Command): void {
     .requiredOption('-f, --format <format>', `export format: ${EXPORT_FORMATS.join(' | ')}`)
     .requiredOption('-o, --out <path>', 'web: the site directory; onnx: the .onnx file')
     .option('--overwrite', 'replace an earlier export at --out (a non-empty directory that is not one is never deleted)')
-    .action(async (o: ExportOptions) => runExport(o));
+    .action(async (o: ExportOptions) => runExport(o, log));
 }
