@@ -234,6 +234,14 @@ test('Seen §4: a heart rate of 5e8 or an observation at 1e12 h is dropped and m
   assert.equal(lastPrediction(o.out).outOfRange, undefined);
 });
 
+test('Seen §2: convert --overwrite onto a character device streams into it and leaves the device in place', async () => {
+  writeFileSync(join(root, 'dev.json'), JSON.stringify({ type: 'synthetic', n: 10, seed: 4 }));
+  const r = await cli('convert', '--data-config', join(root, 'dev.json'), '--out', '/dev/null', '--overwrite');
+  assert.equal(r.code, 0, r.err);
+  assert.ok(lstatSync('/dev/null').isCharacterDevice(), '/dev/null is still the device');
+  assert.match(r.err, /wrote 10 samples/);
+});
+
 test('Seen §3: after kill -9, --resume refuses data whose sha256 changed, naming the file; the original data resume', { timeout: 180_000 }, async () => {
   const dir = fresh();
   mkdirSync(dir);
