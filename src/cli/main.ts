@@ -14,6 +14,8 @@ import { registerFinetuneCommand } from './finetune.js';
 import { packageVersion } from '../run/versions.js';
 import { registerDataCommand } from './data.js';
 import { registerConvertCommand } from './convert.js';
+import { registerBenchmarkCommand } from './benchmark.js';
+import { registerWorkerCommand } from './worker.js';
 
 const program = new Command();
 program
@@ -34,5 +36,7 @@ registerFinetuneCommand(program);
 registerSimulateCommands(program);
 registerDataCommand(program);
 registerConvertCommand(program);
+registerBenchmarkCommand(program);
+registerWorkerCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => exitWithError(err, process.argv.includes('--verbose')));
