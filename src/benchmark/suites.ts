@@ -1,7 +1,7 @@
 /**
  * Benchmark suites: which datasets, protocols, methods and seeds, and the training budget.
  * Sized for the 2-core machines this project runs on (docs/BENCHMARK.md has the measured times):
- *   - quick:    small datasets, two protocols, one seed, 3 epochs — ≤ 15 min on 2 cores (README);
+ *   - quick:    small datasets, two protocols, one seed, 2 epochs — ≤ 15 min on 2 cores (README);
  *   - standard: PhysioNet 2012 and mfeat under natural, drop and long-tailed missingness and
  *               the unseen-combination protocol, 3 seeds — ≤ ~45 min on 2 cores (docs/BENCHMARK.md);
  *   - full:     every dataset × every protocol × every method, 3 seeds, longer training.
@@ -32,12 +32,12 @@ const common = { batchSize: 64, lr: 0.002, bootstrapReps: 1000 };
 export const SUITES: Record<SuiteDef['id'], SuiteDef> = {
   quick: {
     id: 'quick',
-    description: 'synthetic + mfeat, natural and p = 0.3 drop, every method, seed 1, 3 epochs',
+    description: 'synthetic + mfeat, natural and p = 0.3 drop, every method, seed 1, 2 epochs',
     datasets: ['synthetic', 'mfeat'],
     protocols: ['natural', 'drop30'],
     methods: 'all',
     seeds: [1],
-    epochs: 3,
+    epochs: 2,
     patience: 2,
     syntheticN: 600,
     ...common,
