@@ -10,6 +10,7 @@ import { runExperiment } from '../run/experiment.js';
 import { INCOMPLETE_FILE, isCompleteRun, type RunDirMode } from '../run/runDirectory.js';
 import { describeCliError } from '../cli/errorHandler.js';
 import type { CellSpec } from './plan.js';
+import { FlexiModalError } from '../errors.js';
 
 /** What happened to one cell. */
 export interface CellResult {
@@ -38,7 +39,16 @@ function withSavedEngine(dir: string, config: Record<string, unknown>): Record<s
 }
 
 /** Run `cell` into `dir`. Never throws: a failure is returned with its message. */
-export async function runCell(cell: CellSpec, dir: string, opts: { rerun?: boolean; log?: (line: string) => void } = {}): Promise<CellResult> {
+export async function runCell(
+  cell: CellSpec,
+  dir: string,
+  opts: {
+    rerun?: boolean;
+    log?: (line: string) => void;
+    /** Checked after every epoch: a reason to stop (the cell stays resumable from its checkpoint), or null. */
+    abortWhen?: () => string | null;
+  } = {},
+): Promise<CellResult> {
   const started = Date.now();
   const log = opts.log ?? (() => {});
   if (cell.invalid) return { id: cell.id, status: 'failed', error: cell.invalid, seconds: 0 };
@@ -48,7 +58,19 @@ export async function runCell(cell: CellSpec, dir: string, opts: { rerun?: boole
     const mode: RunDirMode = opts.rerun ? 'overwrite' : interrupted ? 'resume' : 'new';
     const raw = interrupted ? withSavedEngine(dir, cell.config) : cell.config;
     const cfg = parseConfig(raw, `benchmark cell ${cell.id}`);
-    await runExperiment(cfg, { baseDir: process.cwd(), outDir: dir, progress: false, runDir: mode, log });
+    const abortWhen = opts.abortWhen;
+    const callbacks = abortWhen
+      ? () => [
+          {
+            name: 'benchmark-abort',
+            onEpochEnd: () => {
+              const why = abortWhen();
+              if (why) throw new FlexiModalError(`cell ${cell.id} stopped: ${why}`, { hint: 'run the benchmark again: the cell resumes from its checkpoint' });
+            },
+          },
+        ]
+      : undefined;
+    await runExperiment(cfg, { baseDir: process.cwd(), outDir: dir, progress: false, runDir: mode, log, ...(callbacks ? { callbacks } : {}) });
     return { id: cell.id, status: 'done', seconds: (Date.now() - started) / 1000 };
   } catch (e) {
     const text = describeCliError(e, false).text.replace(/^error: /, '').trim();

@@ -1,7 +1,7 @@
 /**
  * The local runner: cells run in N child processes (src/benchmark/cellChild.ts), each taking the
  * next pending cell. `--workers auto` = the free cores (cores − 1-minute load, at least 1), and
- * every cell's engine.threads = ⌊cores / workers⌋, so workers × threads ≤ cores.
+ * every cell's engine.threads = ⌊free cores / workers⌋ (at least 1), so workers × threads ≤ cores.
  */
 import { join } from 'node:path';
 import { coreCount, freeCores } from '../engine/autoThreads.js';
@@ -20,7 +20,8 @@ export function workerPlan(setting: string, cells: number, cores = coreCount(), 
     if (!Number.isInteger(workers) || workers < 1) throw new FlexiModalError(`--workers must be 'auto' or a positive integer, got '${setting}'`, { where: '--workers', hint: 'e.g. --workers 2' });
   }
   workers = Math.max(1, Math.min(workers, Math.max(1, cells)));
-  return { workers, threads: Math.max(1, Math.floor(cores / workers)) };
+  // threads only on free cores: wasm threads on busy cores are slower than one (docs/ENGINE.md)
+  return { workers, threads: Math.max(1, Math.floor(Math.min(cores, Math.max(free, workers)) / workers)) };
 }
 
 /** Log file of a cell. */
