@@ -57,3 +57,8 @@ export { runExperiment, evaluateSamples, type ExperimentResult } from './run/exp
 export { expertUsage, type ExpertUsage } from './analysis/expertUsage.js';
 export { Predictor, type Prediction } from './serve/predictor.js';
 export * as theory from './theory/index.js';
+// gradient-boosted trees (model.type "xgboost"): XGBoost's C library via koffi, optional
+export { XGBoostModel } from './models/gbt/xgboostModel.js';
+export { treeFeatures, treeFeatureNames } from './models/gbt/features.js';
+export { openXGBoost, xgboostAvailable, XGBOOST_HINT } from './models/gbt/xgboostLibrary.js';
+export type { XGBoostModelConfig } from './config/schema.js';

@@ -216,7 +216,47 @@ const remindModelSchema = z
   })
   .strict();
 
-export const modelSchema = z.discriminatedUnion('type', [baselineModelSchema, fusemoeModelSchema, remindModelSchema, moeRetrieverModelSchema]);
+/**
+ * Gradient-boosted trees (XGBoost's C library through FFI, src/models/gbt) on per-variable summary
+ * statistics with missing indicators (src/models/gbt/features.ts). Parameters are XGBoost's own
+ * (names in camelCase): https://xgboost.readthedocs.io/en/release_1.7.0/parameter.html
+ */
+const xgboostModelSchema = z
+  .object({
+    type: z.literal('xgboost'),
+    /** Maximum boosting rounds (num_boost_round). */
+    nRounds: z.number().int().positive().default(500),
+    /** max_depth */
+    maxDepth: z.number().int().positive().max(32).default(4),
+    /** Learning rate eta. */
+    eta: z.number().gt(0).max(1).default(0.05),
+    /** Row subsampling per tree. */
+    subsample: z.number().gt(0).max(1).default(0.8),
+    /** colsample_bytree */
+    colsampleBytree: z.number().gt(0).max(1).default(0.8),
+    /** min_child_weight */
+    minChildWeight: z.number().min(0).default(1),
+    /** L2 regularisation lambda. */
+    lambda: z.number().min(0).default(1),
+    /** L1 regularisation alpha. */
+    alpha: z.number().min(0).default(0),
+    /** tree_method */
+    treeMethod: z.enum(['hist', 'approx', 'exact']).default('hist'),
+    /**
+     * Validation metric for early stopping (XGBoost's eval_metric): 'auto' = logloss (binary,
+     * multilabel) / mlogloss (multiclass); or auc, aucpr, error (merror for multiclass).
+     */
+    evalMetric: z.enum(['auto', 'logloss', 'auc', 'aucpr', 'error']).default('auto'),
+    /** Stop after this many rounds without improvement on the validation split; 0 = never. */
+    earlyStoppingRounds: z.number().int().min(0).default(50),
+    /** XGBoost threads; null = the engine's thread count (engine.threads). */
+    nthread: z.number().int().positive().nullable().default(null),
+    /** XGBoost's seed; null = the run seed (each of `seeds` trains its own booster). */
+    seed: z.number().int().min(0).nullable().default(null),
+  })
+  .strict();
+
+export const modelSchema = z.discriminatedUnion('type', [baselineModelSchema, fusemoeModelSchema, remindModelSchema, moeRetrieverModelSchema, xgboostModelSchema]);
 
 const trainSchema = z
   .object({
@@ -442,6 +482,7 @@ export type BaselineModelConfig = z.infer<typeof baselineModelSchema>;
 export type FuseMoEModelConfig = z.infer<typeof fusemoeModelSchema>;
 export type MoERetrieverModelConfig = z.infer<typeof moeRetrieverModelSchema>;
 export type RemindModelConfig = z.infer<typeof remindModelSchema>;
+export type XGBoostModelConfig = z.infer<typeof xgboostModelSchema>;
 export type EncoderConfig = z.infer<typeof encoderSchema>;
 export type MoEConfig = z.infer<typeof moeSchema>;
 export type TrainConfig = z.infer<typeof trainSchema>;

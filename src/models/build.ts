@@ -8,6 +8,7 @@ import { LateFusionBaseline } from './lateFusionBaseline.js';
 import { FuseMoEModel } from './fusemoe.js';
 import { MoERetrieverModel } from './moeRetriever.js';
 import { RemindModel } from './remind.js';
+import { XGBoostModel } from './gbt/xgboostModel.js';
 
 /** Build the model a config describes, initialised from `seed`. */
 export function buildModel(cfg: ModelConfig, spec: DatasetSpec, seed: number): FusionModel {
@@ -20,5 +21,7 @@ export function buildModel(cfg: ModelConfig, spec: DatasetSpec, seed: number): F
       return new MoERetrieverModel(spec, cfg, seed);
     case 'remind':
       return new RemindModel(spec, cfg, seed);
+    case 'xgboost':
+      return new XGBoostModel(spec, cfg, seed);
   }
 }

@@ -4,6 +4,7 @@
 import type { tf } from '../engine/tf.js';
 import type { Batch } from '../data/batchTypes.js';
 import type { Sample } from '../data/schema.js';
+import type { TrainResult } from '../train/trainer.js';
 
 /** The result of one forward pass. */
 export interface ForwardOutput {
@@ -33,6 +34,20 @@ export interface SampleExplanation {
   retrieved?: { modality: string; pool: string; intraContext: number; interContext: number; experts: { expert: string; weight: number }[] }[];
 }
 
+/** What a model trained by its own library (not the gradient trainer) receives: see `FusionModel.fit`. */
+export interface LibraryFitInputs {
+  train: Sample[];
+  /** The validation split (early stopping). */
+  val: Sample[];
+  /** Turns samples into a dense batch (the split's normaliser bound). */
+  toBatch: (samples: Sample[]) => Batch;
+  /** Resolved train.loss.posWeight (binary / multilabel). */
+  posWeight: number;
+  log?: (line: string) => void;
+  /** Prefix of log lines, e.g. "seed 1". */
+  label: string;
+}
+
 export interface FusionModel {
   /** Model type name as in the config (`baseline`, `fusemoe`, ...). */
   readonly type: string;
@@ -48,4 +63,10 @@ export interface FusionModel {
   setTrainingPool?(samples: Sample[], toBatch: (s: Sample[]) => Batch): void;
   /** Inference logits [B, C] and `explain`'s explanations from one forward pass (optional). */
   forwardExplained?(batch: Batch): { logits: tf.Tensor2D; explanations: SampleExplanation[] };
+  /** Optional: models trained by their own library (gradient-boosted trees) instead of the gradient trainer. */
+  fit?(inputs: LibraryFitInputs): TrainResult;
+  /** Optional: parameters kept in the library's own files (not tf variables), written beside model.json. */
+  saveFiles?(dir: string): void;
+  /** Optional: read what `saveFiles` wrote. */
+  loadFiles?(dir: string): void;
 }

@@ -1,6 +1,7 @@
 /**
  * Saving and loading a trained model: a directory with `model.json` (config, dataset spec,
- * normaliser, decision threshold, seed) and `weights.safetensors` (every variable by name).
+ * normaliser, decision threshold, seed) and `weights.safetensors` (every variable by name) — or,
+ * for a model kept in its library's own files (xgboost), those files (`FusionModel.saveFiles`).
  */
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomicWrite.js';
@@ -63,6 +64,11 @@ export function saveModel(dir: string, model: FusionModel, meta: Omit<ModelMeta,
     normalizer: normalizerToJson(meta.normalizer),
   };
   writeFileAtomic(join(dir, 'model.json'), JSON.stringify(full, null, 2) + '\n');
+  if (model.saveFiles) {
+    // a library model (xgboost): its own files instead of weights.safetensors
+    model.saveFiles(dir);
+    return;
+  }
   const weights = ensemble
     ? new Map(Array.from({ length: ensemble.size }, (_, i) => [...ensemble.memberWeights(i)].map(([name, t]) => [memberKey(i, name), t] as const)).flat())
     : new Map(model.variables().map((v) => [v.name, v as tf.Tensor] as const));
@@ -105,6 +111,15 @@ export function loadModel(dir: string): LoadedModel {
   const meta = { ...(raw as unknown as ModelMeta), model: parsed.data };
   meta.normalizer = normalizerFromJson(raw.normalizer, meta.spec);
   const model = buildModel(meta.model, meta.spec, meta.seed);
+  if (model.loadFiles) {
+    try {
+      model.loadFiles(modelDir);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return { model, meta };
+  }
   const weightsPath = join(modelDir, 'weights.safetensors');
   const weights = loadWeights(weightsPath);
   try {

@@ -179,6 +179,8 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
     const posWeight = resolvePosWeight(cfg, dataset.spec.task, parts.train);
     /** Train one model (the seed's model or one ensemble member) with its own seed. */
     const trainMember = (model: FusionModel, memberSeed: number, label: string): TrainResult => {
+      // gradient-boosted trees: trained by their own library, early-stopped on the same validation split
+      if (model.fit) return model.fit({ train: parts.train, val: parts.val, toBatch, posWeight, log, label });
       model.setTrainingPool?.(parts.train, toBatch);
       return train(
         {
@@ -306,6 +308,12 @@ function trainSeedModel(
   trainMember: (model: FusionModel, memberSeed: number, label: string) => TrainResult,
 ): { model: FusionModel; members: TrainResult[] } {
   const M = cfg.train.ensemble;
+  if (M > 1 && cfg.model.type === 'xgboost') {
+    throw new FlexiModalError('train.ensemble > 1 is not supported for xgboost models (boosting is already an ensemble of trees)', {
+      where: 'config key train.ensemble',
+      hint: 'set train.ensemble to 1 (more trees: model.nRounds)',
+    });
+  }
   if (M > 1 && cfg.model.type === 'moe-retriever') {
     throw new FlexiModalError('train.ensemble > 1 is not supported for moe-retriever models (each member needs its own retrieval bank)', {
       where: 'config key train.ensemble',

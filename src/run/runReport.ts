@@ -37,17 +37,19 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
   mkdirSync(plotsDir, { recursive: true });
   const plots: string[] = [];
 
+  // the metric the training records hold: train.monitor, or a library model's own (xgboost: logloss per round)
+  const monitor = r.runs[0]?.members[0]?.monitor ?? r.cfg.train.monitor;
   const curves = r.runs.flatMap((run) =>
     run.members.map((m, j) => ({
       name: run.members.length > 1 ? `seed ${run.seed} member ${j + 1}` : `seed ${run.seed}`,
       x: m.history.map((h) => h.epoch),
-      y: m.history.map((h) => h.val[r.cfg.train.monitor] ?? NaN),
+      y: m.history.map((h) => h.val[monitor] ?? NaN),
     })),
   );
   if (curves.some((c) => c.x.length > 1)) {
     writeFileAtomic(
       join(plotsDir, 'learning-curves.svg'),
-      await lineChart(curves, { title: `validation ${r.cfg.train.monitor} per epoch`, xLabel: 'epoch', yLabel: r.cfg.train.monitor, mark: 'both' }),
+      await lineChart(curves, { title: `validation ${monitor} per epoch`, xLabel: 'epoch', yLabel: monitor, mark: 'both' }),
     );
     plots.push('learning-curves.svg');
   }
@@ -115,7 +117,7 @@ export async function writeRunReport(outDir: string, r: RunReportInput): Promise
       '',
     );
   }
-  lines.push('| seed | best epoch | best val ' + r.cfg.train.monitor + ' | epochs run | early stop | seconds | val threshold |');
+  lines.push('| seed | best epoch | best val ' + monitor + ' | epochs run | early stop | seconds | val threshold |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- |');
   for (const run of r.runs) {
     const threshold = run.threshold?.toFixed(3) ?? '—';

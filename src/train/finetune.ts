@@ -29,6 +29,13 @@ export interface FinetuneInputs {
  */
 export function finetuneParts(inputs: FinetuneInputs, parts: readonly ModelPart[], cfg: TrainerConfig): TrainResult | null {
   if (parts.length === 0) return null;
+  if (inputs.model.fit) {
+    // a library model (xgboost): no tensor parameters to fine-tune by part
+    throw new FlexiModalError(`model type '${inputs.model.type}' has no parts to fine-tune (its trees are fitted by its library)`, {
+      where: '--parts',
+      hint: 'use --parts nothing: the held-out groups evaluated without fine-tuning',
+    });
+  }
   const names = inputs.model.variables().map((v) => v.name);
   for (const p of parts) {
     if (!names.some(inParts([p]))) {

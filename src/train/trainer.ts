@@ -62,6 +62,8 @@ export interface EpochRecord {
 }
 
 export interface TrainResult {
+  /** Validation metric of `bestScore` and of the curves in `history[].val` when not train.monitor (xgboost: its eval metric, e.g. 'logloss'; epochs are boosting rounds). */
+  monitor?: string;
   history: EpochRecord[];
   bestEpoch: number;
   bestScore: number;
