@@ -124,7 +124,7 @@ test('early stopping keeps the best rounds when the validation loss rises', (t) 
   assert.equal(full.rounds()[0], 60);
   assert.equal(rf.history.length, 60);
   assert.ok(rs.stoppedEarly);
-  assert.equal(rs.monitor, 'logloss', 'the records are in XGBoost's eval metric');
+  assert.equal(rs.monitor, 'logloss', 'the records are in the eval metric of XGBoost');
   assert.ok(rs.bestEpoch < 20, `kept ${rs.bestEpoch} rounds`);
   assert.equal(stopped.rounds()[0], rs.bestEpoch, 'the saved booster holds the best rounds only');
   assert.equal(rs.history.length, rs.bestEpoch + 5, 'stopped 5 rounds after the best');
