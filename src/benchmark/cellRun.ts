@@ -70,7 +70,10 @@ export async function runCell(
           },
         ]
       : undefined;
-    await runExperiment(cfg, { baseDir: process.cwd(), outDir: dir, progress: false, runDir: mode, log, ...(callbacks ? { callbacks } : {}) });
+    // keepIncomplete: an interrupted cell keeps its checkpoints for the next invocation (builds whose
+    // runExperiment removes a failed run's new directory honour it; older ones keep it anyway)
+    const keep = { keepIncomplete: true } as object;
+    await runExperiment(cfg, { baseDir: process.cwd(), outDir: dir, progress: false, runDir: mode, log, ...(callbacks ? { callbacks } : {}), ...keep });
     return { id: cell.id, status: 'done', seconds: (Date.now() - started) / 1000 };
   } catch (e) {
     const text = describeCliError(e, false).text.replace(/^error: /, '').trim();

@@ -5,7 +5,7 @@
  * benchmark's small size (d = 32, mean-pool-MLP time-series encoders) so that every method of a
  * suite trains in the same budget.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfigFile } from '../config/parse.js';
 import { FlexiModalError } from '../errors.js';
@@ -16,10 +16,10 @@ export interface MethodDef {
   id: string;
   /** What it is, for the leaderboard. */
   label: string;
-  /** The config's `model` section. */
-  model: () => Record<string, unknown>;
-  /** Config `train` keys of the method's recipe (merged over the suite's schedule), given the suite's epochs. */
-  train?: (epochs: number) => Record<string, unknown>;
+  /** The config's `model` section for a dataset id. */
+  model: (dataset: string) => Record<string, unknown>;
+  /** Config `train` keys of the method's recipe (merged over the suite's schedule), given the suite's epochs and the dataset id. */
+  train?: (epochs: number, dataset: string) => Record<string, unknown>;
 }
 
 /** The late-fusion baseline every interval is also computed against. */
@@ -81,21 +81,17 @@ function retriever(missing: 'moe-retriever' | 'learned-modality' | 'learned-grou
 
 /**
  * Gradient-boosted trees (XGBoost) on per-variable summary statistics: the `xgboost` model type
- * (issue 22 §2). Its settings are those of the first configs/xgboost-*.json preset when one exists;
- * otherwise `{ type: 'xgboost' }` with the type's defaults. Where the build has no such model type
- * the cells fail with a message saying so (see {@link unknownModelTypeMessage}).
+ * (issue 22 §2) with the settings of its preset for the dataset, configs/xgboost-<dataset>.json
+ * (the PhysioNet preset for the panel grouping and MIMIC-IV); `{ type: 'xgboost' }` with the type's
+ * defaults where no preset is found. Where the build has no such model type the cells fail with a
+ * message saying so (see {@link unknownModelTypeMessage}).
  */
-function xgboostModel(configsDir: string): Record<string, unknown> {
-  if (existsSync(configsDir)) {
-    const preset = readdirSync(configsDir)
-      .filter((f) => /^xgboost-.*\.json$/.test(f))
-      .sort()[0];
-    if (preset) {
-      const raw = readConfigFile(join(configsDir, preset)) as { model?: Record<string, unknown> };
-      if (raw.model && raw.model.type === 'xgboost') return raw.model;
-    }
-  }
-  return { type: 'xgboost' };
+function xgboostPreset(configsDir: string, dataset: string): { model?: Record<string, unknown>; train?: Record<string, unknown> } {
+  const name = dataset === 'synthetic' || dataset === 'mfeat' ? dataset : 'physionet2012';
+  const path = join(configsDir, `xgboost-${name}.json`);
+  if (!existsSync(path)) return {};
+  const raw = readConfigFile(path) as { model?: Record<string, unknown>; train?: Record<string, unknown> };
+  return raw.model?.type === 'xgboost' ? raw : {};
 }
 
 /** Every method, in leaderboard order. `configsDir` is the repository's configs/ (for presets). */
@@ -110,7 +106,16 @@ export function methodRegistry(configsDir: string): MethodDef[] {
     { id: 'moe-retriever', label: 'MoE-Retriever', model: () => retriever('moe-retriever') },
     { id: 'learned-modality', label: 'learned per-modality missing embeddings', model: () => retriever('learned-modality') },
     { id: 'learned-group', label: 'learned per-combination missing embeddings', model: () => retriever('learned-group') },
-    { id: 'xgboost', label: 'gradient-boosted trees (XGBoost) on summary statistics', model: () => xgboostModel(configsDir) },
+    {
+      id: 'xgboost',
+      label: 'gradient-boosted trees (XGBoost) on summary statistics + missing indicators',
+      model: (dataset) => xgboostPreset(configsDir, dataset).model ?? { type: 'xgboost' },
+      // the preset's time-step cap (the features summarise every kept observation)
+      train: (_epochs, dataset) => {
+        const t = xgboostPreset(configsDir, dataset).train;
+        return t?.maxTimesteps ? { maxTimesteps: t.maxTimesteps } : {};
+      },
+    },
   ];
 }
 
@@ -132,7 +137,7 @@ export function knownModelTypes(): string[] {
 
 /** The message for a method whose model type this build does not know, or null when it knows it. */
 export function unknownModelTypeMessage(method: MethodDef): string | null {
-  const type = method.model().type;
+  const type = method.model('').type;
   if (typeof type === 'string' && knownModelTypes().includes(type)) return null;
   return `unknown model type '${String(type)}' (method ${method.id}): this build of fleximodal has no such model type${type === 'xgboost' ? ' — gradient-boosted trees arrive with the xgboost model type (issue 22 §2)' : ''}; known: ${knownModelTypes().join(', ')}`;
 }

@@ -78,10 +78,10 @@ export function cellConfig(o: PlanOptions, dataset: DatasetDef, protocol: Protoc
     data: dataset.data,
     ...(dataset.externalData ? { externalData: dataset.externalData } : {}),
     split: { fractions: [0.7, 0.15, 0.15], seed: 0 },
-    model: method.model(),
+    model: method.model(dataset.id),
     train: merge(
       { epochs: o.suite.epochs, batchSize: o.suite.batchSize, lr: o.suite.lr, patience: o.suite.patience, monitor: dataset.monitor ?? dataset.primaryMetric },
-      method.train?.(o.suite.epochs) ?? {},
+      method.train?.(o.suite.epochs, dataset.id) ?? {},
     ),
     evaluation: { tailThreshold: 0.15 },
   };
