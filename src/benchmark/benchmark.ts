@@ -34,6 +34,8 @@ export interface BenchmarkOptions {
   queue?: string;
   /** Rerun one cell (or every cell under a prefix). */
   only?: string;
+  /** Run nothing: tabulate the cells finished so far (e.g. of a benchmark still running elsewhere). */
+  tabulateOnly?: boolean;
   dataDir?: string;
   mimicDir?: string;
   /** Override the suite's epochs (tests, smoke runs). */
@@ -60,7 +62,7 @@ export function benchmarkPlan(o: BenchmarkOptions, threads = 1): { plan: Benchma
   const plan = planBenchmark({
     suite,
     datasets: datasetIds.map((id) => allDatasets.find((d) => d.id === id)!),
-    protocolFamilies: parseProtocolFamilies(o.protocols ?? suite.protocols, '--protocols'),
+    protocolFamilies: (dataset) => parseProtocolFamilies(o.protocols ?? suite.protocolsByDataset?.[dataset] ?? suite.protocols, '--protocols'),
     methods,
     seeds: o.seeds ?? suite.seeds,
     threads,
@@ -104,8 +106,12 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<{ leaderboard: 
     join(outDir, 'benchmark.json'),
     JSON.stringify({ suite: suite.id, seeds: plan.seeds, datasets: plan.datasets.map((d) => d.id), protocols: plan.protocols, methods: plan.methods.map((m) => m.id), epochs: suite.epochs, cells: plan.cells.map((c) => c.id), skipped: plan.skipped }, null, 2) + '\n',
   );
-  const todo = o.only ? selectCells(plan.cells, o.only) : plan.cells;
+  // seed-major order: every dataset × protocol × method gets its first seed before any gets a second,
+  // so an interrupted benchmark already has complete tables (with fewer seeds)
+  const bySeed = plan.cells.map((c, i) => ({ c, i })).sort((a, b) => plan.seeds.indexOf(a.c.seed) - plan.seeds.indexOf(b.c.seed) || a.i - b.i).map((x) => x.c);
+  const todo = o.tabulateOnly ? [] : o.only ? selectCells(bySeed, o.only) : bySeed;
   const rerun = new Set(o.only ? todo.map((c) => c.id) : []);
+  if (o.tabulateOnly) log('--tabulate: running no cell, tabulating the finished ones');
   log(`benchmark ${suite.id}: ${plan.cells.length} cells (${plan.datasets.length} datasets × protocols × ${plan.methods.length} methods × ${plan.seeds.length} seeds)${o.only ? `; rerunning ${todo.length} (--only ${o.only})` : ''}; ${o.queue ? `queue ${o.queue}` : `${sized.workers} worker(s) × ${sized.threads} thread(s)`}`);
   const onResult = (r: CellResult, done: number, total: number) => log(`[${done}/${total}] ${r.id}: ${r.status}${r.status === 'done' ? ` (${r.seconds.toFixed(0)} s)` : ''}${r.error ? ` — ${r.error}` : ''}`);
   let results: CellResult[];

@@ -62,7 +62,8 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
 export interface PlanOptions {
   suite: SuiteDef;
   datasets: DatasetDef[];
-  protocolFamilies: ProtocolFamily[];
+  /** Protocol families of a dataset. */
+  protocolFamilies: (dataset: string) => ProtocolFamily[];
   methods: MethodDef[];
   seeds: number[];
   /** engine.threads of every cell. */
@@ -103,7 +104,7 @@ export function planBenchmark(o: PlanOptions): BenchmarkPlan {
     }
     datasets.push(d);
     protocols[d.id] = [];
-    for (const family of o.protocolFamilies) {
+    for (const family of o.protocolFamilies(d.id)) {
       const r = protocolsOf(family, d);
       if (r.skipped) skipped.push({ what: `protocol ${family} on ${d.id}`, reason: r.skipped });
       for (const p of r.protocols) {

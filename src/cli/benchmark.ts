@@ -27,7 +27,8 @@ export function registerBenchmarkCommand(program: Command): void {
     .option('--mimic-iv <dir>', 'MIMIC-IV directory (hosp/, icu/) for the MIMIC-IV tasks (default: $MIMIC_IV_DIR)')
     .option('--epochs <n>', "override the suite's training epochs")
     .option('--bootstrap-reps <n>', 'bootstrap replicates of the intervals (default 1000)')
-    .action(async (o: { suite: string; datasets?: string; methods?: string; protocols?: string; seeds?: string; out: string; workers: string; queue?: string; only?: string; dataDir?: string; mimicIv?: string; epochs?: string; bootstrapReps?: string }) => {
+    .option('--tabulate', 'run no cell: write the leaderboard of the cells finished so far')
+    .action(async (o: { suite: string; datasets?: string; methods?: string; protocols?: string; seeds?: string; out: string; workers: string; queue?: string; only?: string; dataDir?: string; mimicIv?: string; epochs?: string; bootstrapReps?: string; tabulate?: boolean }) => {
       const { leaderboard } = await runBenchmark({
         suite: o.suite,
         datasets: list(o.datasets),
@@ -42,7 +43,9 @@ export function registerBenchmarkCommand(program: Command): void {
         mimicDir: o.mimicIv,
         epochs: o.epochs ? Number(o.epochs) : undefined,
         bootstrapReps: o.bootstrapReps ? Number(o.bootstrapReps) : undefined,
+        tabulateOnly: o.tabulate,
       });
-      if (leaderboard.cells.failed.length) process.exitCode = 1;
+      // exit 1 when a cell failed for another reason than a model type this build lacks
+      if (leaderboard.cells.failed.some((f) => !/^unknown model type/.test(f.reason))) process.exitCode = 1;
     });
 }

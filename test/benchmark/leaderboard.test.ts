@@ -94,6 +94,11 @@ test('benchmark end to end on a tiny suite: cells are run directories, leaderboa
   assert.equal(statSync(join(cell, 'metrics.json')).mtimeMs, stamp);
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'leaderboard.json'), 'utf8')), lb);
 
+  // --tabulate runs nothing and writes the same leaderboard
+  const tab = await runBenchmark(tiny(out, { tabulateOnly: true }));
+  assert.deepEqual(tab.results, []);
+  assert.deepEqual(tab.leaderboard, lb);
+
   // --only reruns exactly that cell; a removed cell is run again, the others are kept
   const other = cellDir(out, 'synthetic/unseen/fusemoe-softmax/seed-1');
   rmSync(other, { recursive: true });
