@@ -62,3 +62,9 @@ export { XGBoostModel } from './models/gbt/xgboostModel.js';
 export { treeFeatures, treeFeatureNames } from './models/gbt/features.js';
 export { openXGBoost, xgboostAvailable, XGBOOST_HINT } from './models/gbt/xgboostLibrary.js';
 export type { XGBoostModelConfig } from './config/schema.js';
+// the benchmark (docs/BENCHMARK.md): suites of cells, leaderboard, paired bootstrap intervals
+export { runBenchmark, benchmarkPlan, type BenchmarkOptions } from './benchmark/benchmark.js';
+export { buildLeaderboard, type Leaderboard, type ProtocolBoard, type MethodEntry } from './benchmark/leaderboard.js';
+export { bootstrapReplicates, differenceInterval, type DifferenceInterval } from './benchmark/bootstrap.js';
+export { SUITES, type SuiteDef } from './benchmark/suites.js';
+export { readPredictionsFile, type PredictionsFile } from './run/predictionsFile.js';

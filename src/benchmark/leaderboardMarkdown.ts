@@ -52,7 +52,7 @@ function boardMarkdown(b: ProtocolBoard, level: number): string[] {
     row(['---', '---', '---', '---', '---', '---', '---', ...(hasExternal ? ['---'] : []), '---', '---']),
   ];
   for (const m of rankedMethods(b)) {
-    const missing = m.missing.length ? ` (${m.missing.length} cell(s) missing: ${m.missing[0]!.reason.slice(0, 120)})` : '';
+    const missing = m.missing.length ? ` (${m.missing.length} cell(s) without result: ${m.missing[0]!.reason.slice(0, 60)}…)` : '';
     lines.push(
       row([
         m.rank === null ? '—' : String(m.rank),
