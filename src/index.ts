@@ -71,7 +71,8 @@ export { predictSamples, type PredictOptions } from './serve/predictor.js';
 export { parseInputRecords, inputAlignment, type RawRecord, type InputRecordOptions } from './data/inputRecords.js';
 export type { SpecMatchOptions, SpecAlignment } from './data/specMatch.js';
 export { optionalDependency } from './optionalDependency.js';
-export { createServer, fleximodalServe, type ServeOptions, type CreateServerOptions, type ServeHandle } from './serve/server.js';
+export { createServer, fleximodalServe } from './serve/lazyServer.js';
+export type { ServeOptions, CreateServerOptions, ServeHandle } from './serve/server.js';
 export { exportWebSite, type WebExportOptions, type WebExportResult } from './export/web/exportWeb.js';
 export * as theory from './theory/index.js';
 // gradient-boosted trees (model.type "xgboost"): XGBoost's C library via koffi, optional
@@ -84,3 +85,9 @@ export { OwnedOutputDir, checkOwnedOpen, clearOwned, inspectOwned, readLedger, r
 export { OutputFile, checkOutputFile, writeOutputFile, type OutputTarget, type OutputFileOptions } from './io/outputFile.js';
 export { fitInputBounds, applyInputBounds, robustBounds, type InputBounds, type OutOfRangeMark, type OutOfRangePolicy } from './data/inputBounds.js';
 export { exportOnnx, buildOnnx, recordsToOnnxTensors, onnxInputSpecs, type OnnxExportReport, type ExportOnnxOptions, type OnnxSidecar, type PlainTensor, type OnnxInputSpec } from './export/onnx/index.js';
+// the benchmark (docs/BENCHMARK.md): suites of cells, leaderboard, paired bootstrap intervals
+export { runBenchmark, benchmarkPlan, type BenchmarkOptions } from './benchmark/benchmark.js';
+export { buildLeaderboard, type Leaderboard, type ProtocolBoard, type MethodEntry } from './benchmark/leaderboard.js';
+export { bootstrapReplicates, differenceInterval, type DifferenceInterval } from './benchmark/bootstrap.js';
+export { SUITES, type SuiteDef } from './benchmark/suites.js';
+export { readPredictionsFile, type PredictionsFile } from './run/predictionsFile.js';

@@ -160,13 +160,20 @@ export function retrieverUsageMarkdown(u: RetrieverUsage): string {
   ].join('\n');
 }
 
-/** SVG heat-maps of the three matrices: file name → SVG. */
+/**
+ * SVG heat-maps of the three matrices: file name → SVG. A matrix without rows (no modality was
+ * ever retrieved, e.g. data with every modality present) has no plot.
+ */
 export async function retrieverUsageHeatmaps(u: RetrieverUsage): Promise<[string, string][]> {
-  const plot = (m: ShareMatrix, title: string) =>
-    heatmap(m.values, { rowLabels: m.rows.map((r, i) => `${r} (n=${m.counts[i]})`), colLabels: m.cols, title, domain: [0, 1], legendTitle: 'share' });
-  return [
-    ['retriever-experts-by-combination.svg', await plot(u.byCombination, 'expert-selection ratio per observed modality combination')],
-    ['retriever-experts-by-target.svg', await plot(u.byTarget, 'expert-selection ratio per target modality')],
-    ['retriever-tokens-by-expert.svg', await plot(u.tokensByExpert, 'token-selection ratio per expert (token source combination)')],
+  const plots: [string, ShareMatrix, string][] = [
+    ['retriever-experts-by-combination.svg', u.byCombination, 'expert-selection ratio per observed modality combination'],
+    ['retriever-experts-by-target.svg', u.byTarget, 'expert-selection ratio per target modality'],
+    ['retriever-tokens-by-expert.svg', u.tokensByExpert, 'token-selection ratio per expert (token source combination)'],
   ];
+  const out: [string, string][] = [];
+  for (const [file, m, title] of plots) {
+    if (!m.rows.length || !m.cols.length) continue;
+    out.push([file, await heatmap(m.values, { rowLabels: m.rows.map((r, i) => `${r} (n=${m.counts[i]})`), colLabels: m.cols, title, domain: [0, 1], legendTitle: 'share' })]);
+  }
+  return out;
 }

@@ -17,6 +17,8 @@ import { registerDataCommand } from './data.js';
 import { registerConvertCommand } from './convert.js';
 import { registerServeCommand } from './serve.js';
 import { registerExportCommand } from './export.js';
+import { registerBenchmarkCommand } from './benchmark.js';
+import { registerWorkerCommand } from './worker.js';
 
 const program = new Command();
 program
@@ -42,5 +44,7 @@ registerDataCommand(program);
 registerConvertCommand(program);
 registerServeCommand(program);
 registerExportCommand(program);
+registerBenchmarkCommand(program);
+registerWorkerCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => exitWithError(err, process.argv.includes('--verbose')));

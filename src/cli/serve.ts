@@ -4,6 +4,7 @@
  * accepting, finish the requests in flight, exit 0 (1 when the deadline forced connections
  * closed). SIGHUP: reload every model directory (a broken one is refused, the old model serves on).
  */
+import { uninstallInterruptHandlers } from '../io/interrupt.js';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FlexiModalError } from '../errors.js';
@@ -131,6 +132,8 @@ export function registerServeCommand(program: Command): void {
           () => process.exit(1),
         );
       };
+      // this command's own shutdown replaces the CLI's interrupt handlers (src/io/interrupt.ts)
+      uninstallInterruptHandlers();
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
       process.on('SIGHUP', () => {

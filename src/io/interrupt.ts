@@ -58,3 +58,13 @@ export function installInterruptHandlers(): void {
     process.on(signal, h);
   }
 }
+
+/**
+ * Remove the handlers again: for a command that shuts down on its own terms (`serve`: finish the
+ * requests in flight, then exit 0).
+ */
+export function uninstallInterruptHandlers(): void {
+  for (const [signal, h] of handlers) process.removeListener(signal, h);
+  handlers.clear();
+  installed = false;
+}

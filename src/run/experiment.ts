@@ -37,7 +37,8 @@ import { applyMissingness } from './missingnessProtocol.js';
 import { RemindAnalyses } from '../analysis/remindAnalyses.js';
 import { retrieverUsage, type RetrieverUsage } from '../analysis/retrieverUsage.js';
 import { makeGroupWeighting } from '../train/groupWeighting.js';
-import { withoutHeldOutGroups } from './heldOut.js';
+import { heldOutTestSamples, withoutHeldOutGroups } from './heldOut.js';
+import { writePredictionsFile } from './predictionsFile.js';
 import { aggregatePresence, presenceMetrics, type PresenceSeed } from '../eval/presence.js';
 import { hasModality } from '../data/schema.js';
 import { aggregateLongTail, headTailGroups, longTailOfSeed, type LongTailSeed } from '../eval/longTail.js';
@@ -177,7 +178,9 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
 
   const loaded = await loadDataset(cfg.data, opts.baseDir);
   log(formatReport(loaded.report, 'text'));
-  const dataset = withoutHeldOutGroups(applyMissingness(loaded, cfg.missingness, log), cfg, outDir, opts.baseDir, log);
+  const withProtocol = applyMissingness(loaded, cfg.missingness, log);
+  const dataset = withoutHeldOutGroups(withProtocol, cfg, outDir, opts.baseDir, log);
+  const heldOutTest = heldOutTestSamples(withProtocol, cfg);
   checkEmptySamples(dataset, cfg.emptySamples, 'config key data');
   const analyses = new RemindAnalyses(cfg, dataset.spec, log);
   const external = cfg.externalData ? alignDataset(dataset.spec, await loadDataset(cfg.externalData, opts.baseDir, 'externalData'), 'config key externalData') : undefined;
@@ -252,6 +255,11 @@ async function runExperimentIn(run: RunDirectory, cfg: RunConfig, seeds: number[
         evaluations.test = t.grouped;
         testPred = t.predictions;
         test = { probs: t.predictions.probs, labels: labelsOf(dataset.spec.task, parts.test) };
+        writePredictionsFile(outDir, seed, 'test', dataset.spec, parts.test, t.predictions);
+      }
+      if (heldOutTest.length > 0) {
+        // zero-shot predictions on the held-out (unseen) combinations' test part
+        writePredictionsFile(outDir, seed, 'heldout-test', dataset.spec, heldOutTest, predict(model, dataset.spec.task, heldOutTest, toEvalBatch, 64));
       }
       if (external) evaluations.external = evaluateSamples(model, external, external.samples, toEvalBatch, threshold).grouped;
       perSeed.push(seedResultFromEvaluations(evaluations));

@@ -53,3 +53,13 @@ export function readHeldOutFile(runDir: string): HeldOutFile {
   }
   return JSON.parse(readFileSync(path, 'utf8')) as HeldOutFile;
 }
+
+/**
+ * The held-out groups' test part (the samples `fleximodal finetune` evaluates on), in the order of
+ * heldout.json; empty when no group is held out. `dataset` is the data before the groups were removed.
+ */
+export function heldOutTestSamples(dataset: Dataset, cfg: RunConfig): Dataset['samples'] {
+  const groups = cfg.split.holdOutGroups;
+  if (!groups.length) return [];
+  return holdOutGroups(dataset, groups, cfg.split.holdOutFinetuneFraction, holdOutSeed(cfg)).test;
+}

@@ -78,7 +78,10 @@ test('two copies of one model and a different model predict side by side, as eac
     assert.deepEqual(a.predict(records), moeAlone);
     assert.deepEqual(b.predict(records), moeAlone);
     assert.deepEqual(c.predict(records), baseAlone);
-    assert.deepEqual(a.predict(records, { explain: true }).map((r) => r.risk), moeAlone.map((r) => r.risk));
+    // the explain pass batches each record with its one-modality-removed variants (B·(M+1) rows); with
+    // the native BLAS the blocking depends on the row count, so a row may differ in its last bits
+    const explained = a.predict(records, { explain: true }).map((r) => r.risk!);
+    explained.forEach((r, i) => assert.ok(Math.abs(r - moeAlone[i]!.risk!) < 1e-6, `record ${i}: ${r} vs ${moeAlone[i]!.risk}`));
     // same logical names, distinct engine names
     const va = a.model.variables();
     const vb = b.model.variables();

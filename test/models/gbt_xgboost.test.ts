@@ -19,6 +19,7 @@ import { Predictor } from '../../src/serve/predictor.js';
 import { writeJsonl } from '../../src/data/sources/jsonl.js';
 import { validateMetricsJson } from '../../src/eval/aggregate.js';
 import { registerPredictCommand } from '../../src/cli/predict.js';
+import { registerEvaluateCommand } from '../../src/cli/evaluate.js';
 import { FlexiModalError } from '../../src/errors.js';
 
 const lib = xgboostAvailable();
@@ -154,7 +155,7 @@ test('multiclass (multi:softprob) and multilabel (one booster per label) train a
   assert.ok(auroc(second, Float32Array.from(ml.slice(200), (s) => (s.label as number[])[1]!)) > 0.95, 'label v (= s > 0) is learned by its own booster');
 });
 
-test('save → load gives identical predictions; Predictor and CLI predict read the model directory', async (t) => {
+test('save → load gives identical predictions; Predictor, CLI predict and CLI evaluate read the model directory', async (t) => {
   if (!needLib(t)) return;
   const dir = mkdtempSync(join(tmpdir(), 'fm-xgb-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -207,6 +208,22 @@ test('save → load gives identical predictions; Predictor and CLI predict read 
     assert.equal(l.risk, viaPredictor[i]!.risk);
     assert.equal(typeof l.predicted, 'boolean');
   });
+
+  // CLI evaluate, in process: metrics of the saved model on new labelled data, per group
+  const evalProgram = new Command().exitOverride();
+  registerEvaluateCommand(evalProgram);
+  const stdout = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    await evalProgram.parseAsync(['node', 'fleximodal', 'evaluate', '--model', out, '--data', join(dir, 'new.jsonl'), '--out', join(dir, 'eval')]);
+  } finally {
+    process.stdout.write = stdout;
+  }
+  const em = validateMetricsJson(JSON.parse(readFileSync(join(dir, 'eval', 'metrics.json'), 'utf8')));
+  assert.equal(em.external!.n!.mean, 40);
+  const newSamples = xorSamples(40, 12);
+  const wantAuroc = auroc(Float32Array.from(viaPredictor, (p) => p.risk!), Float32Array.from(newSamples, (s) => s.label as number));
+  assert.ok(Math.abs(em.external!.auroc!.mean! - wantAuroc) < 1e-9, 'evaluate = AUROC of the Predictor\'s risks');
 });
 
 test('same config and seed → identical metrics.json', async (t) => {

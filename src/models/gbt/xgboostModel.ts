@@ -44,6 +44,12 @@ export class XGBoostModel implements FusionModel {
     return this.spec.task.kind === 'multilabel' ? this.spec.task.labels.length : 1;
   }
 
+  /** Outputs per sample: 1 (binary), classes, or labels. */
+  get width(): number {
+    const task = this.spec.task;
+    return task.kind === 'binary' ? 1 : task.kind === 'multiclass' ? task.classes.length : task.labels.length;
+  }
+
   /** Boosting rounds kept in each booster (after early stopping). */
   rounds(): number[] {
     return this.boosters.map((b) => b.rounds());
@@ -51,14 +57,13 @@ export class XGBoostModel implements FusionModel {
 
   /** Logits [B, C]: XGBoost's raw margins of the batch's features. */
   forward(batch: Batch): ForwardOutput {
-    const margins = this.margins(batch);
-    return { logits: tf.tensor2d(margins, [batch.size, margins.length / Math.max(1, batch.size)]) };
+    return { logits: tf.tensor2d(this.margins(batch), [batch.size, this.width]) };
   }
 
   /** Margins [B, C] row-major (C = 1 binary, classes, or labels). */
   margins(batch: Batch): Float32Array {
     if (this.boosters.length === 0) throw new FlexiModalError('the xgboost model has no trees yet', { hint: 'train it (fleximodal train) or load a saved model directory' });
-    const width = this.spec.task.kind === 'binary' ? 1 : this.spec.task.kind === 'multiclass' ? this.spec.task.classes.length : this.spec.task.labels.length;
+    const width = this.width;
     if (batch.size === 0) return new Float32Array(0);
     const f = treeFeatures(this.spec, batch);
     const api = this.boosters[0]!.api;
@@ -193,7 +198,10 @@ export class XGBoostModel implements FusionModel {
         this.dispose();
         throw new FlexiModalError(`the XGBoost model file ${this.boosterFile(j)} is missing`, { where: dir, hint: 'the model directory is incomplete; retrain it with fleximodal train' });
       }
-      this.boosters.push(Booster.load(readFileSync(path), path, api));
+      const b = Booster.load(readFileSync(path), path, api);
+      this.boosters.push(b);
+      // the saved model holds the trees, not the run-time parameters: predict on the engine's threads
+      b.setParam('nthread', String(this.cfg.nthread ?? engineThreads()));
     }
   }
 }

@@ -1,0 +1,44 @@
+/**
+ * Child-process entry of the benchmark's workers (local pool and queue workers): receives
+ * `{ type: 'run', cell, dir, rerun, logFile }` over IPC, runs the cell (src/benchmark/cellRun.ts)
+ * with its log appended to `logFile`, and answers `{ type: 'result', result }`. It exits when its
+ * parent goes away: training is synchronous, so the IPC disconnect is only seen between cells; the
+ * parent's pid is therefore also checked after every epoch (an orphan is re-parented), and a cell
+ * whose parent is gone stops there, resumable from its checkpoint.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { runCell, type CellResult } from './cellRun.js';
+import type { CellSpec } from './plan.js';
+
+/** The message a parent sends. */
+export interface RunCellMessage {
+  type: 'run';
+  cell: CellSpec;
+  dir: string;
+  rerun: boolean;
+  logFile: string;
+}
+
+/** The answer. */
+export interface CellResultMessage {
+  type: 'result';
+  result: CellResult;
+}
+
+if (process.send) {
+  const parent = process.ppid;
+  const orphaned = () => (process.ppid !== parent ? `its parent process ${parent} is gone` : null);
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (msg: RunCellMessage) => {
+    if (msg?.type !== 'run') return;
+    mkdirSync(dirname(msg.logFile), { recursive: true });
+    const log = (line: string) => appendFileSync(msg.logFile, line + '\n');
+    log(`=== cell ${msg.cell.id} (pid ${process.pid}, ${new Date().toISOString()}) ===`);
+    void runCell(msg.cell, msg.dir, { rerun: msg.rerun, log, abortWhen: orphaned }).then((result) => {
+      log(`=== ${result.status}${result.error ? `: ${result.error}` : ''} (${result.seconds.toFixed(1)} s) ===`);
+      if (orphaned() || !process.connected) process.exit(0);
+      process.send!({ type: 'result', result } satisfies CellResultMessage);
+    });
+  });
+}
