@@ -84,7 +84,9 @@ export type { XGBoostModelConfig } from './config/schema.js';
 export { OwnedOutputDir, checkOwnedOpen, clearOwned, inspectOwned, readLedger, recordOwnedWrite, OWNED_LEDGER, OWNED_FORMAT, type OwnedDirMode, type OwnedHeader, type OwnedInspection, type OpenOwnedOptions } from './io/ownedOutput.js';
 export { OutputFile, checkOutputFile, writeOutputFile, type OutputTarget, type OutputFileOptions } from './io/outputFile.js';
 export { fitInputBounds, applyInputBounds, robustBounds, type InputBounds, type OutOfRangeMark, type OutOfRangePolicy } from './data/inputBounds.js';
-export { exportOnnx, buildOnnx, recordsToOnnxTensors, onnxInputSpecs, type OnnxExportReport, type ExportOnnxOptions, type OnnxSidecar, type PlainTensor, type OnnxInputSpec } from './export/onnx/index.js';
+export { exportOnnx } from './export/onnx/lazyExport.js';
+export type { OnnxExportReport, ExportOnnxOptions, OnnxSidecar } from './export/onnx/exportOnnx.js';
+export { recordsToOnnxTensors, inputSpecs as onnxInputSpecs, type PlainTensor, type OnnxInputSpec } from './export/onnx/tensors.js';
 // the benchmark (docs/BENCHMARK.md): suites of cells, leaderboard, paired bootstrap intervals
 export { runBenchmark, benchmarkPlan, type BenchmarkOptions } from './benchmark/benchmark.js';
 export { buildLeaderboard, type Leaderboard, type ProtocolBoard, type MethodEntry } from './benchmark/leaderboard.js';

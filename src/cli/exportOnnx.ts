@@ -2,7 +2,8 @@
  * The `--format onnx` branch of `fleximodal export` (registers nothing by itself: src/cli/export.ts
  * calls `runOnnxExport`). Writes OUT (.onnx) and OUT.json (the sidecar describing the tensors).
  */
-import { exportOnnx, type OnnxExportReport } from '../export/onnx/index.js';
+import type { OnnxExportReport } from '../export/onnx/exportOnnx.js';
+import { exportOnnx } from '../export/onnx/lazyExport.js';
 
 /** Options shared with the export command. */
 export interface OnnxExportCliOptions {

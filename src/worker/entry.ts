@@ -45,6 +45,8 @@ async function runTrain(j: TrainJob): Promise<unknown> {
     progress: false,
     log: (line) => post({ kind: 'log', line }),
     callbacks: (seed) => [progressCallback(seed, j.config.train.epochs)],
+    // the host decides what an aborted or failed run leaves behind (TrainInWorkerOptions.keepIncomplete)
+    keepIncomplete: true,
   });
   if (aborted()) post({ kind: 'log', line: 'abort requested after the run had completed; its result is returned' });
   return result;

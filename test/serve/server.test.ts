@@ -64,8 +64,11 @@ test('routes: healthz, readyz, metrics, models, model info, predict (+explain); 
   assert.deepEqual(base.json.predictions.map((p: { id: string }) => p.id), recs.map((r) => r['id']));
   for (const p of moe.json.predictions) {
     assert.ok(p.risk > 0 && p.risk < 1);
-    const shares = Object.values(p.explanation.modalityShares) as number[];
-    assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 1) < 1e-6, 'modality shares sum to 1');
+    // the per-modality attribution (the record's risk minus the risk without each modality) and the routing statistics
+    assert.ok(Math.abs(p.explanation.attribution.probability - p.risk) < 1e-6, 'attribution of the risk');
+    for (const v of Object.values(p.explanation.attribution.byModality) as number[]) assert.ok(Number.isFinite(v) && Math.abs(v) < 1);
+    const shares = Object.values(p.explanation.routing.shares) as number[];
+    assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 1) < 1e-6, 'routing shares sum to 1');
   }
   assert.notDeepEqual(base.json.predictions[0].risk, moe.json.predictions[0].risk, 'two different models answer');
 

@@ -17,7 +17,8 @@ export const ONNX_OPSET = 17;
 /** IR version 8 (ONNX 1.10–1.12; opset 17 models load with it). */
 export const ONNX_IR_VERSION = 8;
 
-export type OnnxElemType = 'float32' | 'int64' | 'float64' | 'bool';
+import type { OnnxElemType, ValueSpec } from './valueSpec.js';
+export type { OnnxElemType, ValueSpec } from './valueSpec.js';
 
 const DATA_TYPE: Record<OnnxElemType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
@@ -29,13 +30,6 @@ const DATA_TYPE: Record<OnnxElemType, number> = {
 /** An attribute value: number (int when integral and `ints` not forced), number[], string, tensor. */
 export type AttrValue = number | number[] | string | { float: number } | { floats: number[] } | { tensor: onnxProto.onnx.ITensorProto };
 
-/** A graph input or output: name, element type and shape (numbers or symbolic dimension names). */
-export interface ValueSpec {
-  name: string;
-  type: OnnxElemType;
-  shape: (number | string)[];
-  doc?: string;
-}
 
 export class OnnxGraph {
   private readonly nodes: onnxProto.onnx.INodeProto[] = [];

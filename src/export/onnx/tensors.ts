@@ -10,7 +10,7 @@ import type { DatasetSpec, Sample } from '../../data/schema.js';
 import { makeBatch, newBatchCounters, type BatchCounters } from '../../data/batch.js';
 import { sampleFromJson } from '../../data/sources/jsonl.js';
 import { RangePolicy } from '../../data/ranges.js';
-import type { ValueSpec } from './graph.js';
+import type { ValueSpec } from './valueSpec.js';
 import { SupportingGroupIndex } from '../../moe/supportingGroups.js';
 import { planRetrieval } from '../../models/retriever/retrievalPlan.js';
 import { emptyRows } from '../../encoders/batchArrays.js';
