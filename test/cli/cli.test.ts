@@ -1,17 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, cpSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync, cpSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { writeJsonl } from '../../src/data/sources/jsonl.js';
 import { validateMetricsJson } from '../../src/eval/aggregate.js';
+import { once } from '../helpers/once.js';
+import { moduleTempDir } from '../helpers/tempDir.js';
 
 const cli = resolve('dist/src/cli/main.js');
 const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
 
-const dir = mkdtempSync(join(tmpdir(), 'fm-cli-'));
+const dir = moduleTempDir('fm-cli-');
 const config = {
   name: 'cli-test',
   data: { type: 'synthetic', n: 120, seed: 4 },
@@ -20,11 +21,17 @@ const config = {
 };
 writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
 
-test('train → predict --explain → evaluate through the CLI', async () => {
+/** The run directory of one trained model, trained by the first test that needs it. */
+const trainedRun = once(() => {
   const out = join(dir, 'run');
   const t = run(['train', '--config', join(dir, 'config.json'), '--out', out, '--no-progress']);
   assert.equal(t.status, 0, t.stderr);
-  assert.match(t.stdout, /auroc/);
+  return { out, stdout: t.stdout };
+});
+
+test('train → predict --explain → evaluate through the CLI', async () => {
+  const { out, stdout } = trainedRun();
+  assert.match(stdout, /auroc/);
   validateMetricsJson(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')));
 
   const data = generateSynthetic({ n: 30, seed: 9 });
@@ -101,7 +108,7 @@ test('predict rejects a malformed input line with file:line', () => {
   const data = generateSynthetic({ n: 2, seed: 1 });
   const spec = JSON.stringify({ fleximodal: 1, spec: data.spec });
   writeFileSync(bad, `${spec}\n{"id": "x", "modalities": {"vitals": {"times": [1], "variables": ["HR"], "values": [NaN]}}}\n`);
-  const r = run(['predict', '--model', join(dir, 'run'), '--input', bad]);
+  const r = run(['predict', '--model', trainedRun().out, '--input', bad]);
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /bad\.jsonl:2/);
 });

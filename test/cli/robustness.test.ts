@@ -5,14 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { writeJsonl } from '../../src/data/sources/jsonl.js';
+import { once } from '../helpers/once.js';
+import { moduleTempDir } from '../helpers/tempDir.js';
 
 const cli = resolve('dist/src/cli/main.js');
-const dir = mkdtempSync(join(tmpdir(), 'fm-robust-'));
+const dir = moduleTempDir('fm-robust-');
 const run = (args: string[], cwd = dir) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd });
 const noStack = (stderr: string) => assert.doesNotMatch(stderr, /\n\s+at /, stderr);
 
@@ -32,6 +33,13 @@ test.before(async () => {
   assert.equal(t.status, 0, t.stderr);
 });
 
+/** `evaluate` of the trained run on its own data set, into ev-a: run by the first test that needs it. */
+const evaluatedOnBase = once(() => {
+  const a = run(['evaluate', '-m', 'run', '-d', 'base.jsonl', '-o', 'ev-a']);
+  assert.equal(a.status, 0, a.stderr);
+  return join(dir, 'ev-a');
+});
+
 test('§1 a 1e300 heart rate is dropped and counted; the saved model loads and predicts', () => {
   const meta = JSON.parse(readFileSync(join(dir, 'run', 'model', 'model.json'), 'utf8'));
   const st = meta.normalizer.modalities.vitals;
@@ -47,11 +55,10 @@ test('§2 evaluate maps a reordered header by name (same metrics); renamed varia
   const h = JSON.parse(lines[0]!);
   h.spec.modalities[1].variables.reverse();
   writeFileSync(join(dir, 'reordered.jsonl'), [JSON.stringify(h), ...lines.slice(1)].join('\n') + '\n');
-  const a = run(['evaluate', '-m', 'run', '-d', 'base.jsonl', '-o', 'ev-a']);
+  const evA = evaluatedOnBase();
   const b = run(['evaluate', '-m', 'run', '-d', 'reordered.jsonl', '-o', 'ev-b']);
-  assert.equal(a.status, 0, a.stderr);
   assert.equal(b.status, 0, b.stderr);
-  assert.equal(readFileSync(join(dir, 'ev-b', 'metrics.json'), 'utf8'), readFileSync(join(dir, 'ev-a', 'metrics.json'), 'utf8'));
+  assert.equal(readFileSync(join(dir, 'ev-b', 'metrics.json'), 'utf8'), readFileSync(join(evA, 'metrics.json'), 'utf8'));
   const r = structuredClone(JSON.parse(lines[0]!));
   r.spec.modalities[1].variables[0] = 'HeartRate';
   writeFileSync(join(dir, 'renamed.jsonl'), [JSON.stringify(r), ...lines.slice(1).map((l) => l.replaceAll('"HR"', '"HeartRate"'))].join('\n') + '\n');
@@ -63,7 +70,7 @@ test('§2 evaluate maps a reordered header by name (same metrics); renamed varia
 });
 
 test('§4 evaluation on the training samples warns in the log and in metrics.json', () => {
-  const m = JSON.parse(readFileSync(join(dir, 'ev-a', 'metrics.json'), 'utf8'));
+  const m = JSON.parse(readFileSync(join(evaluatedOnBase(), 'metrics.json'), 'utf8'));
   assert.equal(m.warnings.length, 1);
   assert.match(m.warnings[0], /^\d+ of 80 evaluated samples are training samples of this model/);
   assert.match(run(['evaluate', '-m', 'run', '-d', 'base.jsonl']).stderr, /warning: \d+ of 80 evaluated samples are training samples/);
@@ -77,8 +84,9 @@ test('§4 evaluate --out refuses a training run directory (its metrics.json is t
   noStack(e.stderr);
   assert.equal(readFileSync(join(dir, 'run', 'metrics.json'), 'utf8'), before);
   // an earlier evaluation directory is replaced with --overwrite only (issue 19 §2)
-  assert.equal(run(['evaluate', '-m', 'run', '-d', 'base.jsonl', '-o', 'ev-a']).status, 2, 'an earlier evaluation is not replaced silently');
-  assert.equal(run(['evaluate', '-m', 'run', '-d', 'base.jsonl', '-o', 'ev-a', '--overwrite']).status, 0, 'an earlier evaluation directory is replaced with --overwrite');
+  assert.equal(run(['evaluate', '-m', 'run', '-d', 'base.jsonl', '-o', 'ev-again']).status, 0);
+  assert.equal(run(['evaluate', '-m', 'run', '-d', 'base.jsonl', '-o', 'ev-again']).status, 2, 'an earlier evaluation is not replaced silently');
+  assert.equal(run(['evaluate', '-m', 'run', '-d', 'base.jsonl', '-o', 'ev-again', '--overwrite']).status, 0, 'an earlier evaluation directory is replaced with --overwrite');
 });
 
 test('§4 train --external-data holding training samples warns in the log and in metrics.json', () => {
