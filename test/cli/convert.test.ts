@@ -5,16 +5,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDataset } from '../../src/data/load.js';
 import { readJsonl } from '../../src/data/sources/jsonl.js';
 import { sharedData, skipUnless } from '../data/fixtures.js';
+import { tempDirs } from '../helpers/tempDir.js';
+
+const tmp = tempDirs();
 
 const cli = resolve('dist/src/cli/main.js');
 const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
-const dir = mkdtempSync(join(tmpdir(), 'fm-convert-'));
+const dir = tmp('fm-convert-');
 
 /** Convert the data source in `configFile` and check the JSONL reads back as the same dataset. */
 async function roundTrip(configFile: string, source: unknown, baseDir: string): Promise<string> {

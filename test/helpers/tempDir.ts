@@ -29,3 +29,18 @@ export function moduleTempDir(prefix = 'fm-test-'): string {
   after(() => removeDir(dir));
   return dir;
 }
+
+/**
+ * A maker of temporary directories for one test file: call at module level, then `tmp(prefix)`
+ * anywhere (module level or a test body); every directory it made is removed after all tests of
+ * the file.
+ */
+export function tempDirs(defaultPrefix = 'fm-test-'): (prefix?: string) => string {
+  const made: string[] = [];
+  after(() => made.forEach(removeDir));
+  return (prefix = defaultPrefix) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    made.push(dir);
+    return dir;
+  };
+}
