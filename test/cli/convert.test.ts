@@ -4,22 +4,24 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadDataset } from '../../src/data/load.js';
 import { readJsonl } from '../../src/data/sources/jsonl.js';
 import { sharedData, skipUnless } from '../data/fixtures.js';
+import { tempDirs } from '../helpers/tempDir.js';
+import { jsonLines, runCli } from '../helpers/inProcessCli.js';
 
-const cli = resolve('dist/src/cli/main.js');
-const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
-const dir = mkdtempSync(join(tmpdir(), 'fm-convert-'));
+const tmp = tempDirs();
+
+/** The CLI in this process (no child start-up per call). */
+const run = (args: string[]) => runCli(args);
+const dir = tmp('fm-convert-');
 
 /** Convert the data source in `configFile` and check the JSONL reads back as the same dataset. */
 async function roundTrip(configFile: string, source: unknown, baseDir: string): Promise<string> {
   const out = join(dir, `${Math.random().toString(36).slice(2)}.jsonl`);
-  const r = run(['convert', '--data-config', configFile, '--out', out]);
+  const r = await run(['convert', '--data-config', configFile, '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   const original = await loadDataset(source, baseDir);
   const back = await readJsonl(out);
@@ -39,11 +41,11 @@ test('convert: synthetic source → JSONL → the same samples; an existing --ou
   const cfg = join(dir, 'synthetic.json');
   writeFileSync(cfg, JSON.stringify(source));
   const out = await roundTrip(cfg, source, dir);
-  const again = run(['convert', '--data-config', cfg, '--out', out]);
+  const again = await run(['convert', '--data-config', cfg, '--out', out]);
   assert.equal(again.status, 2);
   assert.match(again.stderr, /exists.*--overwrite/);
-  assert.equal(run(['convert', '--data-config', cfg, '--out', out, '--overwrite']).status, 0);
-  const none = run(['convert', '--out', join(dir, 'x.jsonl')]);
+  assert.equal((await run(['convert', '--data-config', cfg, '--out', out, '--overwrite'])).status, 0);
+  const none = await run(['convert', '--out', join(dir, 'x.jsonl')]);
   assert.equal(none.status, 2);
   assert.match(none.stderr, /--data <file or directory> or --data-config/);
 });
@@ -56,28 +58,28 @@ test('convert: PhysioNet 2012 records (run-config form) → JSONL → the same s
   await roundTrip(cfg, source, dir);
 });
 
-test('evaluate and predict take any data source via --data-config (same results as the JSONL)', () => {
+test('evaluate and predict take any data source via --data-config (same results as the JSONL)', async () => {
   const source = { type: 'synthetic', n: 60, seed: 11 };
   writeFileSync(join(dir, 'train.json'), JSON.stringify({ name: 't', data: { type: 'synthetic', n: 80, seed: 4 }, model: { type: 'baseline', d: 8, hidden: [8], encoder: { kind: 'mean-pool-mlp' } }, train: { epochs: 1, batchSize: 16 } }));
   writeFileSync(join(dir, 'new.json'), JSON.stringify(source));
   const model = join(dir, 'run');
-  const t = run(['train', '--config', join(dir, 'train.json'), '--out', model, '--no-progress']);
+  const t = await run(['train', '--config', join(dir, 'train.json'), '--out', model, '--no-progress']);
   assert.equal(t.status, 0, t.stderr);
   const jsonl = join(dir, 'new.jsonl');
-  assert.equal(run(['convert', '--data-config', join(dir, 'new.json'), '--out', jsonl]).status, 0);
+  assert.equal((await run(['convert', '--data-config', join(dir, 'new.json'), '--out', jsonl])).status, 0);
 
-  const viaConfig = run(['predict', '--model', model, '--data-config', join(dir, 'new.json')]);
+  const viaConfig = await run(['predict', '--model', model, '--data-config', join(dir, 'new.json')]);
   assert.equal(viaConfig.status, 0, viaConfig.stderr);
-  const viaJsonl = run(['predict', '--model', model, '--input', jsonl]);
-  assert.equal(viaConfig.stdout, viaJsonl.stdout);
-  assert.equal(viaConfig.stdout.trim().split('\n').length, 60);
+  const viaJsonl = await run(['predict', '--model', model, '--input', jsonl]);
+  assert.deepEqual(jsonLines(viaConfig.stdout), jsonLines(viaJsonl.stdout));
+  assert.equal(jsonLines(viaConfig.stdout).length, 60);
 
-  const e1 = run(['evaluate', '--model', model, '--data-config', join(dir, 'new.json'), '--out', join(dir, 'e1')]);
-  const e2 = run(['evaluate', '--model', model, '--data', jsonl, '--out', join(dir, 'e2')]);
+  const e1 = await run(['evaluate', '--model', model, '--data-config', join(dir, 'new.json'), '--out', join(dir, 'e1')]);
+  const e2 = await run(['evaluate', '--model', model, '--data', jsonl, '--out', join(dir, 'e2')]);
   assert.equal(e1.status, 0, e1.stderr);
   assert.equal(e2.status, 0, e2.stderr);
   assert.equal(readFileSync(join(dir, 'e1', 'metrics.json'), 'utf8'), readFileSync(join(dir, 'e2', 'metrics.json'), 'utf8'));
-  const both = run(['predict', '--model', model, '--input', jsonl, '--data-config', join(dir, 'new.json')]);
+  const both = await run(['predict', '--model', model, '--input', jsonl, '--data-config', join(dir, 'new.json')]);
   assert.equal(both.status, 2);
   assert.match(both.stderr, /exclude each other/);
 });

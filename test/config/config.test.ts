@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig, readConfigFile, applyOverride } from '../../src/config/parse.js';
+import { tempDirs } from '../helpers/tempDir.js';
+
+const tmp = tempDirs();
 
 const base = { data: { type: 'synthetic', n: 50 }, model: { type: 'baseline' } };
 
@@ -27,7 +29,7 @@ test('errors name the file and the offending key', () => {
 });
 
 test('invalid JSON reports file:line', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fm-cfg-'));
+  const dir = tmp('fm-cfg-');
   const p = join(dir, 'bad.json');
   writeFileSync(p, '{\n  "a": 1,\n  "b": ,\n}\n');
   assert.throws(() => readConfigFile(p), new RegExp(`${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3`));

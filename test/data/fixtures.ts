@@ -1,14 +1,27 @@
 /** Helpers for data tests: temp dirs, small fixture files, the shared-data location. */
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { FlexiModalError } from '../../src/errors.js';
 
-/** A fresh temporary directory. */
+const madeDirs: string[] = [];
+
+/**
+ * A fresh temporary directory under os.tmpdir(), removed when the test process exits (node --test
+ * runs each test file in its own process, so this is "after the file"). In a test body that wants
+ * its directory gone right after the test, prefer `tempDir(t)` from test/helpers/tempDir.ts.
+ */
 export function tmpDir(prefix = 'fmdata-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (madeDirs.length === 0) {
+    process.once('exit', () => {
+      for (const d of madeDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  madeDirs.push(dir);
+  return dir;
 }
 
 /** Write `files` (relative path → content) under `dir`. */

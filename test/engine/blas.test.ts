@@ -8,8 +8,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tf } from '../../src/engine/tf.js';
@@ -24,6 +22,9 @@ import { Linear } from '../../src/nn/linear.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { runExperiment } from '../../src/run/experiment.js';
 import { isGeneralBroadcast, matMulCases, naiveMatMul, randn, valueAndGrads } from './helpers.js';
+import { tempDirs } from '../helpers/tempDir.js';
+
+const tmp = tempDirs();
 
 const here = dirname(fileURLToPath(import.meta.url));
 let skip: string | false = false;
@@ -168,7 +169,7 @@ test('a tiny FuseMoE training run gives the same metrics on native BLAS and wasm
     );
   const run = async (blas: string) => {
     const callsBefore = blasCallCount();
-    const res = await runExperiment(cfg(blas), { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), `fm-blas-${blas}-`)), log: () => {}, progress: false, saveModels: false });
+    const res = await runExperiment(cfg(blas), { baseDir: '.', outDir: tmp(`fm-blas-${blas}-`), log: () => {}, progress: false, saveModels: false });
     return { metrics: res.metrics, blasCalls: blasCallCount() - callsBefore, native: nativeMatMulInUse() };
   };
   setBlasMinWork(0);

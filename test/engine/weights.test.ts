@@ -1,15 +1,17 @@
 /** safetensors save/load: exact round trip, byte layout, clear errors for bad files. */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../src/engine/tf.js';
 import { decodeSafetensors, encodeSafetensors, loadWeights, saveWeights } from '../../src/engine/weights.js';
 import { setup } from './helpers.js';
+import { tempDirs } from '../helpers/tempDir.js';
+
+const tmp = tempDirs();
 
 before(setup);
-const dir = mkdtempSync(join(tmpdir(), 'fm-weights-'));
+const dir = tmp('fm-weights-');
 
 test('round trip is exact (float32 incl. special values, int32, scalars, empty)', () => {
   const m = new Map<string, tf.Tensor>([

@@ -1,8 +1,5 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { tf } from '../../src/engine/tf.js';
 import { initEngine } from '../../src/engine/backend.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
@@ -14,6 +11,9 @@ import { EnsembleModel, snapshotWeights } from '../../src/models/ensemble.js';
 import { saveModel, loadModel } from '../../src/models/persist.js';
 import type { FusionModel } from '../../src/models/model.js';
 import type { TaskSpec } from '../../src/data/schema.js';
+import { tempDirs } from '../helpers/tempDir.js';
+
+const tmp = tempDirs();
 
 before(async () => {
   await initEngine({ backend: 'cpu' });
@@ -105,7 +105,7 @@ test('a member with a missing or mis-shaped weight is refused, naming it', () =>
 test('ensemble save → load gives the same risks; explanations average shares and tag experts with their member', () => {
   const { members } = membersAndLogits();
   const ens = new EnsembleModel(buildModel(modelCfg, data.spec, 1), members, data.spec.task);
-  const dir = mkdtempSync(join(tmpdir(), 'fm-ens-'));
+  const dir = tmp('fm-ens-');
   let before: number[][];
   try {
     before = tf.tidy(() => ens.forward(batch, { training: false }).logits.arraySync());

@@ -1,7 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +20,9 @@ import { Predictor } from '../../src/serve/predictor.js';
 import { sampleToJson } from '../../src/data/sources/jsonl.js';
 import { taskLoss } from '../../src/train/taskLoss.js';
 import { train } from '../../src/train/trainer.js';
+import { tempDirs } from '../helpers/tempDir.js';
+
+const tmp = tempDirs();
 
 before(async () => {
   await initEngine({ backend: 'cpu' });
@@ -161,7 +163,7 @@ test('every missing strategy trains a step: finite loss, gradients reach encoder
 
 test('save/load round trip carries the embedding bank; Predictor and `predict --explain` work from the model dir alone', async () => {
   const model = retriever();
-  const dir = mkdtempSync(join(tmpdir(), 'retriever-'));
+  const dir = tmp('retriever-');
   try {
     train({ model, task: data.spec.task, train: trainSet, val: testSet, toBatch, scoreValidation: () => ({ f1: 0 }), progress: false, log: () => {} }, { ...trainerDefaults, epochs: 1, seed: 1 });
     const before = probsOf(model, testSet);

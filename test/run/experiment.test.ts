@@ -1,7 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { initEngine } from '../../src/engine/backend.js';
 import { tf } from '../../src/engine/tf.js';
@@ -11,6 +10,9 @@ import { validateMetricsJson } from '../../src/eval/aggregate.js';
 import { Predictor } from '../../src/serve/predictor.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { sampleToJson } from '../../src/data/sources/jsonl.js';
+import { tempDirs } from '../helpers/tempDir.js';
+
+const tmp = tempDirs();
 
 before(async () => {
   await initEngine({ backend: 'wasm' });
@@ -35,7 +37,7 @@ function config(model: Record<string, unknown>, extra: Record<string, unknown> =
 const baseline = { type: 'baseline', d: 16, encoder: { kind: 'mean-pool-mlp' }, hidden: [16], dropout: 0.1 };
 
 test('a run writes the documented directory and a valid metrics.json with per-group results', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'fm-run-'));
+  const out = tmp('fm-run-');
   const res = await runExperiment(config(baseline), { baseDir: '.', outDir: out, log: quiet, progress: false });
   for (const f of ['metrics.json', 'summary.md', 'manifest.json', 'split.json', 'config.json', 'model/model.json', 'model/weights.safetensors', 'seeds/1/model/model.json']) {
     assert.ok(existsSync(join(out, f)), `${f} exists`);
@@ -60,15 +62,15 @@ test('a run writes the documented directory and a valid metrics.json with per-gr
 
 test('same seed → identical metrics; a different seed → different metrics', async () => {
   const cfg = config(baseline);
-  const a = await runExperiment(cfg, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), 'fm-a-')), log: quiet, progress: false, saveModels: false });
-  const b = await runExperiment(cfg, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), 'fm-b-')), log: quiet, progress: false, saveModels: false });
+  const a = await runExperiment(cfg, { baseDir: '.', outDir: tmp('fm-a-'), log: quiet, progress: false, saveModels: false });
+  const b = await runExperiment(cfg, { baseDir: '.', outDir: tmp('fm-b-'), log: quiet, progress: false, saveModels: false });
   assert.deepEqual(a.metrics, b.metrics);
-  const c = await runExperiment(cfg, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), 'fm-c-')), seeds: [2], log: quiet, progress: false, saveModels: false });
+  const c = await runExperiment(cfg, { baseDir: '.', outDir: tmp('fm-c-'), seeds: [2], log: quiet, progress: false, saveModels: false });
   assert.notDeepEqual(a.metrics.test, c.metrics.test);
 });
 
 test('FuseMoE run: expert-usage heat map, saved model reloads and predicts the same risks with explanations', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'fm-fuse-'));
+  const out = tmp('fm-fuse-');
   const cfg = config({
     type: 'fusemoe',
     d: 16,
@@ -101,9 +103,9 @@ test('FuseMoE run: expert-usage heat map, saved model reloads and predicts the s
 
 test('training keeps the tensor count flat (no leaks across steps and runs)', async () => {
   const cfg = config(baseline);
-  await runExperiment(cfg, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), 'fm-m1-')), log: quiet, progress: false, saveModels: false });
+  await runExperiment(cfg, { baseDir: '.', outDir: tmp('fm-m1-'), log: quiet, progress: false, saveModels: false });
   const before = tf.memory().numTensors;
-  await runExperiment({ ...cfg, train: { ...cfg.train, epochs: 4 } }, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), 'fm-m2-')), log: quiet, progress: false, saveModels: false });
+  await runExperiment({ ...cfg, train: { ...cfg.train, epochs: 4 } }, { baseDir: '.', outDir: tmp('fm-m2-'), log: quiet, progress: false, saveModels: false });
   assert.equal(tf.memory().numTensors, before);
 });
 
@@ -123,7 +125,7 @@ test('end to end on real PhysioNet 2012 records (51-record sample)', async (t) =
     },
     'p12 test',
   );
-  const res = await runExperiment(cfg, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), 'fm-p12-')), log: quiet, progress: false, saveModels: false });
+  const res = await runExperiment(cfg, { baseDir: '.', outDir: tmp('fm-p12-'), log: quiet, progress: false, saveModels: false });
   const test = res.metrics.test!;
   assert.ok(test.auroc!.mean === null || (test.auroc!.mean >= 0 && test.auroc!.mean <= 1));
   assert.ok(Number.isFinite(test.brier!.mean!));
@@ -141,7 +143,7 @@ for (const task of ['multiclass', 'multilabel'] as const) {
       },
       'test',
     );
-    const res = await runExperiment(cfg, { baseDir: '.', outDir: mkdtempSync(join(tmpdir(), `fm-${task}-`)), log: quiet, progress: false, saveModels: false });
+    const res = await runExperiment(cfg, { baseDir: '.', outDir: tmp(`fm-${task}-`), log: quiet, progress: false, saveModels: false });
     const t = res.metrics.test!;
     assert.ok(t.auroc!.mean! > 0.65, `${task} test macro AUROC ${t.auroc!.mean}`); // learns the known mechanism
     assert.ok(t.accuracy!.mean! > 0 && t.brier!.mean! > 0);
@@ -150,7 +152,7 @@ for (const task of ['multiclass', 'multilabel'] as const) {
 }
 
 test("split.seed 'per-seed': each model seed trains on its own split, written under seeds/<s>/split.json", async () => {
-  const out = mkdtempSync(join(tmpdir(), 'fm-perseed-'));
+  const out = tmp('fm-perseed-');
   const cfg = config(baseline, { seeds: [1, 2], split: { seed: 'per-seed' } });
   const res = await runExperiment(cfg, { baseDir: '.', outDir: out, log: quiet, progress: false, saveModels: false });
   assert.ok(!existsSync(join(out, 'split.json')), 'no single split.json when splits differ per seed');
@@ -173,7 +175,7 @@ test("split.seed 'per-seed' with split.file is a config error naming both keys",
 });
 
 test('train.ensemble 2: two members per seed, the saved ensemble reloads with the evaluated risks, the report lists the members', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'fm-ens-run-'));
+  const out = tmp('fm-ens-run-');
   const cfg = config(baseline, { train: { epochs: 2, batchSize: 16, patience: 0, ensemble: 2 } });
   const res = await runExperiment(cfg, { baseDir: '.', outDir: out, log: quiet, progress: false });
   assert.equal(res.seeds[0]!.members.length, 2);

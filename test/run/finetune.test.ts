@@ -1,7 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initEngine } from '../../src/engine/backend.js';
 import { parseConfig } from '../../src/config/parse.js';
@@ -16,6 +15,9 @@ import { buildModel } from '../../src/models/build.js';
 import { finetuneParts } from '../../src/train/finetune.js';
 import { parsePartChoice } from '../../src/train/freeze.js';
 import type { Sample } from '../../src/data/schema.js';
+import { tempDirs } from '../helpers/tempDir.js';
+
+const tmp = tempDirs();
 
 before(async () => {
   await initEngine({ backend: 'wasm' });
@@ -72,7 +74,7 @@ test('finetuneParts: only the chosen parts change (FuseMoE naming: head.*, *.gat
 test('unseen combinations end to end: a run holds groups out, finetune tabulates every choice on the held-out test part', async () => {
   const d = await loadDataset(data);
   const held = groupCounts(d)[1]!;
-  const out = mkdtempSync(join(tmpdir(), 'fm-ho-'));
+  const out = tmp('fm-ho-');
   const cfg = parseConfig({ name: 'ho', seeds: [1], data, model: fusemoe, split: { holdOutGroups: [held.name], holdOutFinetuneFraction: 0.3 }, train: { epochs: 2, batchSize: 16, patience: 0 } }, 'test');
   const run = await runExperiment(cfg, { baseDir: '.', outDir: out, log: quiet, progress: false });
   for (const s of ['train', 'val', 'test'] as const) assert.equal(run.metrics.groups[s]?.[held.name], undefined, `${s} has no held-out sample`);

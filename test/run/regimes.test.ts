@@ -1,7 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initEngine } from '../../src/engine/backend.js';
 import { tf } from '../../src/engine/tf.js';
@@ -9,6 +8,7 @@ import { parseConfig } from '../../src/config/parse.js';
 import { runExperiment } from '../../src/run/experiment.js';
 import type { TrainerCallback } from '../../src/train/callbacks.js';
 import { activeVariables, inParts, parsePartChoice } from '../../src/train/freeze.js';
+import { tempDirs } from '../helpers/tempDir.js';
 
 before(async () => {
   await initEngine({ backend: 'wasm' });
@@ -31,7 +31,7 @@ function config(train: Record<string, unknown>, extra: Record<string, unknown> =
   );
 }
 
-const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
+const tmp = tempDirs();
 
 test('plain GroupDRO on the late-fusion baseline: λ logged per epoch on the simplex, saved in the run, deterministic', async () => {
   const cfg = config({ groupWeighting: { type: 'group-dro', gamma: 0.5, everySteps: 2 } });

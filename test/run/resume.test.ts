@@ -9,14 +9,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkpointEpoch } from '../../src/train/checkpoint.js';
 import { INCOMPLETE_FILE, LOCK_FILE } from '../../src/run/runDirectory.js';
+import { tempDirs } from '../helpers/tempDir.js';
+
+const tmp = tempDirs();
 
 const cli = resolve('dist/src/cli/main.js');
-const dir = mkdtempSync(join(tmpdir(), 'fm-resume-'));
+const dir = tmp('fm-resume-');
 const config = {
   name: 'resume-test',
   seeds: [1, 2],

@@ -1,16 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RunDirectory, assertRunComplete, withRunDirectory, LOCK_FILE, INCOMPLETE_FILE, isCompleteRun } from '../../src/run/runDirectory.js';
 import { writeFileAtomic, removeStaleTempFiles, tempPathFor } from '../../src/io/atomicWrite.js';
 import { FlexiModalError } from '../../src/errors.js';
 import { OWNED_LEDGER } from '../../src/io/ownedOutput.js';
+import { tempDirs } from '../helpers/tempDir.js';
 
 const quiet = () => {};
-const tmp = () => mkdtempSync(join(tmpdir(), 'fm-rundir-'));
+const tmp = tempDirs('fm-rundir-');
 
 function throwsWith(fn: () => unknown, ...fragments: string[]): void {
   assert.throws(fn, (e: unknown) => {
