@@ -1,6 +1,6 @@
 /**
  * The ONNX tensor contract and the CLI:
- *  - tensors built BY HAND from raw records following docs/EXPORT-ONNX.md and the sidecar alone
+ *  - tensors built BY HAND from raw records following docs/EXPORT.md ("ONNX") and the sidecar alone
  *    (the recipe of the Python snippet, line by line, no fleximodal code) give the same
  *    probabilities in onnxruntime as Predictor;
  *  - REMIND's residual-routing switch is exported exactly (residual weights made large, threshold
@@ -54,7 +54,7 @@ async function trainTiny(t: { after: (fn: () => void) => void }, model: Record<s
 type Rec = { id: string; modalities: Record<string, Record<string, unknown> | null | undefined> };
 
 /**
- * The documented recipe (docs/EXPORT-ONNX.md, "Python"), from raw records and the sidecar only:
+ * The documented recipe (docs/EXPORT.md ("ONNX"), "Python"), from raw records and the sidecar only:
  * per modality padded values / masks / times, static features, presence.
  */
 function tensorsByHand(sc: OnnxSidecar, records: Rec[]): Record<string, { data: Float32Array; dims: number[] }> {

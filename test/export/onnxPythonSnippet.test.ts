@@ -1,5 +1,5 @@
 /**
- * The Python snippet of docs/EXPORT-ONNX.md, run with python3 + numpy (onnxruntime for Python is
+ * The Python snippet of docs/EXPORT.md ("ONNX"), run with python3 + numpy (onnxruntime for Python is
  * not installed on these machines: its two onnxruntime lines are left out): the tensors it builds
  * from raw records and the sidecar equal `recordsToOnnxTensors`'s (which the other tests feed to
  * onnxruntime-node). Skips with a printed reason without python3 or numpy.
@@ -22,7 +22,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** The snippet's tensor-building part: the ```python block without onnxruntime, up to `records =`. */
 function snippetPrelude(): string {
-  const doc = readFileSync(join(repoRoot, 'docs', 'EXPORT-ONNX.md'), 'utf8');
+  const doc = readFileSync(join(repoRoot, 'docs', 'EXPORT.md'), 'utf8');
   const block = /```python\n([\s\S]*?)```/.exec(doc)![1]!;
   const lines = block.split('\n');
   const stop = lines.findIndex((l) => l.startsWith('records ='));
@@ -33,7 +33,7 @@ function snippetPrelude(): string {
     .join('\n');
 }
 
-test('the Python snippet of docs/EXPORT-ONNX.md builds the same tensors as recordsToOnnxTensors', async (t) => {
+test('the Python snippet of docs/EXPORT.md ("ONNX") builds the same tensors as recordsToOnnxTensors', async (t) => {
   const py = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
   if (py.status !== 0) {
     const why = `python3 with numpy is not available (${(py.error?.message ?? py.stderr).trim().split('\n').pop()})`;

@@ -6,7 +6,7 @@
  *
  * What the TypeScript encoders compute on the JS side from the batch arrays (LOCF bins, summary
  * statistics, masks) is computed here by graph ops from the same padded input tensors, so the
- * file needs nothing but the tensors of docs/EXPORT-ONNX.md. It relies on what makeBatch
+ * file needs nothing but the tensors of docs/EXPORT.md ("ONNX"). It relies on what makeBatch
  * guarantees: a sample's real time steps come first, in ascending, distinct time order.
  */
 import type { ModalityEncoder } from '../../encoders/encoder.js';

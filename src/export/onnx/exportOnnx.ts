@@ -1,7 +1,7 @@
 /**
  * `exportOnnx`: a saved model directory → an ONNX file (inference graph, dynamic batch
  * dimension, opset 17) and its JSON sidecar `<out>.json` documenting the input tensors, their
- * normalisation and the outputs (docs/EXPORT-ONNX.md).
+ * normalisation and the outputs (docs/EXPORT.md ("ONNX")).
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

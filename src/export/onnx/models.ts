@@ -5,7 +5,7 @@
  * REMIND / Soft MoE. Parts without an emitter are refused by name.
  *
  * Sparse top-K routing is exported densely: every expert runs on every row and the experts
- * outside a row's top K get weight exactly 0 (docs/EXPORT-ONNX.md; the tests check the outputs
+ * outside a row's top K get weight exactly 0 (docs/EXPORT.md ("ONNX"); the tests check the outputs
  * equal the sparse TypeScript path).
  */
 import type { DatasetSpec } from '../../data/schema.js';
