@@ -10,8 +10,8 @@ const targets = {
     tests: ['dist/test/theory/handValues.test.js', 'dist/test/theory/voronoi.test.js', 'dist/test/theory/sampler.test.js', 'dist/test/theory/gaussianMoe.test.js', 'dist/test/theory/em.test.js'],
   },
   metrics: { mutate: ['src/eval/metrics/**/*.ts'], tests: ['dist/test/eval/metrics.test.js'] },
-  groupWeighting: { mutate: ['src/train/groupWeighting.ts'], tests: ['dist/test/train/'] },
-  losses: { mutate: ['src/moe/losses.ts', 'src/train/taskLoss.ts'], tests: ['dist/test/moe/losses.test.js', 'dist/test/train/'] },
+  groupWeighting: { mutate: ['src/train/groupWeighting.ts'], tests: ['dist/test/train/groupWeighting.test.js'] },
+  losses: { mutate: ['src/moe/losses.ts', 'src/train/taskLoss.ts'], tests: ['dist/test/moe/losses.test.js', 'dist/test/train/taskLoss.test.js'] },
 };
 const name = process.env.STRYKER_TARGET ?? 'metrics';
 const target = targets[name];

@@ -22,17 +22,9 @@ import { exportWebSite } from '../src/export/web/exportWeb.js';
 import { serveStatic } from '../test/browser/staticServer.js';
 import { chromiumSkipReason, launchChromium, CHROMIUM } from '../test/browser/chromium.js';
 import { physionetSample, SHARED_DATA, trainTiny } from '../test/browser/tinyModels.js';
+import { arg, quantile } from './benchArgs.js';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : dflt;
-}
 
-/** The q-quantile (nearest rank) of `xs`. */
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
 
 const kb = (n: number): string => `${(n / 1024).toFixed(0)} KiB`;
 

@@ -17,17 +17,9 @@ import { parseConfig, readConfigFile } from '../src/config/parse.js';
 import { loadDataset } from '../src/data/load.js';
 import { makeBatch } from '../src/data/batch.js';
 import { Predictor } from '../src/serve/predictor.js';
+import { arg, quantile } from './benchArgs.js';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : dflt;
-}
 
-/** The q-quantile (nearest rank) of `xs`. */
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
 
 const fmt = (x: number): string => x.toFixed(2);
 

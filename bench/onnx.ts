@@ -23,19 +23,11 @@ import { sampleToJson } from '../src/data/sources/jsonl.js';
 import { Predictor } from '../src/serve/predictor.js';
 import { engineSummary } from '../src/engine/backend.js';
 import { exportOnnx, recordsToOnnxTensors } from '../src/export/onnx/index.js';
+import { arg, quantile } from './benchArgs.js';
 
 type Ort = typeof import('onnxruntime-node');
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : dflt;
-}
 
-/** The q-quantile (nearest rank) of `xs`. */
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
 
 async function main(): Promise<void> {
   const require = createRequire(import.meta.url);

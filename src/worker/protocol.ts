@@ -9,27 +9,15 @@ import type { RunDirMode } from '../run/runDirectory.js';
 import type { BackendName } from '../engine/backend.js';
 import type { DatasetSpec, Sample } from '../data/schema.js';
 import { FlexiModalError } from '../errors.js';
+import type { StepEndInfo } from '../train/callbacks.js';
 
 /** A training progress event: one per optimizer step, one per finished epoch (in this order per model). */
 export type TrainProgress =
-  | {
+  | ({
       type: 'step';
       /** The experiment seed whose model is training. */
       seed: number;
-      /** The trainer's label ("seed 1", or "seed 1 member 2" in an ensemble). */
-      label: string;
-      epoch: number;
-      epochs: number;
-      /** Optimizer steps done since this model's training began (resumed epochs included). */
-      step: number;
-      /** 1-based position of the step in the epoch, and the epoch's number of steps. */
-      stepInEpoch: number;
-      stepsPerEpoch: number;
-      /** Mean loss of this step's micro-batches (task + auxiliary). */
-      loss: number;
-      /** Mean loss of the epoch so far. */
-      epochLoss: number;
-    }
+    } & StepEndInfo)
   | {
       type: 'epoch';
       seed: number;

@@ -109,15 +109,19 @@ test('M-step Newton systems match finite differences of the Q blocks', () => {
   }
 });
 
-test('EM recovers a well-separated exact-specified model (up to relabelling)', () => {
-  const gate = parseGateTransform('standard');
-  const truth = mlogitParamsFromAtoms(
+/** A well-separated exact-specified k = 2, K = 2, d = 1 model (standard gate). */
+function wellSeparatedTruth(): MlogitMoeParams {
+  return mlogitParamsFromAtoms(
     [
       { beta0: 0.5, beta1: [4], a: [2, 0], b: [[-3], [0]] },
       { beta0: 0, beta1: [0], a: [-1, 0], b: [[2], [0]] },
     ],
-    gate,
+    parseGateTransform('standard'),
   );
+}
+
+test('EM recovers a well-separated exact-specified model (up to relabelling)', () => {
+  const truth = wellSeparatedTruth();
   const rng = new Rng(8);
   const data = sampleMlogitMoe(truth, 6000, rng, { kind: 'uniform', lo: -1, hi: 1 });
   const init = initFromTruth(truth, 2, rng, 0.3);
@@ -135,14 +139,7 @@ test('EM recovers a well-separated exact-specified model (up to relabelling)', (
 });
 
 test('EM stays at the MLE near the truth on 40,000 samples: D₁ well below random parameters', () => {
-  const gate = parseGateTransform('standard');
-  const truth = mlogitParamsFromAtoms(
-    [
-      { beta0: 0.5, beta1: [4], a: [2, 0], b: [[-3], [0]] },
-      { beta0: 0, beta1: [0], a: [-1, 0], b: [[2], [0]] },
-    ],
-    gate,
-  );
+  const truth = wellSeparatedTruth();
   const rng = new Rng(8);
   const data = sampleMlogitMoe(truth, 40000, rng, { kind: 'uniform', lo: -1, hi: 1 });
   const init = initFromTruth(truth, 2, rng, 0.02);
