@@ -94,3 +94,44 @@ test("makeGroupWeighting: 'none' is null, the others build their class", () => {
   assert.equal(makeGroupWeighting({ type: 'group-dro', gamma: 0.02, everySteps: 1 }, [1], name)?.kind, 'group-dro');
   assert.equal(makeGroupWeighting({ type: 'reweigh', power: 1 }, [1], name)?.kind, 'reweigh');
 });
+
+test('GroupDro state survives a checkpoint round trip (JSON) and resumes the same λ refresh', () => {
+  // step 1 on one object, then its state restored into a fresh one: step 2 must refresh λ exactly
+  // as an uninterrupted run does (the hand value of the previous test)
+  const first = new GroupDro([3, 1], name, 0.5, 2);
+  first.loss(binary, tf.tensor2d([0.5, -1], [2, 1]), Float32Array.from([1, 1]), Int32Array.from([1, 3]), bce);
+  first.afterStep();
+  const state = JSON.parse(JSON.stringify(first.getState())) as { steps: number; lambda: [number, number][]; lossCount: [number, number][] };
+  assert.equal(state.steps, 1);
+  assert.deepEqual(state.lambda, [[1, 0.5], [3, 0.5]], 'λ initialised uniformly, groups in id order');
+  assert.deepEqual(state.lossCount, [[1, 1], [3, 1]]);
+  const resumed = new GroupDro([1, 3], name, 0.5, 2);
+  resumed.setState(state);
+  resumed.loss(binary, tf.tensor2d([2, 0], [2, 1]), Float32Array.from([0, 1]), Int32Array.from([1, 1]), bce);
+  resumed.afterStep();
+  const R1 = (bceOf(0.5, 1) + bceOf(2, 0) + bceOf(0, 1)) / 3;
+  const R3 = bceOf(-1, 1);
+  const l1 = 1 / (1 + Math.exp(0.5 * (R3 - R1)));
+  const w = resumed.weights();
+  assert.ok(Math.abs(w.get(1)! - l1) < 1e-6 && Math.abs(w.get(3)! - (1 - l1)) < 1e-6, `λ after resume: ${[...w]}`);
+  assert.equal((resumed.getState() as { steps: number }).steps, 2);
+});
+
+test('GroupDro and GroupReweigh count the samples of groups unseen in training; their state round-trips', () => {
+  const dro = new GroupDro([1, 3], name, 0.5, 1);
+  dro.loss(binary, tf.tensor2d([0, 0, 0], [3, 1]), Float32Array.from([1, 0, 1]), Int32Array.from([1, 7, 7]), bce);
+  assert.equal(dro.unseenGroupSamples, 2, 'two samples of group 7');
+  const lam = dro.weights();
+  assert.equal(lam.size, 3);
+  assert.ok(Math.abs([...lam.values()].reduce((a, b) => a + b, 0) - 1) < 1e-12, 'λ still sums to 1');
+  // reweigh: inverse frequency (power 1), unseen groups weigh 1 and are counted
+  const rw = new GroupReweigh([1, 1, 1, 3], name, 1);
+  rw.loss(binary, tf.tensor2d([0, 0, 0], [3, 1]), Float32Array.from([1, 0, 1]), Int32Array.from([1, 9, 9]), bce);
+  assert.equal(rw.unseenGroupSamples, 2);
+  const copy = new GroupReweigh([1, 1, 1, 3], name, 1);
+  copy.setState(JSON.parse(JSON.stringify(rw.getState())));
+  assert.equal(copy.unseenGroupSamples, 2);
+  // c = N / Σ_k n_k^0 = 4 / 2 = 2: w₁ = 2/3, w₃ = 2
+  const s = rw.snapshot();
+  assert.ok(Math.abs(s['g1']! - 2 / 3) < 1e-12 && Math.abs(s['g3']! - 2) < 1e-12, JSON.stringify(s));
+});

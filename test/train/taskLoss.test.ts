@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../../src/engine/tf.js';
 import { initEngine } from '../../src/engine/backend.js';
-import { taskLoss, logitsToProbs } from '../../src/train/taskLoss.js';
+import { taskLoss, logitsToProbs, outputUnits } from '../../src/train/taskLoss.js';
 import { gradCheck } from '../../src/engine/gradcheck.js';
 import type { TaskSpec } from '../../src/data/schema.js';
 
@@ -68,4 +68,45 @@ test('focal and BCE gradients agree with finite differences', () => {
     ]);
     assert.ok(r.maxAbsError < 2e-3, `${type}: ${r.maxAbsError}`);
   }
+});
+
+test('multiclass focal loss: −(1 − p_y)^γ log p_y of the true class, by hand (γ = 2)', () => {
+  const task = { kind: 'multiclass', name: 'c', classes: ['a', 'b', 'c'] } as TaskSpec;
+  const rows = [
+    [1.0, -0.5, 0.2],
+    [0.1, 0.3, -2.0],
+  ];
+  const y = [0, 2];
+  const want =
+    rows
+      .map((r, i) => {
+        const z = r.map(Math.exp);
+        const p = z[y[i]!]! / z.reduce((a, b) => a + b, 0);
+        return -((1 - p) ** 2) * Math.log(p);
+      })
+      .reduce((a, b) => a + b, 0) / 2;
+  const got = taskLoss(task, tf.tensor2d(rows.flat(), [2, 3]), Float32Array.from(y), { type: 'focal', posWeight: 1, focalGamma: 2 }).dataSync()[0]!;
+  assert.ok(Math.abs(got - want) < 1e-6, `${got} vs ${want}`);
+});
+
+test('per-sample weights: the loss is mean_i w_i · ℓ_i (the weights scale, not replace, each term)', () => {
+  const z = [0.3, -1.2, 2.0];
+  const y = [1, 0, 1];
+  const w = [0.5, 2, 0.5];
+  const l = [-Math.log(sig(0.3)), -Math.log(1 - sig(-1.2)), -Math.log(sig(2.0))];
+  const want = (w[0]! * l[0]! + w[1]! * l[1]! + w[2]! * l[2]!) / 3;
+  const got = taskLoss(binary, tf.tensor2d(z, [3, 1]), Float32Array.from(y), { type: 'default', posWeight: 1, focalGamma: 2 }, tf.tensor1d(w)).dataSync()[0]!;
+  assert.ok(Math.abs(got - want) < 1e-6, `${got} vs ${want}`);
+});
+
+test('logitsToProbs: softmax across classes for multiclass, an independent sigmoid per unit otherwise; outputUnits per task', () => {
+  const logits = tf.tensor2d([0.5, -1, 2], [1, 3]);
+  const e = [0.5, -1, 2].map(Math.exp);
+  const soft = logitsToProbs({ kind: 'multiclass', name: 'c', classes: ['a', 'b', 'c'] } as TaskSpec, logits).dataSync();
+  e.forEach((v, i) => assert.ok(Math.abs(soft[i]! - v / (e[0]! + e[1]! + e[2]!)) < 1e-6));
+  const multi = logitsToProbs({ kind: 'multilabel', name: 'l', labels: ['a', 'b', 'c'] } as TaskSpec, logits).dataSync();
+  [0.5, -1, 2].forEach((z, i) => assert.ok(Math.abs(multi[i]! - sig(z)) < 1e-6));
+  assert.equal(outputUnits(binary as TaskSpec), 1);
+  assert.equal(outputUnits({ kind: 'multiclass', name: 'c', classes: ['a', 'b', 'c'] } as TaskSpec), 3);
+  assert.equal(outputUnits({ kind: 'multilabel', name: 'l', labels: ['a', 'b'] } as TaskSpec), 2);
 });
