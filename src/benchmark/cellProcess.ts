@@ -6,6 +6,7 @@
  * parent's pid is therefore also checked after every epoch (an orphan is re-parented), and a cell
  * whose parent is gone stops there, resumable from its checkpoint.
  */
+import { runExitHooks } from '../io/exitHooks.js';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { runCell, type CellResult } from './cellRun.js';
@@ -29,6 +30,7 @@ export interface CellResultMessage {
 if (process.send) {
   const parent = process.ppid;
   const orphaned = () => (process.ppid !== parent ? `its parent process ${parent} is gone` : null);
+  process.once('exit', runExitHooks); // this child process is ours: library cleanup at exit
   process.on('disconnect', () => process.exit(0));
   process.on('message', (msg: RunCellMessage) => {
     if (msg?.type !== 'run') return;

@@ -54,6 +54,7 @@ export interface DatasetSizing {
 /** Every dataset; `mimicDir` (or $MIMIC_IV_DIR) enables the MIMIC-IV tasks. */
 export function datasetRegistry(dataDir: string, sizing: DatasetSizing, mimicDir?: string): DatasetDef[] {
   const p12 = join(dataDir, 'physionet2012');
+  // set-a for training and selection; set-b only as the evaluated-only external column (held out)
   const p12Files = [join(p12, 'set-a.tar.gz'), join(p12, 'Outcomes-a.txt'), join(p12, 'set-b.tar.gz'), join(p12, 'Outcomes-b.txt')];
   const p12How = `fetch it with \`fleximodal data fetch physionet2012 --dir ${p12}\` or pass --data-dir`;
   const physionet = (grouping: 'vitals-labs' | 'seven-groups') => ({

@@ -8,6 +8,7 @@ import { coreCount, freeCores } from '../engine/autoThreads.js';
 import { FlexiModalError } from '../errors.js';
 import { isCompleteRun } from '../run/runDirectory.js';
 import { CellChild } from './cellChild.js';
+import { onProcessExit } from '../io/exitHooks.js';
 import type { CellResult } from './cellRun.js';
 import { cellDir, type CellSpec } from './plan.js';
 
@@ -43,7 +44,7 @@ export async function runCellsLocally(cells: CellSpec[], outDir: string, opts: L
   const results: CellResult[] = [];
   const children = Array.from({ length: Math.max(1, Math.min(opts.workers, cells.length)) }, (_, i) => new CellChild(join(outDir, 'logs', `worker-${i + 1}.log`)));
   const stopAll = () => children.forEach((c) => c.stop());
-  process.once('exit', stopAll);
+  const forgetStop = onProcessExit(stopAll);
   try {
     await Promise.all(
       children.map(async (child) => {
@@ -61,7 +62,7 @@ export async function runCellsLocally(cells: CellSpec[], outDir: string, opts: L
     );
   } finally {
     stopAll();
-    process.off('exit', stopAll);
+    forgetStop();
   }
   return results;
 }

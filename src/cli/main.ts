@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { exitWithError, endQuietlyOnEpipe } from './errorHandler.js';
 import { installInterruptHandlers } from '../io/interrupt.js';
+import { runExitHooks } from '../io/exitHooks.js';
 import { registerTrainCommand } from './train.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerPredictCommand } from './predict.js';
@@ -32,6 +33,8 @@ program
 
 endQuietlyOnEpipe();
 installInterruptHandlers();
+// the CLI owns the process: library cleanup (locks, temp files, child processes) runs at exit
+process.once('exit', runExitHooks);
 
 registerDemoCommand(program);
 registerTrainCommand(program);

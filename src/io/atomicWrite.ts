@@ -35,8 +35,10 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     } finally {
       closeSync(fd);
     }
+    // the ledger of an open owned output directory (src/io/ownedOutput.ts) lists the file BEFORE it
+    // appears, so a kill -9 between the two never leaves a file of ours that the ledger does not name
+    recordOwnedWrite(path);
     renameSync(tmp, path);
-    recordOwnedWrite(path); // an open owned output directory (src/io/ownedOutput.ts) lists it in its ledger
   } catch (e) {
     rmSync(tmp, { force: true });
     const code = (e as NodeJS.ErrnoException).code;

@@ -16,6 +16,7 @@
  * path (an error while writing, {@link OutputFile.abort}, and process exit, e.g. after SIGINT).
  * A write error (ENOSPC, EIO, EFBIG, …) becomes a FlexiModalError naming the path.
  */
+import { onProcessExit } from './exitHooks.js';
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { FlexiModalError } from '../errors.js';
@@ -104,7 +105,7 @@ let exitHookInstalled = false;
 function trackTemp(p: string): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    process.once('exit', () => {
+    onProcessExit(() => {
       for (const t of openTemps) rmSync(t, { force: true });
     });
   }

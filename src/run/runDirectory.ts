@@ -11,6 +11,7 @@
  *   - training checkpoints live in `checkpoints/` (removed when the run completes), beside
  *     `checkpoints/run.json` (the config and seeds the run was started with: a resume must match).
  */
+import { onProcessExit } from '../io/exitHooks.js';
 import { existsSync, linkSync, readFileSync, readdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -168,13 +169,13 @@ export class RunDirectory {
       const command = opts.command ?? 'train';
       log(`run directory: ${dir}${resumed ? ' (resumed)' : ''}; if interrupted, continue with \`fleximodal ${command} --resume ${flag} ${dirArg}\` (same config, --set and --seeds)`);
       const dropLock = () => rmSync(lock, { force: true }); // process.exit (an interrupt) skips release()
-      process.once('exit', dropLock);
+      const forgetLock = onProcessExit(dropLock);
       const forgetNote = onInterrupt(
         () => `${dir}: kept as an interrupted run (${INCOMPLETE_FILE} marker; finished seeds and checkpoints in ${CHECKPOINTS}/). Continue it with \`fleximodal ${command} --resume ${flag} ${dirArg}\` and the same config, --set and --seeds, or start over with --overwrite.`,
       );
       const forget = () => {
         forgetNote();
-        process.removeListener('exit', dropLock);
+        forgetLock();
       };
       return new RunDirectory(dir, resumed, lock, owned, forget);
     } catch (e) {

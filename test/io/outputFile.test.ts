@@ -100,8 +100,10 @@ test('temporary files are removed on every failure path: abort, a write error, p
   a.write('half');
   a.abort();
   assert.deepEqual(readdirSync(dir), []);
-  // a child killed by SIGINT while writing leaves no temporary file (exit hook)
-  const script = `import('${new URL('../../src/io/outputFile.js', import.meta.url).href}').then(({ OutputFile }) => { const o = OutputFile.open(${JSON.stringify(p)}); o.write('half'); process.on('SIGINT', () => process.exit(130)); process.stdout.write('ready\\n'); setInterval(() => {}, 1000); });`;
+  // a child killed by SIGINT while writing leaves no temporary file (exit hook); the child is an
+  // entry point like the CLI: it hooks the library's exit cleanup to its own process
+  const hooks = new URL('../../src/io/exitHooks.js', import.meta.url).href;
+  const script = `Promise.all([import('${new URL('../../src/io/outputFile.js', import.meta.url).href}'), import('${hooks}')]).then(([{ OutputFile }, { runExitHooks }]) => { process.once('exit', runExitHooks); const o = OutputFile.open(${JSON.stringify(p)}); o.write('half'); process.on('SIGINT', () => process.exit(130)); process.stdout.write('ready\\n'); setInterval(() => {}, 1000); });`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
   await new Promise<void>((res) => child.stdout.once('data', () => res()));
   assert.equal(readdirSync(dir).length, 1, 'the temporary file exists while writing');
