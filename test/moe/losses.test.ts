@@ -41,6 +41,23 @@ test('modality distributions average present tokens only; absent modalities leav
   near(entropyLoss(p, counts).dataSync()[0]!, -0.0863046, 1e-6, 'E over active modalities');
 });
 
+test('entropy loss with no counted token is 0, not the NaN of a mean over zero rows', () => {
+  // a batch where every modality is absent (counts all 0): nothing to regularise
+  const probs = tf.tensor2d([[0, 0], [0, 0]]);
+  const e = entropyLoss(probs, [0, 0]).dataSync()[0]!;
+  assert.equal(e, 0);
+  // one active modality: E = H(p̂_0) − H(p̂_0) = 0 as well, computed over that row only
+  near(entropyLoss(tf.tensor2d([[0.8, 0.2], [0, 0]]), [3, 0]).dataSync()[0]!, 0, 1e-7, 'one active row');
+});
+
+test('modality distributions: a membership of the wrong length is refused, naming both sizes', () => {
+  const probs = tf.tensor2d([[0.5, 0.5], [0.2, 0.8], [1, 0]]); // N = 3
+  assert.throws(
+    () => modalityDistributions(probs, new Float32Array(5), 2),
+    (e: Error) => /membership has 5 entries, expected N·M = 6/.test(e.message) && /one weight per \(token, modality\)/.test(e.message),
+  );
+});
+
 test('entropy loss: finite-difference gradient through softmax and modality averaging', () => {
   const membership = new Float32Array([1, 0, 1, 0, 0, 1, 0, 1, 1, 0]); // 5 tokens, 2 modalities
   const f = (logits: tf.Tensor) => {
