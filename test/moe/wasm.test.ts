@@ -6,6 +6,7 @@ import { Rng } from '../../src/engine/rng.js';
 import { SparseMoE } from '../../src/moe/sparse-moe.js';
 import { createRouter, routerLosses } from '../../src/moe/routers.js';
 import { randn2d, sparseDenseMaxDiff } from './helpers.js';
+import { entropyLoss } from '../../src/moe/losses.js';
 
 before(async () => {
   await initEngine({ backend: 'wasm' });
@@ -42,4 +43,10 @@ test('wasm: a per-modality router step with entropy + balance losses runs backwa
   for (const v of router.variables().filter((x) => x.name.includes('gate'))) {
     assert.ok(tf.max(tf.abs(res.grads[v.name]!)).dataSync()[0]! > 0, v.name);
   }
+});
+
+test('wasm: entropy loss of a batch with no counted token is exactly 0', () => {
+  // the guard matters here: on wasm a mean over zero rows reads uninitialised memory (measured
+  // −1.9e-39 with the guard removed), where tfjs-cpu happens to give 0
+  assert.equal(entropyLoss(tf.tensor2d([[0, 0], [0, 0]]), [0, 0]).dataSync()[0], 0);
 });
