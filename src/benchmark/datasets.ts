@@ -6,7 +6,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MIMIC_DIR_ENV } from '../data/sources/mimicIv/options.js';
+import { MIMIC_DIR_ENV, MIMIC_MODALITIES } from '../data/sources/mimicIv/options.js';
+import { MODALITY_TABLES } from '../data/sources/mimicIv/modalities.js';
+import { findTableFile } from '../data/sources/mimicIv/layout.js';
+
 
 /** One dataset of the benchmark. */
 export interface DatasetDef {
@@ -26,6 +29,8 @@ export interface DatasetDef {
   monitor?: string;
   /** Why the dataset cannot run here (files absent), or null. */
   unavailable: () => string | null;
+  /** Modalities of the source left out here because their files are absent (named with the reason in the plan's skipped list). */
+  absentModalities?: { modality: string; reason: string }[];
 }
 
 /** Where the real data is: an explicit directory, $FLEXIMODAL_DATA_DIR, or the shared data folder beside the checkout. */
@@ -108,7 +113,15 @@ export function datasetRegistry(dataDir: string, sizing: DatasetSizing, mimicDir
     },
   ];
   const mimic = mimicDir ?? process.env[MIMIC_DIR_ENV];
-  const mimicModalities = ['vitals', 'labs', 'inputs', 'outputs', 'procedures', 'prescriptions', 'priorCodes', 'demographics'];
+  // a modality whose table is absent (e.g. the MIMIC-IV demo has no icu/chartevents: no vitals) is
+  // left out of the data and of the per-modality protocols, and said so in the plan
+  const absentModalities = mimic
+    ? MIMIC_MODALITIES.flatMap((m) => {
+        const gone = MODALITY_TABLES[m].filter((t) => !findTableFile(resolve(mimic), t));
+        return gone.length ? [{ modality: m, reason: `table ${gone.join(', ')} not found in the MIMIC-IV directory` }] : [];
+      })
+    : [];
+  const mimicModalities: string[] = MIMIC_MODALITIES.filter((m) => !absentModalities.some((a) => a.modality === m));
   for (const task of ['ihm', 'los', 'phe'] as const) {
     out.push({
       id: `mimic-iv-${task}`,
@@ -116,6 +129,7 @@ export function datasetRegistry(dataDir: string, sizing: DatasetSizing, mimicDir
       primaryMetric: 'auroc',
       data: { type: 'mimic-iv', task, modalities: mimicModalities, ...(mimic ? { dir: resolve(mimic) } : {}), ...(task === 'phe' ? { windowHours: 'stay' } : {}) },
       modalities: mimicModalities,
+      ...(absentModalities.length ? { absentModalities } : {}),
       unavailable: () =>
         !mimic
           ? `no MIMIC-IV directory configured (pass --mimic-iv DIR or set $${MIMIC_DIR_ENV} to the folder holding hosp/ and icu/)`

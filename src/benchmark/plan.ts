@@ -103,6 +103,7 @@ export function planBenchmark(o: PlanOptions): BenchmarkPlan {
       continue;
     }
     datasets.push(d);
+    for (const a of d.absentModalities ?? []) skipped.push({ what: `modality ${a.modality} of ${d.id}`, reason: a.reason });
     protocols[d.id] = [];
     for (const family of o.protocolFamilies(d.id)) {
       const r = protocolsOf(family, d);
