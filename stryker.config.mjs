@@ -1,8 +1,8 @@
 // Mutation testing of the math (docs/CONTRIBUTING.md "Mutation testing"): not part of CI.
 //   bash scripts/mutation.sh [target ...]      (targets: moe theory metrics groupWeighting losses)
 // One target per run: STRYKER_TARGET picks the files to mutate and the test files that cover them.
-// Stryker instruments the TypeScript once (mutant schemata), builds once, then runs the node test
-// runner on the covering tests once per mutant with that mutant switched on.
+// Stryker instruments the TypeScript once (mutant schemata), builds once, then runs the covering
+// test files once per mutant with that mutant switched on.
 const targets = {
   moe: { mutate: ['src/moe/**/*.ts', '!src/moe/index.ts'], tests: ['dist/test/moe/', 'dist/test/models/fusemoe.test.js'] },
   theory: {
@@ -16,18 +16,29 @@ const targets = {
 const name = process.env.STRYKER_TARGET ?? 'metrics';
 const target = targets[name];
 if (!target) throw new Error(`STRYKER_TARGET must be one of ${Object.keys(targets).join(', ')}, got ${name}`);
+// STRYKER_FILES (comma-separated, each one of the target's files) mutates only those: a partial
+// run of a large target, reported as reports/mutation/<target>--<file names>.json. Every run keeps
+// an incremental file, so an interrupted run of the same files continues where it stopped.
+const only = process.env.STRYKER_FILES?.split(',').map((f) => f.trim()).filter(Boolean);
+const report = only?.length ? `${name}--${only.map((f) => f.replace(/^.*\//, '').replace(/\.ts$/, '')).join('+')}` : name;
 
 export default {
-  mutate: target.mutate,
-  testRunner: 'command',
-  commandRunner: { command: `node --test --test-concurrency=1 ${target.tests.join(' ')}` },
+  mutate: only?.length ? only : target.mutate,
+  incremental: true,
+  incrementalFile: `reports/mutation/${report}.incremental.json`,
+  // the tap runner runs each compiled test file as its own node process (node:test prints TAP) and,
+  // with perTest coverage, runs for each mutant only the test files that execute it, stopping at the
+  // first failure (forceBail)
+  testRunner: 'tap',
+  tap: { testFiles: target.tests.map((t) => (t.endsWith('/') ? `${t}**/*.test.js` : t)), forceBail: true },
+  plugins: ['@stryker-mutator/tap-runner'],
   buildCommand: 'npm run build --silent',
-  coverageAnalysis: 'off',
+  coverageAnalysis: 'perTest',
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
   timeoutMS: 60000,
   timeoutFactor: 2,
   reporters: ['clear-text', 'json', 'progress'],
-  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  jsonReporter: { fileName: `reports/mutation/${report}.json` },
   tempDirName: `.stryker-tmp-${name}`,
   ignorePatterns: ['runs', 'scratch', 'reports', 'bench/theory/out', '.stryker-tmp-*'],
   cleanTempDir: true,

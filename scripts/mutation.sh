@@ -3,6 +3,7 @@
 # score per target as a table (from reports/mutation/<target>.json). Slow on 2 cores: not in CI.
 #   bash scripts/mutation.sh                  # every target
 #   bash scripts/mutation.sh metrics theory   # some
+#   STRYKER_FILES=src/theory/voronoi.ts bash scripts/mutation.sh theory   # part of a large target
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")
@@ -11,4 +12,5 @@ for t in "${targets[@]}"; do
   echo "== mutation target: $t"
   STRYKER_TARGET="$t" npx stryker run stryker.config.mjs || echo "stryker exited with $? for $t"
 done
-node scripts/mutation-table.mjs "${targets[@]}"
+# every report there is (whole targets and partial runs)
+node scripts/mutation-table.mjs $(ls reports/mutation/*.json | grep -v '\.incremental\.json$' | xargs -n1 basename | sed 's/\.json$//')
