@@ -142,6 +142,8 @@ export function f1Multilabel(
 /** Per-label `bestF1Threshold` for multi-label validation data [N, L]. */
 export function bestF1ThresholdsMultilabel(probs: Scores, labels: Labels, numLabels: number): ThresholdChoice[] {
   checkMatrix(probs, numLabels, labels.length / numLabels, 'bestF1ThresholdsMultilabel');
+  // checked here so that a bad value is named by its index in the matrix, not in its column
+  checkBinaryMatrix(labels, 'bestF1ThresholdsMultilabel');
   const out: ThresholdChoice[] = [];
   for (let l = 0; l < numLabels; l++) {
     out.push(bestF1Threshold(column(probs, numLabels, l), column(labels, numLabels, l)));
