@@ -17,10 +17,18 @@ import { unknownNames } from './recordNames.js';
 import { predictSamples, type Prediction } from './predictSamples.js';
 import type { Predictor } from './predictor.js';
 
-/** One HTTP request's records, as Fastify parsed them. */
+/** One HTTP request's records: as Fastify parsed them, or the JSON body text they were parsed from. */
 export interface InferenceRequest {
   /** The records (a single-record body is a list of one). */
-  records: unknown[];
+  records?: unknown[];
+  /**
+   * Instead of `records`: the JSON body as received, already parsed (prototype poisoning refused)
+   * and schema-checked on the host; parsed again here, which costs the host less than a
+   * structured clone of the records (src/serve/server.ts).
+   */
+  body?: string;
+  /** How many records. */
+  size: number;
   /** The body was one record object (not an array, not NDJSON): error paths then have no `[i]` prefix. */
   single: boolean;
 }
@@ -66,9 +74,16 @@ export function answerError(p: PlainApiError): Error {
   return new ApiError(p.status, p.code, p.message, p.path, p.names, p.headers ?? {});
 }
 
+/** The records of a JSON body (one record or an array). */
+function bodyRecords(body: string): unknown[] {
+  const v: unknown = JSON.parse(body);
+  return Array.isArray(v) ? v : [v];
+}
+
 /** Validate one request's records → its samples (throws the ApiError the client gets). */
 function requestSamples(predictor: Predictor, ctx: AnswerContext, req: InferenceRequest): Sample[] {
-  const { records, single } = req;
+  const { single } = req;
+  const records = req.records ?? bodyRecords(req.body ?? '[]');
   const unknown = unknownNames(predictor.meta.spec, records, single);
   if (unknown.names.length) {
     throw new ApiError(422, 'unknown_names', `names not in the model: ${unknown.names.join(', ')} (GET /v1/models/${ctx.name} lists the model's modalities and variables)`, unknown.firstPath, unknown.names);

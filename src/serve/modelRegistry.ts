@@ -152,7 +152,7 @@ export class ModelVersion {
    * The caller holds the version: see `ModelRegistry.use`.
    */
   predict(request: InferenceRequest, explain: boolean): Promise<Prediction[]> {
-    return this.batcher.submit(request, request.records.length, explain);
+    return this.batcher.submit(request, request.size, explain);
   }
 
   acquire(): void {
