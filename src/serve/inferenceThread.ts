@@ -30,7 +30,8 @@ export type ThreadModelMeta = Pick<ModelMeta, 'spec' | 'model' | 'ranges' | 'fle
 /** Worker → host. */
 export type ThreadMessage =
   | { kind: 'ready'; meta: ThreadModelMeta; explain: boolean; loadSeconds: number }
-  | { kind: 'failed'; message: string }
+  /** `message`: path-free (loadFailureMessage); `error`: the full error, for the operator starting the server. */
+  | { kind: 'failed'; message: string; error: SerializedError }
   | { kind: 'answers'; id: number; answers: RequestAnswer[] }
   | { kind: 'batchError'; id: number; error: SerializedError };
 
@@ -77,11 +78,11 @@ function spawn(opts: ThreadOptions): Promise<{ worker: Worker; ready: ThreadRead
   return new Promise((resolve, reject) => {
     const worker = new Worker(ENTRY, { workerData: { dir: opts.dir, backend: opts.backend } satisfies ThreadOptions });
     let settled = false;
-    const fail = (message: string) => {
+    const fail = (message: string, error?: SerializedError) => {
       if (settled) return;
       settled = true;
       void worker.terminate();
-      reject(new LoadRefused(message));
+      reject(new LoadRefused(message, error));
     };
     worker.once('message', (m: ThreadMessage) => {
       if (m.kind === 'ready') {
@@ -89,7 +90,8 @@ function spawn(opts: ThreadOptions): Promise<{ worker: Worker; ready: ThreadRead
         worker.removeAllListeners('error');
         worker.removeAllListeners('exit');
         resolve({ worker, ready: { meta: m.meta, explain: m.explain, loadSeconds: m.loadSeconds } });
-      } else fail(m.kind === 'failed' ? m.message : 'the inference thread did not load the model');
+      } else if (m.kind === 'failed') fail(m.message, m.error);
+      else fail('the inference thread did not load the model');
     });
     worker.once('error', (e) => fail(loadFailureMessage(e)));
     worker.once('exit', (code) => fail(`the inference thread exited (code ${code}) while loading the model`));

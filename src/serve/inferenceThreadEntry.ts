@@ -22,7 +22,7 @@ try {
   const { spec, model, ranges, fleximodal } = predictor.meta;
   post({ kind: 'ready', meta: { spec, model, ranges, fleximodal }, explain, loadSeconds: (performance.now() - t0) / 1000 });
 } catch (e) {
-  post({ kind: 'failed', message: loadFailureMessage(e) });
+  post({ kind: 'failed', message: loadFailureMessage(e), error: serializeError(e) });
   process.exit(0);
 }
 

@@ -5,17 +5,25 @@
  */
 import { FlexiModalError } from '../errors.js';
 
-/** A refused load whose message is already path-free (from an inference thread). */
-export class LoadRefused extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LoadRefused';
+/**
+ * A load refused in an inference thread: a FlexiModalError with the thread's full message (where
+ * and hint, for the operator starting the server) and `safeMessage`, its path-free line.
+ */
+export class LoadRefused extends FlexiModalError {
+  constructor(
+    readonly safeMessage: string,
+    full?: { message: string; where?: string; hint?: string },
+  ) {
+    super(full?.message ?? safeMessage);
+    // the full message was composed in the thread already: keep it verbatim, with its parts
+    Object.defineProperty(this, 'where', { value: full?.where, enumerable: true });
+    Object.defineProperty(this, 'hint', { value: full?.hint, enumerable: true });
   }
 }
 
 /** A thrown load error → one line without file paths (FlexiModalError's `where` and hint dropped). */
 export function loadFailureMessage(e: unknown): string {
-  if (e instanceof LoadRefused) return e.message;
+  if (e instanceof LoadRefused) return e.safeMessage;
   if (e instanceof FlexiModalError) {
     let m = e.message.split(' — Fix: ')[0]!;
     if (e.where && m.startsWith(`${e.where}: `)) m = m.slice(e.where.length + 2);

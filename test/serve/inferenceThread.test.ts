@@ -6,6 +6,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { initEngine } from '../../src/engine/backend.js';
 import { trainModels, records } from './fixtures.js';
 import { start, postJson, call } from './http.js';
@@ -87,7 +89,9 @@ test('a killed inference thread: its requests get 503 inference_unavailable, /re
 });
 
 test('reload with inference threads: in flight on the old version, new on the new; the old thread ends; a broken directory is refused', async (t) => {
-  const s = await start({ models: [{ name: 'm', dir: models.dirs['baseline']! }], batching: { maxWaitMs: 300 } });
+  const dir = join(models.root, 'reloadable');
+  cpSync(models.dirs['baseline']!, dir, { recursive: true });
+  const s = await start({ models: [{ name: 'm', dir }], batching: { maxWaitMs: 300 } });
   t.after(() => s.close());
   const url = `${s.base}/v1/models/m/predict`;
   const reg = s.app.fleximodal!.registry;
@@ -104,17 +108,16 @@ test('reload with inference threads: in flight on the old version, new on the ne
     assert.ok(Date.now() - t0 < 5_000, 'the old thread ended');
     await new Promise((r) => setTimeout(r, 20));
   }
-  const { cpSync, writeFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const broken = join(models.root, 'broken');
-  cpSync(models.dirs['baseline']!, broken, { recursive: true });
-  writeFileSync(join(broken, 'model', 'weights.safetensors'), 'not safetensors');
-  const s2 = await start({ models: [{ name: 'b', dir: broken }] }).then(
-    () => null,
-    (e: Error) => e,
-  );
-  assert.ok(s2, 'a directory that does not load stops the start');
-  assert.ok(!s2!.message.includes(models.root), `no path: ${s2!.message}`);
+  // weights that do not load: the new thread refuses, with a message without paths; generation 2 serves on
+  writeFileSync(join(dir, 'model', 'weights.safetensors'), 'not safetensors');
+  const broken = await s.app.fleximodal!.reload();
+  assert.deepEqual(broken.reloaded, []);
+  assert.equal(broken.refused.length, 1);
+  assert.match(broken.refused[0]!.message, /safetensors|header/);
+  assert.ok(!broken.refused[0]!.message.includes(models.root), `no path: ${broken.refused[0]!.message}`);
+  const still = await postJson(url, records(1));
+  assert.equal(still.status, 200, still.text);
+  assert.equal(still.json.generation, 2);
 });
 
 test('one batch, one invalid request and one valid: each gets its own answer', async (t) => {
