@@ -13,7 +13,8 @@
  * --epochs epochs, set-b not loaded: it is held out), or — when set-a is absent — from the demo
  * configs on synthetic data (the output says which). Each request is one record (a set-a stay,
  * cycled over 64 of them), so predictions/s = 2xx responses/s.
- * `--quick`: 3 s per setting and a 10 s soak.
+ * `--quick`: 3 s per setting and a 10 s soak. `--no-inference-thread`: the server predicts on its
+ * event loop thread (`fleximodal serve --no-inference-thread`) instead of one inference thread per model.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -54,6 +55,7 @@ const dataDir = resolve(arg('data-dir', '/work/shared/data/physionet2012'));
 const modelsDir = resolve(arg('models-dir', 'runs/bench-serve-models'));
 const outPath = arg('out', '');
 const cli = resolve('dist/src/cli/main.js');
+const serveFlags = process.argv.includes('--no-inference-thread') ? ['--no-inference-thread'] : [];
 const log = (l: string) => process.stderr.write(l + '\n');
 
 /** The PhysioNet set-a source, or null when the files are absent. */
@@ -123,7 +125,7 @@ function rss(pid: number): { rss: number; peak: number } {
 
 /** Start `fleximodal serve` in a child process on a free loopback port. */
 function startServer(name: string, dir: string, batching: boolean): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, [cli, 'serve', '--model', `${name}=${dir}`, '--port', '0', '--host', '127.0.0.1', ...(batching ? [] : ['--no-batching'])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--model', `${name}=${dir}`, '--port', '0', '--host', '127.0.0.1', ...(batching ? [] : ['--no-batching']), ...serveFlags], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   return new Promise((res, rej) => {
     child.stderr!.on('data', (d) => {
@@ -222,7 +224,7 @@ async function main(): Promise<void> {
 
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const lines = [
-    `Serving bench (${startedAt}, ${cpus().length} cores, load average ${load0.toFixed(1)} at start — a shared machine), ${source ? 'PhysioNet 2012 set-a models (seed 1, ' + epochs + ' epoch)' : 'synthetic demo models'}, ${duration} s per setting, one record per request:`,
+    `Serving bench (${startedAt}, ${cpus().length} cores, load average ${load0.toFixed(1)} at start — a shared machine), ${source ? 'PhysioNet 2012 set-a models (seed 1, ' + epochs + ' epoch)' : 'synthetic demo models'}, ${duration} s per setting, one record per request, ${serveFlags.length ? 'forward passes on the event loop thread (--no-inference-thread)' : 'one inference thread per model'}:`,
     '',
     '| model | batching | conns | req/s | preds/s | p50 ms | p90 ms | p99 ms | errors | non-2xx | 5xx | peak RSS MiB |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -44,6 +44,7 @@ interface ServeCliOptions {
   corsOrigin: string[];
   rateLimit?: string;
   batching: boolean;
+  inferenceThread: boolean;
   maxBatchSize: string;
   maxWaitMs: string;
   maxQueue: string;
@@ -70,6 +71,7 @@ export function registerServeCommand(program: Command): void {
     .option('--cors-origin <origin>', 'allow this browser origin (repeatable; none: CORS off)', collect, [])
     .option('--rate-limit <n>', 'requests per minute per key (0: off; default 600 with keys, off without)')
     .option('--no-batching', 'run every request alone (no micro-batching)')
+    .option('--no-inference-thread', "validate and predict on the server's thread (default: each model in its own inference thread)")
     .option('--max-batch-size <n>', 'most samples per forward pass', '64')
     .option('--max-wait-ms <n>', 'longest a request waits for others to batch with', '2')
     .option('--max-queue <n>', 'most samples waiting; past it requests get 503 + Retry-After', '1024')
@@ -106,6 +108,7 @@ export function registerServeCommand(program: Command): void {
           maxQueue: int(o.maxQueue, '--max-queue', 1),
           timeoutMs: int(o.requestTimeoutMs, '--request-timeout-ms', 1),
         },
+        inferenceThread: o.inferenceThread,
         bodyLimit: int(o.bodyLimit, '--body-limit', 1),
         maxRecords: int(o.maxRecords, '--max-records', 1),
         logger: o.logLevel === 'silent' ? false : { level: o.logLevel },

@@ -1,59 +1,66 @@
 /**
  * Micro-batching: concurrent requests for one model are coalesced into one forward pass.
  *
- * A request's samples wait at most `maxWaitMs` (or until `maxBatchSize` samples are queued) and
- * then run together with every other queued request of the same kind (with / without explanation)
- * in one `predictSamples` call; each request gets back exactly its own rows. The queue is bounded
- * in samples: past `maxQueue` a request is refused at once (503 + Retry-After) instead of growing
+ * A request waits at most `maxWaitMs` (or until `maxBatchSize` records are queued) and then runs
+ * together with every other queued request of the same kind (with / without explanation) in one
+ * call of the (async) runner; each request gets back exactly its own answer. At most ONE batch is
+ * in flight per model: while the runner computes (in the model's inference thread), the next
+ * batch accumulates, and it is sent as soon as the previous one is answered. The queue is bounded
+ * in records: past `maxQueue` a request is refused at once (503 + Retry-After) instead of growing
  * memory, and a request still queued after its `timeoutMs` is refused the same way. With batching
- * off every request runs alone, at once.
- *
- * The forward pass is synchronous (TensorFlow.js on WASM / CPU), so one batch runs at a time; the
- * next one is scheduled with setImmediate so that sockets are served in between.
+ * off every request is its own batch (still one in flight, still bounded).
  */
-import type { Sample } from '../data/schema.js';
-import type { Prediction } from './predictor.js';
 import { overloaded } from './httpErrors.js';
 
 /** Settings of the micro-batcher. */
 export interface BatchingOptions {
   /** Coalesce concurrent requests (default true). */
   enabled?: boolean;
-  /** Most samples in one forward pass (default 64). A larger single request runs alone. */
+  /** Most records in one forward pass (default 64). A larger single request runs alone. */
   maxBatchSize?: number;
   /** Longest a request waits for others before its batch runs, ms (default 2). */
   maxWaitMs?: number;
-  /** Most samples waiting; past it requests get 503 + Retry-After (default 1024). */
+  /** Most records waiting; past it requests get 503 + Retry-After (default 1024). */
   maxQueue?: number;
   /** A request still waiting after this many ms gets 503 (default 10000). */
   timeoutMs?: number;
 }
 
-/** Runs one batch: samples in, one prediction per sample out. */
-export type BatchRunner = (samples: Sample[], explain: boolean) => Prediction[];
+/** One request's outcome from the runner: its value or its own error. */
+export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
-interface Pending {
-  samples: Sample[];
+/**
+ * Runs one batch: the requests in, one outcome per request out (in order). A rejection fails
+ * every request of the batch (e.g. the inference thread died).
+ */
+export type BatchRunner<T, R> = (items: T[], explain: boolean) => Promise<Settled<R>[]>;
+
+interface Pending<T, R> {
+  item: T;
+  size: number;
   explain: boolean;
   deadline: number;
-  resolve: (p: Prediction[]) => void;
+  resolve: (r: R) => void;
   reject: (e: unknown) => void;
 }
 
 /** Observers of batches (metrics). */
 export interface BatchObserver {
+  /** A batch was answered: records, requests, seconds of the round trip. */
   onBatch?(size: number, requests: number, seconds: number): void;
 }
 
-export class MicroBatcher {
-  private queue: Pending[] = [];
-  private queuedSamples = 0;
+export class MicroBatcher<T, R> {
+  private queue: Pending<T, R>[] = [];
+  private queuedRecords = 0;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
+  /** The batch being computed (at most one). */
+  private inFlight: Promise<void> | null = null;
   readonly opts: Required<BatchingOptions>;
 
   constructor(
-    private readonly run: BatchRunner,
+    private readonly run: BatchRunner<T, R>,
     opts: BatchingOptions = {},
     private readonly observer: BatchObserver = {},
   ) {
@@ -66,27 +73,25 @@ export class MicroBatcher {
     };
   }
 
-  /** Samples waiting for a forward pass. */
+  /** Records waiting for a forward pass (not counting the batch in flight). */
   get depth(): number {
-    return this.queuedSamples;
+    return this.queuedRecords;
   }
 
-  /** Predict `samples` (in one batch with other waiting requests when batching is on). */
-  submit(samples: Sample[], explain: boolean): Promise<Prediction[]> {
-    if (!samples.length) return Promise.resolve([]);
-    if (!this.opts.enabled) {
-      const t0 = performance.now();
-      const out = this.run(samples, explain);
-      this.observer.onBatch?.(samples.length, 1, (performance.now() - t0) / 1000);
-      return Promise.resolve(out);
+  /** Whether a batch is being computed. */
+  get busy(): boolean {
+    return this.inFlight !== null;
+  }
+
+  /** Answer `item` (`size` records) in a batch with other waiting requests of the same kind. */
+  submit(item: T, size: number, explain: boolean): Promise<R> {
+    if (this.queuedRecords + size > this.opts.maxQueue) {
+      return Promise.reject(overloaded('overloaded', `the prediction queue is full (${this.queuedRecords} records waiting); retry later`));
     }
-    if (this.queuedSamples + samples.length > this.opts.maxQueue) {
-      return Promise.reject(overloaded('overloaded', `the prediction queue is full (${this.queuedSamples} samples waiting); retry later`));
-    }
-    return new Promise<Prediction[]>((resolve, reject) => {
-      this.queue.push({ samples, explain, deadline: Date.now() + this.opts.timeoutMs, resolve, reject });
-      this.queuedSamples += samples.length;
-      if (this.queuedSamples >= this.opts.maxBatchSize) this.scheduleNow();
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, size, explain, deadline: Date.now() + this.opts.timeoutMs, resolve, reject });
+      this.queuedRecords += size;
+      if (!this.opts.enabled || this.queuedRecords >= this.opts.maxBatchSize) this.scheduleNow();
       else if (!this.timer && !this.immediate) this.timer = setTimeout(() => this.flush(), this.opts.maxWaitMs);
     });
   }
@@ -97,67 +102,69 @@ export class MicroBatcher {
     this.immediate ??= setImmediate(() => this.flush());
   }
 
-  /** Run one batch from the head of the queue (requests of the head's kind, up to maxBatchSize samples). */
+  /** Send one batch from the head of the queue (requests of the head's kind, up to maxBatchSize records), unless one is in flight. */
   private flush(): void {
     this.timer = null;
     this.immediate = null;
+    if (this.inFlight) return; // sent when the batch in flight is answered
     const now = Date.now();
     // requests that waited past their timeout are refused, not run
-    for (const p of this.queue.filter((q) => q.deadline < now)) p.reject(overloaded('timeout', 'the request waited too long for a forward pass; retry later'));
     this.queue = this.queue.filter((q) => {
-      if (q.deadline < now) this.queuedSamples -= q.samples.length;
-      return q.deadline >= now;
+      if (q.deadline >= now) return true;
+      this.queuedRecords -= q.size;
+      q.reject(overloaded('timeout', 'the request waited too long for a forward pass; retry later'));
+      return false;
     });
     if (!this.queue.length) return;
     const explain = this.queue[0]!.explain;
-    const taken: Pending[] = [];
+    const taken: Pending<T, R>[] = [];
     let size = 0;
     this.queue = this.queue.filter((q) => {
-      if (q.explain !== explain || (taken.length && size + q.samples.length > this.opts.maxBatchSize)) return true;
+      if (q.explain !== explain || (taken.length && (!this.opts.enabled || size + q.size > this.opts.maxBatchSize))) return true;
       taken.push(q);
-      size += q.samples.length;
+      size += q.size;
       return false;
     });
-    this.queuedSamples -= size;
-    this.runBatch(taken, explain, size);
-    if (this.queue.length) this.scheduleNow();
+    this.queuedRecords -= size;
+    this.inFlight = this.runBatch(taken, explain, size).finally(() => {
+      this.inFlight = null;
+      // what queued meanwhile has waited for this batch already: send it now
+      if (this.queue.length) this.scheduleNow();
+    });
   }
 
-  private runBatch(taken: Pending[], explain: boolean, size: number): void {
+  private async runBatch(taken: Pending<T, R>[], explain: boolean, size: number): Promise<void> {
     const t0 = performance.now();
-    let out: Prediction[];
+    let out: Settled<R>[];
     try {
-      out = this.run(
-        taken.flatMap((p) => p.samples),
+      out = await this.run(
+        taken.map((p) => p.item),
         explain,
       );
     } catch (e) {
-      // one request's samples broke the batch (e.g. a non-finite output): run each alone so the others still get answers
-      if (taken.length === 1) taken[0]!.reject(e);
-      else
-        for (const p of taken) {
-          try {
-            p.resolve(this.run(p.samples, explain));
-          } catch (e2) {
-            p.reject(e2);
-          }
-        }
+      for (const p of taken) p.reject(e);
       return;
     }
     this.observer.onBatch?.(size, taken.length, (performance.now() - t0) / 1000);
-    let at = 0;
-    for (const p of taken) {
-      p.resolve(out.slice(at, at + p.samples.length));
-      at += p.samples.length;
-    }
+    taken.forEach((p, i) => {
+      const o = out[i];
+      if (!o) p.reject(new Error('the batch runner gave no answer for a request'));
+      else if (o.ok) p.resolve(o.value);
+      else p.reject(o.error);
+    });
   }
 
-  /** Run everything still queued now (shutdown / reload): every waiting request gets its answer. */
-  drain(): void {
-    while (this.queue.length) this.flush();
+  /** Run everything still queued now (shutdown / reload) and wait until every waiting request has its answer. */
+  async drain(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
+    this.immediate = null;
+    while (this.inFlight || this.queue.length) {
+      if (this.inFlight) await this.inFlight.catch(() => {});
+      else this.flush();
+    }
+    if (this.immediate) clearImmediate(this.immediate);
     this.immediate = null;
   }
 }

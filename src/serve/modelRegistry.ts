@@ -1,22 +1,26 @@
 /**
  * The models a server serves, by name, and their reload without a restart.
  *
- * Each loaded model is a `ModelVersion`: the Predictor, its own micro-batcher and a count of the
- * requests using it. A request takes the current version when it starts and keeps it to the end,
+ * Each loaded model is a `ModelVersion`: its inference thread (src/serve/inferenceThread.ts: the
+ * weights, the validation and the forward passes off the server's event loop; or, with threads
+ * off, the Predictor on this thread), its own micro-batcher and a count of the requests using it. A request takes the current version when it starts and keeps it to the end,
  * so a reload swaps the version new requests get while requests in flight finish on the old one
- * (which is freed once the last of them is done). A directory that does not load (refused or
+ * (which is freed — its thread ended — once the last of them is done; the new version's thread has
+ * loaded and warmed up before the swap). A directory that does not load (refused or
  * incomplete run directory — the rules of `evaluate` —, broken files, weights that do not fit) is
  * refused and the old version keeps serving.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Predictor, predictSamples, type Prediction } from './predictor.js';
+import { Predictor, type Prediction } from './predictor.js';
 import { MicroBatcher, type BatchingOptions, type BatchObserver } from './microBatcher.js';
 import { modelDirOf, type ModelMeta } from '../models/persist.js';
 import type { BackendName } from '../engine/backend.js';
-import type { Sample } from '../data/schema.js';
 import { ApiError } from './httpErrors.js';
+import { answerError, answerRequests, warmUp, type InferenceRequest, type RequestAnswer } from './answerRequests.js';
+import { InferenceThread, type ThreadLog, type ThreadModelMeta } from './inferenceThread.js';
+import { loadFailureMessage } from './loadFailure.js';
 import { packageVersion } from '../run/versions.js';
 import { FlexiModalError } from '../errors.js';
 
@@ -75,8 +79,8 @@ function readJson(path: string): Record<string, unknown> | null {
   }
 }
 
-function modelInfo(src: ModelSource, p: Predictor, emptySamples: 'flag' | 'refuse', explain: boolean, loadSeconds: number, generation: number): ModelInfo {
-  const { spec, model, ranges } = p.meta;
+function modelInfo(src: ModelSource, meta: ThreadModelMeta, emptySamples: 'flag' | 'refuse', explain: boolean, loadSeconds: number, generation: number): ModelInfo {
+  const { spec, model, ranges } = meta;
   const runDir = runDirOf(src.dir);
   const metrics = runDir ? readJson(join(runDir, 'metrics.json')) : null;
   const test = metrics?.['test'] as Record<string, { mean?: number | null }> | undefined;
@@ -96,7 +100,7 @@ function modelInfo(src: ModelSource, p: Predictor, emptySamples: 'flag' | 'refus
     configHash: createHash('sha256')
       .update(JSON.stringify(runConfig ?? model))
       .digest('hex'),
-    fleximodal: { trained: p.meta.fleximodal, serving: packageVersion() },
+    fleximodal: { trained: meta.fleximodal, serving: packageVersion() },
     emptySamples,
     explain,
     loadedAt: new Date().toISOString(),
@@ -105,25 +109,50 @@ function modelInfo(src: ModelSource, p: Predictor, emptySamples: 'flag' | 'refus
   };
 }
 
+/** Where a model version validates and predicts: its inference thread, or (threads off) this thread. */
+interface InferenceEngine {
+  answer(requests: InferenceRequest[], explain: boolean): Promise<RequestAnswer[]>;
+  /** False while the inference thread is down (restarting). */
+  readonly available: boolean;
+  close(): Promise<void>;
+}
+
 /** A loaded model and the requests using it. */
 export class ModelVersion {
   private inFlight = 0;
   private retired = false;
-  readonly batcher: MicroBatcher;
+  private freed: Promise<void> | null = null;
+  private freedResolve!: () => void;
+  private readonly whenFreed = new Promise<void>((r) => (this.freedResolve = r));
+  readonly batcher: MicroBatcher<InferenceRequest, Prediction[]>;
 
   constructor(
-    readonly predictor: Predictor,
+    private readonly engine: InferenceEngine,
     readonly info: ModelInfo,
     batching: BatchingOptions,
     observer: BatchObserver,
+    /** The inference thread (null when the model runs on the server's thread). */
+    readonly thread: InferenceThread | null = null,
   ) {
-    const { model, meta } = predictor;
-    this.batcher = new MicroBatcher((samples, explain) => predictSamples(model, meta, samples, { explain, emptySamples: 'flag' }), batching, observer);
+    this.batcher = new MicroBatcher<InferenceRequest, Prediction[]>(
+      async (requests, explain) => (await engine.answer(requests, explain)).map((a) => ('error' in a ? { ok: false, error: answerError(a.error) } : { ok: true, value: a.predictions })),
+      batching,
+      observer,
+    );
   }
 
-  /** Predict parsed samples through the batcher (the caller holds the version: see `ModelRegistry.use`). */
-  predict(samples: Sample[], explain: boolean): Promise<Prediction[]> {
-    return this.batcher.submit(samples, explain);
+  /** Whether this version can answer now (false while its inference thread restarts). */
+  get available(): boolean {
+    return this.engine.available;
+  }
+
+  /**
+   * Validate and predict one request's records (in a batch with other requests); rejects with the
+   * request's ApiError (422 names / record / no modality, 503 queue full / timeout / thread down).
+   * The caller holds the version: see `ModelRegistry.use`.
+   */
+  predict(request: InferenceRequest, explain: boolean): Promise<Prediction[]> {
+    return this.batcher.submit(request, request.size, explain);
   }
 
   acquire(): void {
@@ -132,18 +161,22 @@ export class ModelVersion {
 
   release(): void {
     this.inFlight--;
-    if (this.retired && this.inFlight === 0) this.free();
+    if (this.retired && this.inFlight === 0) void this.free();
   }
 
-  /** No new requests: free the model once the requests in flight are done. */
-  retire(): void {
+  /** No new requests: free the model (and end its inference thread) once the requests in flight are done; resolves then. */
+  retire(): Promise<void> {
     this.retired = true;
-    if (this.inFlight === 0) this.free();
+    if (this.inFlight === 0) void this.free();
+    return this.whenFreed;
   }
 
-  private free(): void {
-    this.batcher.drain();
-    this.predictor.dispose();
+  private free(): Promise<void> {
+    this.freed ??= (async () => {
+      await this.batcher.drain();
+      await this.engine.close();
+    })().finally(() => this.freedResolve());
+    return this.freed;
   }
 }
 
@@ -153,6 +186,10 @@ export interface RegistryOptions {
   batching?: BatchingOptions;
   /** Observer of each model's batches (metrics), by model name. */
   observerFor?: (name: string) => BatchObserver;
+  /** Each model in its own inference thread (default true); false: validation and forward passes on this thread. */
+  inferenceThread?: boolean;
+  /** Log sink of the inference threads' life events (died, restarted). */
+  log?: ThreadLog;
 }
 
 /** A load or reload that failed: the message (no file path), for the log and the admin route. */
@@ -161,15 +198,7 @@ export interface LoadFailure {
   message: string;
 }
 
-/** A thrown load error → one line without file paths (FlexiModalError's `where` and hint dropped). */
-export function loadFailureMessage(e: unknown): string {
-  if (e instanceof FlexiModalError) {
-    let m = e.message.split(' — Fix: ')[0]!;
-    if (e.where && m.startsWith(`${e.where}: `)) m = m.slice(e.where.length + 2);
-    return m.replace(/(?:\/[^\s/'"`]+)+\/?/g, '<path>');
-  }
-  return `${(e as Error)?.name ?? 'Error'} while loading (see the model directory)`.replace(/(?:\/[^\s/'"`]+)+\/?/g, '<path>');
-}
+export { loadFailureMessage } from './loadFailure.js';
 
 export class ModelRegistry {
   private readonly current = new Map<string, ModelVersion>();
@@ -191,22 +220,32 @@ export class ModelRegistry {
     try {
       for (const s of sources) r.current.set(s.name, await r.loadVersion(s, 1));
     } catch (e) {
-      r.close();
+      await r.close();
       throw e;
     }
     return r;
   }
 
+  /** Load (in the model's inference thread, unless threads are off) and warm up one version of `src`. */
   private async loadVersion(src: ModelSource, generation: number): Promise<ModelVersion> {
     const t0 = performance.now();
+    const runDir = runDirOf(src.dir);
+    const cfgPolicy = runDir ? readJson(join(runDir, 'config.json'))?.['emptySamples'] : undefined;
+    const policy = src.emptySamples ?? (cfgPolicy === 'refuse' ? 'refuse' : 'flag');
+    const ctx = { name: src.name, emptySamples: policy };
+    const observer = this.opts.observerFor?.(src.name) ?? {};
+    if (this.opts.inferenceThread ?? true) {
+      const thread = await InferenceThread.start({ name: src.name, dir: src.dir, backend: this.opts.backend, log: this.opts.log });
+      const info = modelInfo(src, thread.ready.meta, policy, thread.ready.explain, (performance.now() - t0) / 1000, generation);
+      const engine = { answer: (r: InferenceRequest[], explain: boolean) => thread.answer(r, explain, ctx), close: () => thread.close(), get available() { return thread.available; } };
+      return new ModelVersion(engine, info, this.opts.batching ?? {}, observer, thread);
+    }
     const p = await Predictor.load(src.dir, { backend: this.opts.backend });
     try {
-      const runDir = runDirOf(src.dir);
-      const cfgPolicy = runDir ? readJson(join(runDir, 'config.json'))?.['emptySamples'] : undefined;
-      const policy = src.emptySamples ?? (cfgPolicy === 'refuse' ? 'refuse' : 'flag');
       const explains = warmUp(p);
-      const info = modelInfo(src, p, policy, explains, (performance.now() - t0) / 1000, generation);
-      return new ModelVersion(p, info, this.opts.batching ?? {}, this.opts.observerFor?.(src.name) ?? {});
+      const info = modelInfo(src, p.meta, policy, explains, (performance.now() - t0) / 1000, generation);
+      const engine = { answer: async (r: InferenceRequest[], explain: boolean): Promise<RequestAnswer[]> => answerRequests(p, ctx, r, explain), close: async () => p.dispose(), available: true };
+      return new ModelVersion(engine, info, this.opts.batching ?? {}, observer);
     } catch (e) {
       p.dispose();
       throw e;
@@ -263,31 +302,16 @@ export class ModelRegistry {
         continue;
       }
       this.current.set(name, next);
-      old.retire();
+      void old.retire();
       reloaded.push(next.info);
     }
     return { reloaded, refused };
   }
 
-  /** Run what is queued and free every model (requests still holding a version free it when done). */
-  close(): void {
-    for (const v of this.current.values()) v.retire();
+  /** Run what is queued and free every model (requests still holding a version free it when done); resolves once every version is freed and its inference thread has exited. */
+  close(): Promise<void> {
+    const freed = [...this.current.values()].map((v) => v.retire());
     this.current.clear();
-  }
-}
-
-/**
- * One prediction on an empty record, with and without explanations, so that the first request
- * does not pay for kernel set-up. Returns whether the shared prediction path (`predictSamples`,
- * as `predict --explain`) gives this model's predictions an explanation.
- */
-function warmUp(p: Predictor): boolean {
-  const t = p.meta.spec.task;
-  const sample: Sample = { id: 'warm-up', modalities: {}, label: t.kind === 'multilabel' ? t.labels.map(() => NaN) : NaN };
-  predictSamples(p.model, p.meta, [sample], { emptySamples: 'flag' });
-  try {
-    return predictSamples(p.model, p.meta, [sample], { explain: true, emptySamples: 'flag' })[0]?.explanation !== undefined;
-  } catch {
-    return !!p.model.explain;
+    return Promise.all(freed).then(() => {});
   }
 }

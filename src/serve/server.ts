@@ -17,10 +17,7 @@ import { ModelRegistry, type ModelSource, type ModelInfo, type LoadFailure } fro
 import type { BatchingOptions } from './microBatcher.js';
 import { ServerMetrics } from './metrics.js';
 import { ApiKeyring, readApiKeys, isLoopbackHost, type ApiKeySources } from './apiKeys.js';
-import { ApiError, recordError, toErrorResponse } from './httpErrors.js';
-import { unknownNames } from './recordNames.js';
-import { hasNoModality } from '../data/report.js';
-import type { Sample } from '../data/schema.js';
+import { ApiError, toErrorResponse } from './httpErrors.js';
 import type { BackendName } from '../engine/backend.js';
 import { FlexiModalError } from '../errors.js';
 
@@ -47,6 +44,11 @@ export interface ServeOptions {
   maxRecords?: number;
   /** Largest request body in bytes (default 1 MiB; more: 413). */
   bodyLimit?: number;
+  /**
+   * Each model validates and predicts in its own inference thread (default true), so the event
+   * loop keeps serving sockets while a batch computes; false: on the server's thread (docs/SERVE.md).
+   */
+  inferenceThread?: boolean;
   /** Receives the server's handle (reload, readiness, metrics) once the models are loaded. */
   onHandle?: (h: ServeHandle) => void;
 }
@@ -107,18 +109,6 @@ function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   return reply.code(r.status).type('application/json').send(r.body);
 }
 
-/** Parse the records of a request with the model's reader (the check `predict` uses), mapping refusals to 422 with the record's path. */
-function parseRecords(parse: (raw: unknown[]) => Sample[], records: unknown[], single: boolean): Sample[] {
-  return records.map((r, i) => {
-    try {
-      return parse([r])[0]!;
-    } catch (e) {
-      if (e instanceof FlexiModalError) throw recordError(e, single ? null : i);
-      throw e;
-    }
-  });
-}
-
 /**
  * The serving plugin: `app.register(fleximodalServe, { models: [{ name, dir }], prefix: '/ml' })`.
  * Loads and warms up every model before the app is ready (a model that does not load is an error).
@@ -127,7 +117,13 @@ export const fleximodalServe: FastifyPluginAsync<ServeOptions> = async (app, opt
   const keys = new ApiKeyring(readApiKeys(opts.apiKeys ?? {}, 'API key'), readApiKeys(opts.adminKeys ?? {}, 'admin key'));
   let registry: ModelRegistry | undefined;
   const metrics = new ServerMetrics(() => registry?.queueDepth() ?? {});
-  registry = await ModelRegistry.load(opts.models, { backend: opts.backend, batching: opts.batching, observerFor: (n) => metrics.batchObserver(n) });
+  registry = await ModelRegistry.load(opts.models, {
+    backend: opts.backend,
+    batching: opts.batching,
+    observerFor: (n) => metrics.batchObserver(n),
+    inferenceThread: opts.inferenceThread ?? true,
+    log: (level, fields, message) => app.log[level](fields, message),
+  });
   const reg = registry;
   for (const n of reg.names()) metrics.loadSeconds.set({ model: n }, reg.get(n).info.loadSeconds);
   let ready = true;
@@ -162,11 +158,23 @@ export const fleximodalServe: FastifyPluginAsync<ServeOptions> = async (app, opt
     ready = false;
   });
   app.addHook('onClose', async () => {
-    reg.close();
+    await reg.close(); // every inference thread has exited when this resolves
   });
 
   // content types: JSON (Fastify's parser, prototype poisoning refused) and NDJSON; anything else 415
   app.removeContentTypeParser(['text/plain']);
+  // JSON: Fastify's own parser; with inference threads the body text is kept too and sent to the
+  // thread, which parses it again — cheaper for this thread than a structured clone of the records
+  const threads = opts.inferenceThread ?? true;
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  const jsonBodies = new WeakMap<FastifyRequest, string>();
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    jsonParser(req, body as string, (err, parsed) => {
+      if (!err && threads) jsonBodies.set(req, body as string);
+      done(err, parsed);
+    });
+  });
   app.addContentTypeParser(NDJSON, { parseAs: 'string', bodyLimit }, (_req, body, done) => {
     const records: unknown[] = [];
     const lines = String(body).split('\n');
@@ -237,6 +245,8 @@ export const fleximodalServe: FastifyPluginAsync<ServeOptions> = async (app, opt
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     if (!ready) return sendError(reply, new ApiError(503, 'not_ready', 'the server is shutting down', null, undefined, { 'retry-after': '1' }));
+    const down = reg.names().filter((n) => !reg.get(n).available);
+    if (down.length) return sendError(reply, new ApiError(503, 'not_ready', `the inference thread of ${down.map((n) => `'${n}'`).join(', ')} is restarting`, null, down, { 'retry-after': '5' }));
     return { status: 'ready', models: reg.names().map((n) => ({ name: n, generation: reg.get(n).info.generation })) };
   });
   app.get('/metrics', async (_req, reply) => {
@@ -254,19 +264,9 @@ export const fleximodalServe: FastifyPluginAsync<ServeOptions> = async (app, opt
     if (records.length > maxRecords) throw new ApiError(413, 'too_many_records', `${records.length} records in one request; at most ${maxRecords}`);
     return reg.use(req.params.name, async (v) => {
       if (explain && !v.info.explain) throw new ApiError(400, 'explain_unsupported', `model type '${v.info.type}' has no explanations (as with \`predict --explain\`); drop ?explain=true`, 'query.explain');
-      const spec = v.predictor.meta.spec;
-      const unknown = unknownNames(spec, records, single && !ndjson);
-      if (unknown.names.length) {
-        throw new ApiError(422, 'unknown_names', `names not in the model: ${unknown.names.join(', ')} (GET /v1/models/${req.params.name} lists the model's modalities and variables)`, unknown.firstPath, unknown.names);
-      }
-      const samples = parseRecords((raw) => v.predictor.parse(raw), records, single && !ndjson);
-      if (v.info.emptySamples === 'refuse') {
-        const empty = samples.flatMap((s, i) => (hasNoModality(s) ? [i] : []));
-        if (empty.length) {
-          throw new ApiError(422, 'no_modality', `${empty.length} record(s) have no modality at all and this model refuses them (records ${empty.slice(0, 20).join(', ')})`, single ? null : `[${empty[0]}]`);
-        }
-      }
-      const predictions = await v.predict(samples, explain);
+      // names check, record validation, empty-sample policy, forward pass: in the model's inference thread (src/serve/answerRequests.ts)
+      const text = ndjson ? undefined : jsonBodies.get(req);
+      const predictions = await v.predict(text !== undefined ? { body: text, size: records.length, single } : { records, size: records.length, single: single && !ndjson }, explain);
       if (ndjson) return reply.type(NDJSON).send(predictions.map((p) => JSON.stringify(p)).join('\n') + '\n');
       return { model: req.params.name, generation: v.info.generation, predictions };
     });

@@ -1,7 +1,8 @@
 /**
  * A served prediction equals `fleximodal predict` on the same records (to 1e-6, explanations
  * included) for every model type, whether the records come one per request (coalesced by the
- * micro-batcher), as one array, as NDJSON, or with batching off.
+ * micro-batcher), as one array, as NDJSON, or with batching off — with each model in its inference
+ * thread (the default) and on the server's thread (`inferenceThread: false`).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,7 +42,7 @@ async function cliPredict(dir: string, explain: boolean): Promise<Record<string,
 }
 
 for (const type of TYPES) {
-  test(`${type}: served predictions equal \`fleximodal predict\` (one per request, array, NDJSON, batching off)`, async (t) => {
+  for (const inferenceThread of [true, false]) test(`${type}${inferenceThread ? '' : ' (no inference thread)'}: served predictions equal \`fleximodal predict\` (one per request, array, NDJSON, batching off)`, async (t) => {
     // with explanations wherever `predict --explain` gives them (MoE models; every model once attributions exist)
     let explain = true;
     const expected = await cliPredict(models.dirs[type]!, true).catch((e: Error) => {
@@ -53,7 +54,7 @@ for (const type of TYPES) {
     const recs = records(N, 11);
     const q = explain ? '?explain=true' : '';
 
-    const batched = await start({ models: [{ name: type, dir: models.dirs[type]! }], batching: { maxWaitMs: 20, maxBatchSize: 64 } });
+    const batched = await start({ models: [{ name: type, dir: models.dirs[type]! }], batching: { maxWaitMs: 20, maxBatchSize: 64 }, inferenceThread });
     t.after(() => batched.close());
     // one record per request, all at once: the micro-batcher coalesces them
     const single = await Promise.all(recs.map((r) => postJson(`${batched.base}/v1/models/${type}/predict${q}`, r)));
@@ -74,7 +75,7 @@ for (const type of TYPES) {
     const ndPreds = nd.text.trim().split('\n').map((l) => JSON.parse(l));
     assert.ok(maxDiff(ndPreds, expected) <= 1e-6, 'NDJSON vs predict');
 
-    const unbatched = await start({ models: [{ name: type, dir: models.dirs[type]! }], batching: { enabled: false } });
+    const unbatched = await start({ models: [{ name: type, dir: models.dirs[type]! }], batching: { enabled: false }, inferenceThread });
     t.after(() => unbatched.close());
     const alone = await Promise.all(recs.map((r) => postJson(`${unbatched.base}/v1/models/${type}/predict${q}`, r)));
     const alonePreds = alone.map((r) => r.json.predictions[0]);

@@ -87,6 +87,9 @@ test('every error status has the JSON error shape and no internals', async (t) =
   const url = `${s.base}/v1/models/base/predict`;
   const cases: [string, () => Promise<import('./http.js').Res>, number, string, string | null][] = [
     ['malformed JSON', () => postJson(url, '{"id": "x", "modalities": {', {}, true), 400, 'malformed_json', null],
+    // prototype poisoning is refused by the JSON parser (Fastify's, also when the body text goes to the inference thread)
+    ['__proto__ key', () => postJson(url, '{"id": "x", "modalities": {}, "__proto__": {"polluted": 1}}', {}, true), 400, 'malformed_json', null],
+    ['constructor.prototype key', () => postJson(url, '[{"id": "x", "modalities": {}, "constructor": {"prototype": {"polluted": 1}}}]', {}, true), 400, 'malformed_json', null],
     ['empty JSON body', () => postJson(url, '', {}, true), 400, 'empty_body', null],
     ['not a record', () => postJson(url, { hello: 1 }), 400, 'invalid_request', null],
     ['empty array', () => postJson(url, []), 400, 'invalid_request', null],
