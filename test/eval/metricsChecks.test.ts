@@ -10,10 +10,10 @@ import { accuracy, accuracyMulticlass, accuracyMultilabel } from '../../src/eval
 import { auprc, auprcMulticlass, auprcMultilabel, singleClass } from '../../src/eval/metrics/auprc.js';
 import { auroc, aurocMulticlass, aurocMultilabel } from '../../src/eval/metrics/auroc.js';
 import { brier, brierMulticlass, brierMultilabel } from '../../src/eval/metrics/brier.js';
-import { eceMulticlass, eceMultilabel, reliabilityBins } from '../../src/eval/metrics/calibration.js';
+import { ece, eceMulticlass, eceMultilabel, reliabilityBins } from '../../src/eval/metrics/calibration.js';
 import { bestF1Threshold, bestF1ThresholdsMultilabel, confusionAt, f1Multiclass, f1Multilabel, thresholdsFor } from '../../src/eval/metrics/f1.js';
 import { argmaxRows, classCounts } from '../../src/eval/metrics/macro.js';
-import { checkProbabilities } from '../../src/eval/metrics/validate.js';
+import { checkMatrix, checkProbabilities } from '../../src/eval/metrics/validate.js';
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -176,4 +176,11 @@ test('checkProbabilities: [0, 1] with a 1e-6 float32 tolerance, NaN refused', ()
   refuses(() => checkProbabilities([0.5, -1e-5], 'p'), 'p', /value 1 is -0\.00001, not a probability in \[0, 1\]/, /sigmoid\/softmax/);
   refuses(() => checkProbabilities([1 + 1e-5], 'p'), 'p', /value 0 is 1\.00001/, /sigmoid/);
   refuses(() => checkProbabilities([0.2, NaN], 'p'), 'p', /value 1 is NaN/, /sigmoid/);
+});
+
+test('boundaries: the probability tolerance is inclusive, one column is a matrix, rows unchecked when not given, empty ECE is NaN', () => {
+  checkProbabilities([-1e-6, 1 + 1e-6], 'p');
+  assert.equal(checkMatrix([0.2, 0.4, 0.9], 1, 3, 'w'), 3);
+  assert.equal(checkMatrix([0.2, 0.4, 0.9, 0.1], 2, undefined, 'w'), 2);
+  assert.ok(Number.isNaN(ece([], [])), 'no sample: undefined, not 0');
 });
