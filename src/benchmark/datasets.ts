@@ -10,7 +10,6 @@ import { MIMIC_DIR_ENV, MIMIC_MODALITIES } from '../data/sources/mimicIv/options
 import { MODALITY_TABLES } from '../data/sources/mimicIv/modalities.js';
 import { findTableFile } from '../data/sources/mimicIv/layout.js';
 
-
 /** One dataset of the benchmark. */
 export interface DatasetDef {
   id: string;
