@@ -1,5 +1,5 @@
 /**
- * A child process that runs benchmark cells one at a time (src/benchmark/cellProcess.ts), so
+ * A child process that runs benchmark cells one at a time (src/cli/benchmarkCell.ts), so
  * that training — synchronous, CPU-bound — never blocks the parent's event loop (the queue
  * worker must keep renewing its job locks) and several cells run in parallel on several cores.
  */
@@ -8,10 +8,10 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CellResult } from './cellRun.js';
-import type { CellResultMessage, RunCellMessage } from './cellProcess.js';
+import type { CellResultMessage, RunCellMessage } from './cellMessages.js';
 import type { CellSpec } from './plan.js';
 
-const ENTRY = fileURLToPath(new URL('./cellProcess.js', import.meta.url));
+const ENTRY = fileURLToPath(new URL('../cli/benchmarkCell.js', import.meta.url));
 
 /** One child process; `run` sends it a cell and resolves with the cell's result (a failure if the child dies). */
 export class CellChild {

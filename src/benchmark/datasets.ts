@@ -49,6 +49,17 @@ function missing(files: string[], how: string): () => string | null {
   };
 }
 
+/**
+ * The `externalData` of a PhysioNet 2012 cell: the held-out test set (set-b), evaluated after
+ * training as the external column and never read for training, early stopping, thresholds or any
+ * choice. Absent (no external column) when its files are not there.
+ */
+function externalEvaluation(p12: string, grouping: string): { externalData?: Record<string, unknown> } {
+  const heldOut = { records: join(p12, 'set-b.tar.gz'), outcomes: join(p12, 'Outcomes-b.txt') };
+  if (!existsSync(heldOut.records) || !existsSync(heldOut.outcomes)) return {};
+  return { externalData: { type: 'physionet2012', ...heldOut, grouping } };
+}
+
 /** Options that size the datasets of a suite. */
 export interface DatasetSizing {
   /** Samples of the synthetic generator. */
@@ -58,12 +69,12 @@ export interface DatasetSizing {
 /** Every dataset; `mimicDir` (or $MIMIC_IV_DIR) enables the MIMIC-IV tasks. */
 export function datasetRegistry(dataDir: string, sizing: DatasetSizing, mimicDir?: string): DatasetDef[] {
   const p12 = join(dataDir, 'physionet2012');
-  // set-a for training and selection; set-b only as the evaluated-only external column (held out)
-  const p12Files = [join(p12, 'set-a.tar.gz'), join(p12, 'Outcomes-a.txt'), join(p12, 'set-b.tar.gz'), join(p12, 'Outcomes-b.txt')];
+  // set-a: training, validation splits, every choice
+  const setA = { records: join(p12, 'set-a.tar.gz'), outcomes: join(p12, 'Outcomes-a.txt') };
   const p12How = `fetch it with \`fleximodal data fetch physionet2012 --dir ${p12}\` or pass --data-dir`;
   const physionet = (grouping: 'vitals-labs' | 'seven-groups') => ({
-    data: { type: 'physionet2012', records: p12Files[0], outcomes: p12Files[1], grouping },
-    externalData: { type: 'physionet2012', records: p12Files[2], outcomes: p12Files[3], grouping },
+    data: { type: 'physionet2012', ...setA, grouping },
+    ...externalEvaluation(p12, grouping),
   });
   const mf = join(dataDir, 'uci-mfeat');
   const views = ['fac', 'fou', 'kar', 'mor', 'pix', 'zer'];
@@ -100,7 +111,7 @@ export function datasetRegistry(dataDir: string, sizing: DatasetSizing, mimicDir
       ...physionet('vitals-labs'),
       modalities: ['static', 'vitals', 'labs'],
       unseenGroup: 'static+vitals',
-      unavailable: missing(p12Files, p12How),
+      unavailable: missing([setA.records, setA.outcomes], p12How),
     },
     {
       id: 'physionet2012-panels',
@@ -108,7 +119,7 @@ export function datasetRegistry(dataDir: string, sizing: DatasetSizing, mimicDir
       primaryMetric: 'auroc',
       ...physionet('seven-groups'),
       modalities: ['static', 'vitals', 'bp_invasive', 'bp_noninvasive', 'chem_hema', 'blood_gas_vent', 'liver', 'cardiac_lipid'],
-      unavailable: missing(p12Files, p12How),
+      unavailable: missing([setA.records, setA.outcomes], p12How),
     },
   ];
   const mimic = mimicDir ?? process.env[MIMIC_DIR_ENV];

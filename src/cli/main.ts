@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { exitWithError, endQuietlyOnEpipe } from './errorHandler.js';
-import { installInterruptHandlers } from '../io/interrupt.js';
+import { installInterruptHandlers } from './interruptHandlers.js';
 import { runExitHooks } from '../io/exitHooks.js';
 import { registerTrainCommand } from './train.js';
 import { registerEvaluateCommand } from './evaluate.js';

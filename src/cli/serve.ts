@@ -4,7 +4,7 @@
  * accepting, finish the requests in flight, exit 0 (1 when the deadline forced connections
  * closed). SIGHUP: reload every model directory (a broken one is refused, the old model serves on).
  */
-import { uninstallInterruptHandlers } from '../io/interrupt.js';
+import { uninstallInterruptHandlers } from './interruptHandlers.js';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FlexiModalError } from '../errors.js';

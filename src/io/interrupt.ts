@@ -5,7 +5,8 @@
  * `--resume` command); temporary output files are removed by their own exit hook
  * (src/io/outputFile.ts), so nothing half-written is left behind.
  *
- * A handler runs only when the event loop is free. Synchronous work that can take long (one
+ * The handlers themselves are installed by the CLI only (src/cli/interruptHandlers.ts): a library
+ * never takes over the process's signals. A handler runs only when the event loop is free. Synchronous work that can take long (one
  * seed's training epochs) runs inside {@link withDefaultSignals}: there Ctrl-C ends the process at
  * once, as without a handler (the shell reports 130), and the resume command was printed when the
  * run started.
@@ -14,7 +15,6 @@
 /** Lines to print on an interrupt, by registration. */
 const notes = new Map<number, () => string>();
 let next = 0;
-let installed = false;
 
 /** Register a line to print when the process is interrupted; returns the function that removes it. */
 export function onInterrupt(note: () => string): () => void {
@@ -29,42 +29,31 @@ export function interruptMessage(signal: 'SIGINT' | 'SIGTERM'): string {
   return `\ninterrupted (${signal}).${lines.length ? '\n' + lines.map((l) => `  ${l}`).join('\n') : ' Nothing was written.'}\n`;
 }
 
-/** The installed handlers (signal → listener). */
-const handlers = new Map<'SIGINT' | 'SIGTERM', () => void>();
+/** How an entry point's signal handlers step aside for synchronous work (src/cli/interruptHandlers.ts). */
+export interface SignalHandlerSuspension {
+  suspend(): void;
+  resume(): void;
+}
+
+/** Set by the entry point that installed handlers; a library on its own installs none. */
+let handlersInstalled: SignalHandlerSuspension | null = null;
+
+/** Register (or clear, with null) the installed handlers' suspension; only entry points call this. */
+export function setSignalHandlerSuspension(s: SignalHandlerSuspension | null): void {
+  handlersInstalled = s;
+}
 
 /**
  * Run the synchronous `fn` with the default signal behaviour (Ctrl-C ends the process at once)
- * instead of the handlers, which could run only after `fn` returns.
+ * instead of the entry point's handlers, which could run only after `fn` returns. Without
+ * installed handlers (the library in someone's process) it just runs `fn`.
  */
 export function withDefaultSignals<T>(fn: () => T): T {
-  for (const [signal, h] of handlers) process.removeListener(signal, h);
+  const h = handlersInstalled;
+  h?.suspend();
   try {
     return fn();
   } finally {
-    for (const [signal, h] of handlers) process.on(signal, h);
+    h?.resume();
   }
-}
-
-/** Install the handlers (the CLI only: a library never takes over the process's signals). */
-export function installInterruptHandlers(): void {
-  if (installed) return;
-  installed = true;
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    const h = () => {
-      process.stderr.write(interruptMessage(signal));
-      process.exit(code);
-    };
-    handlers.set(signal, h);
-    process.on(signal, h);
-  }
-}
-
-/**
- * Remove the handlers again: for a command that shuts down on its own terms (`serve`: finish the
- * requests in flight, then exit 0).
- */
-export function uninstallInterruptHandlers(): void {
-  for (const [signal, h] of handlers) process.removeListener(signal, h);
-  handlers.clear();
-  installed = false;
 }

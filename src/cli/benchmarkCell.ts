@@ -1,31 +1,17 @@
 /**
- * Child-process entry of the benchmark's workers (local pool and queue workers): receives
- * `{ type: 'run', cell, dir, rerun, logFile }` over IPC, runs the cell (src/benchmark/cellRun.ts)
- * with its log appended to `logFile`, and answers `{ type: 'result', result }`. It exits when its
- * parent goes away: training is synchronous, so the IPC disconnect is only seen between cells; the
- * parent's pid is therefore also checked after every epoch (an orphan is re-parented), and a cell
- * whose parent is gone stops there, resumable from its checkpoint.
+ * Child-process entry of the benchmark's workers (local pool and queue workers; started by
+ * src/benchmark/cellChild.ts): receives `{ type: 'run', cell, dir, rerun, logFile }` over IPC, runs
+ * the cell (src/benchmark/cellRun.ts) with its log appended to `logFile`, and answers
+ * `{ type: 'result', result }`. It exits when its parent goes away: training is synchronous, so the
+ * IPC disconnect is only seen between cells; the parent's pid is therefore also checked after every
+ * epoch (an orphan is re-parented), and a cell whose parent is gone stops there, resumable from its
+ * checkpoint. An entry point like the CLI: the process is its own, so it installs the handlers.
  */
-import { runExitHooks } from '../io/exitHooks.js';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { runCell, type CellResult } from './cellRun.js';
-import type { CellSpec } from './plan.js';
-
-/** The message a parent sends. */
-export interface RunCellMessage {
-  type: 'run';
-  cell: CellSpec;
-  dir: string;
-  rerun: boolean;
-  logFile: string;
-}
-
-/** The answer. */
-export interface CellResultMessage {
-  type: 'result';
-  result: CellResult;
-}
+import { runExitHooks } from '../io/exitHooks.js';
+import { runCell } from '../benchmark/cellRun.js';
+import type { CellResultMessage, RunCellMessage } from '../benchmark/cellMessages.js';
 
 if (process.send) {
   const parent = process.ppid;
