@@ -4,6 +4,7 @@
  * accepting, finish the requests in flight, exit 0 (1 when the deadline forced connections
  * closed). SIGHUP: reload every model directory (a broken one is refused, the old model serves on).
  */
+import { pino } from 'pino';
 import { uninstallInterruptHandlers } from './interruptHandlers.js';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -111,7 +112,9 @@ export function registerServeCommand(program: Command): void {
         inferenceThread: o.inferenceThread,
         bodyLimit: int(o.bodyLimit, '--body-limit', 1),
         maxRecords: int(o.maxRecords, '--max-records', 1),
-        logger: o.logLevel === 'silent' ? false : { level: o.logLevel },
+        // log lines to stdout, written asynchronously (lines written while a write is in flight go out
+        // together; flushed at exit): a synchronous write per line costs the event loop ≈ 20 µs per request
+        logger: o.logLevel === 'silent' ? false : { level: o.logLevel, stream: pino.destination({ dest: 1, sync: false }) },
       });
       const address = await app.listen({ host: o.host, port });
       process.stderr.write(`fleximodal serve: listening on ${address} (models: ${models.map((m) => m.name).join(', ')}${keysEnabled ? '' : '; no API keys: loopback only'})\n`);

@@ -1,36 +1,32 @@
 /**
- * The model-dependent work of the prediction route, for a batch of HTTP requests at once: each
- * request's names check, record validation (the reader `predict` uses), the model's empty-sample
- * policy — per request, so one bad request gets its own error and the others their predictions —
- * then ONE forward pass (`predictSamples`: input bounds, probabilities, explanations) over the
- * samples of every valid request. The same function runs in a model's inference thread
- * (src/serve/inferenceThreadEntry.ts) and, with inference threads off, on the server's thread.
+ * The model-dependent work of the prediction route, in two halves:
+ * - `RequestValidator` (on the server's event loop, where Fastify has already parsed the body):
+ *   one request's names check, record validation (the reader `predict` uses) and the model's
+ *   empty-sample policy → its samples, or the ApiError the client gets. The JSON is parsed once,
+ *   and what crosses to the inference thread is samples (typed arrays), cheap to copy.
+ * - `answerRequests` (in the model's inference thread, src/serve/inferenceThreadEntry.ts, or with
+ *   threads off on the server's thread): ONE forward pass (`predictSamples`: input bounds,
+ *   probabilities, explanations) over the samples of every request of a batch, each request
+ *   getting back its own predictions (or, when the pass fails, its own error).
  *
  * Answers are plain objects (they cross the thread boundary by structured clone); an error is the
  * ApiError's fields, turned back into the same ApiError on the host by `answerError`.
  */
-import type { Sample } from '../data/schema.js';
+import type { DatasetSpec, Sample } from '../data/schema.js';
 import { hasNoModality } from '../data/report.js';
+import { parseInputRecords } from '../data/inputRecords.js';
+import { RangePolicy, type Range } from '../data/ranges.js';
 import { FlexiModalError } from '../errors.js';
+import type { FusionModel } from '../models/model.js';
+import type { ModelMeta } from '../models/modelFiles.js';
 import { ApiError, recordError, toErrorResponse } from './httpErrors.js';
 import { unknownNames } from './recordNames.js';
 import { predictSamples, type Prediction } from './predictSamples.js';
 import type { Predictor } from './predictor.js';
 
-/** One HTTP request's records: as Fastify parsed them, or the JSON body text they were parsed from. */
+/** One HTTP request's validated records, as samples of the model's spec (one per record, in order). */
 export interface InferenceRequest {
-  /** The records (a single-record body is a list of one). */
-  records?: unknown[];
-  /**
-   * Instead of `records`: the JSON body as received, already parsed (prototype poisoning refused)
-   * and schema-checked on the host; parsed again here, which costs the host less than a
-   * structured clone of the records (src/serve/server.ts).
-   */
-  body?: string;
-  /** How many records. */
-  size: number;
-  /** The body was one record object (not an array, not NDJSON): error paths then have no `[i]` prefix. */
-  single: boolean;
+  samples: Sample[];
 }
 
 /** An ApiError as a plain object; `internal` (the thrown error's code or name) marks a 500 that the host logs by code. */
@@ -46,12 +42,6 @@ export interface PlainApiError {
 
 /** One request's answer: its predictions (one per record, in order) or its error. */
 export type RequestAnswer = { predictions: Prediction[] } | { error: PlainApiError };
-
-/** What answering needs besides the predictor: the model's name (in messages) and its empty-sample policy. */
-export interface AnswerContext {
-  name: string;
-  emptySamples: 'flag' | 'refuse';
-}
 
 /** Any thrown value → the plain error the client will see (toErrorResponse's status, code, message and path). */
 export function toPlainError(e: unknown): PlainApiError {
@@ -74,55 +64,60 @@ export function answerError(p: PlainApiError): Error {
   return new ApiError(p.status, p.code, p.message, p.path, p.names, p.headers ?? {});
 }
 
-/** The records of a JSON body (one record or an array). */
-function bodyRecords(body: string): unknown[] {
-  const v: unknown = JSON.parse(body);
-  return Array.isArray(v) ? v : [v];
-}
+/**
+ * The input check of one served model version, run on the server's event loop: the model's spec,
+ * its range policy (built once) and its empty-sample policy.
+ */
+export class RequestValidator {
+  private readonly ranges: RangePolicy;
 
-/** Validate one request's records → its samples (throws the ApiError the client gets). */
-function requestSamples(predictor: Predictor, ctx: AnswerContext, req: InferenceRequest): Sample[] {
-  const { single } = req;
-  const records = req.records ?? bodyRecords(req.body ?? '[]');
-  const unknown = unknownNames(predictor.meta.spec, records, single);
-  if (unknown.names.length) {
-    throw new ApiError(422, 'unknown_names', `names not in the model: ${unknown.names.join(', ')} (GET /v1/models/${ctx.name} lists the model's modalities and variables)`, unknown.firstPath, unknown.names);
+  constructor(
+    private readonly spec: DatasetSpec,
+    ranges: Record<string, Range> | undefined,
+    /** The model's name (in messages) and its policy for records with no modality. */
+    private readonly ctx: { name: string; emptySamples: 'flag' | 'refuse' },
+  ) {
+    this.ranges = RangePolicy.fromTable(ranges);
   }
-  // each record alone through the model's reader (the check `predict` uses), refusals → 422 with the record's path
-  const samples = records.map((r, i) => {
-    try {
-      return predictor.parse([r])[0]!;
-    } catch (e) {
-      if (e instanceof FlexiModalError) throw recordError(e, single ? null : i);
-      throw e;
+
+  /**
+   * One request's records → its samples; throws the ApiError the client gets (422 unknown names,
+   * listed at once; 422 the first invalid record, with its path; 422 records with no modality
+   * when the model refuses them). `single`: the body was one record (paths then have no `[i]`).
+   */
+  samples(records: unknown[], single: boolean): Sample[] {
+    const unknown = unknownNames(this.spec, records, single);
+    if (unknown.names.length) {
+      throw new ApiError(422, 'unknown_names', `names not in the model: ${unknown.names.join(', ')} (GET /v1/models/${this.ctx.name} lists the model's modalities and variables)`, unknown.firstPath, unknown.names);
     }
-  });
-  if (ctx.emptySamples === 'refuse') {
-    const empty = samples.flatMap((s, i) => (hasNoModality(s) ? [i] : []));
-    if (empty.length) {
-      throw new ApiError(422, 'no_modality', `${empty.length} record(s) have no modality at all and this model refuses them (records ${empty.slice(0, 20).join(', ')})`, single ? null : `[${empty[0]}]`);
+    // each record alone through the model's reader (the check `predict` uses), so a refusal names its record
+    const samples = records.map((r, i) => {
+      try {
+        return parseInputRecords(this.spec, [r], { ranges: this.ranges })[0]!;
+      } catch (e) {
+        if (e instanceof FlexiModalError) throw recordError(e, single ? null : i);
+        throw e;
+      }
+    });
+    if (this.ctx.emptySamples === 'refuse') {
+      const empty = samples.flatMap((s, i) => (hasNoModality(s) ? [i] : []));
+      if (empty.length) {
+        throw new ApiError(422, 'no_modality', `${empty.length} record(s) have no modality at all and this model refuses them (records ${empty.slice(0, 20).join(', ')})`, single ? null : `[${empty[0]}]`);
+      }
     }
+    return samples;
   }
-  return samples;
 }
 
 /**
- * Answer a batch of requests with one forward pass: each request validated alone (its error is
- * its own), the valid requests' samples predicted together; when that pass fails (e.g. one
- * request's records give a non-finite output), each valid request is predicted alone so the
- * others still get answers.
+ * Answer a batch of validated requests with one forward pass over all their samples; when that
+ * pass fails (e.g. one request's records give a non-finite output), each request is predicted
+ * alone so the others still get answers.
  */
-export function answerRequests(predictor: Predictor, ctx: AnswerContext, requests: InferenceRequest[], explain: boolean): RequestAnswer[] {
+export function answerRequests(model: FusionModel, meta: ModelMeta, requests: InferenceRequest[], explain: boolean): RequestAnswer[] {
   const answers: RequestAnswer[] = new Array(requests.length);
-  const valid: { at: number; samples: Sample[] }[] = [];
-  requests.forEach((req, at) => {
-    try {
-      valid.push({ at, samples: requestSamples(predictor, ctx, req) });
-    } catch (e) {
-      answers[at] = { error: toPlainError(e) };
-    }
-  });
-  const predict = (samples: Sample[]) => predictSamples(predictor.model, predictor.meta, samples, { explain, emptySamples: 'flag' });
+  const valid = requests.map((r, at) => ({ at, samples: r.samples }));
+  const predict = (samples: Sample[]) => predictSamples(model, meta, samples, { explain, emptySamples: 'flag' });
   try {
     const out = predict(valid.flatMap((v) => v.samples)); // one row per sample, in request order
     let row = 0;

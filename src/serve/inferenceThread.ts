@@ -1,7 +1,7 @@
 /**
  * Host side of a served model's inference thread (worker side: src/serve/inferenceThreadEntry.ts):
- * one persistent worker thread per loaded model version that holds the weights, validates the
- * requests and runs the forward passes, so the server's event loop keeps accepting, parsing and
+ * one persistent worker thread per loaded model version that holds the weights and runs the
+ * forward passes (of requests the host has validated: src/serve/answerRequests.ts), so the server's event loop keeps accepting, parsing and
  * answering sockets while a batch computes.
  *
  * Requests and answers are matched by id. A thread that ends without being asked to (a crash,
@@ -15,7 +15,7 @@ import type { BackendName } from '../engine/backend.js';
 import type { ModelMeta } from '../models/modelFiles.js';
 import { ApiError } from './httpErrors.js';
 import { LoadRefused, loadFailureMessage } from './loadFailure.js';
-import type { AnswerContext, InferenceRequest, RequestAnswer } from './answerRequests.js';
+import type { InferenceRequest, RequestAnswer } from './answerRequests.js';
 import { deserializeError, type SerializedError } from '../worker/protocol.js';
 
 /** What the worker is started with (workerData). */
@@ -40,7 +40,6 @@ export interface HostMessage {
   id: number;
   requests: InferenceRequest[];
   explain: boolean;
-  ctx: AnswerContext;
 }
 
 /** The loaded model, as the thread reported it once ready. */
@@ -187,14 +186,14 @@ export class InferenceThread {
   }
 
   /** Answer one batch of requests in the thread (rejects with 503 inference_unavailable when the thread is down or dies meanwhile). */
-  answer(requests: InferenceRequest[], explain: boolean, ctx: AnswerContext): Promise<RequestAnswer[]> {
+  answer(requests: InferenceRequest[], explain: boolean): Promise<RequestAnswer[]> {
     const worker = this.worker;
     if (!worker) return Promise.reject(inferenceUnavailable(this.opts.name));
     const id = this.nextId++;
     return new Promise<RequestAnswer[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, requests, explain, ctx } satisfies HostMessage);
+      worker.postMessage({ id, requests, explain } satisfies HostMessage);
     });
   }
 

@@ -1,8 +1,8 @@
 /**
  * The worker side of a served model's inference thread (host side: src/serve/inferenceThread.ts):
  * loads the model directory with this thread's own tensor engine, warms it up, says 'ready' (or
- * 'failed' with a message without file paths), then answers batches of requests with
- * `answerRequests` — validation, input bounds, one forward pass, explanations — one at a time.
+ * 'failed' with a message without file paths), then answers batches of validated requests with
+ * `answerRequests` — input bounds, one forward pass, explanations — one at a time.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Predictor } from './predictor.js';
@@ -28,7 +28,7 @@ try {
 
 parentPort!.on('message', (m: HostMessage) => {
   try {
-    post({ kind: 'answers', id: m.id, answers: answerRequests(predictor, m.ctx, m.requests, m.explain) });
+    post({ kind: 'answers', id: m.id, answers: answerRequests(predictor.model, predictor.meta, m.requests, m.explain) });
   } catch (e) {
     post({ kind: 'batchError', id: m.id, error: serializeError(e) });
   }

@@ -1,9 +1,11 @@
 /**
  * The models a server serves, by name, and their reload without a restart.
  *
- * Each loaded model is a `ModelVersion`: its inference thread (src/serve/inferenceThread.ts: the
- * weights, the validation and the forward passes off the server's event loop; or, with threads
- * off, the Predictor on this thread), its own micro-batcher and a count of the requests using it. A request takes the current version when it starts and keeps it to the end,
+ * Each loaded model is a `ModelVersion`: its input check (src/serve/answerRequests.ts, on the
+ * event loop), its inference thread (src/serve/inferenceThread.ts: the weights and the forward
+ * passes off the server's event loop; or, with threads off, the Predictor on this thread), its own
+ * micro-batcher and a count of the requests using it. A request takes the current version when it
+ * starts and keeps it to the end,
  * so a reload swaps the version new requests get while requests in flight finish on the old one
  * (which is freed — its thread ended — once the last of them is done; the new version's thread has
  * loaded and warmed up before the swap). A directory that does not load (refused or
@@ -18,7 +20,7 @@ import { MicroBatcher, type BatchingOptions, type BatchObserver } from './microB
 import { modelDirOf, type ModelMeta } from '../models/persist.js';
 import type { BackendName } from '../engine/backend.js';
 import { ApiError } from './httpErrors.js';
-import { answerError, answerRequests, warmUp, type InferenceRequest, type RequestAnswer } from './answerRequests.js';
+import { answerError, answerRequests, RequestValidator, warmUp, type InferenceRequest, type RequestAnswer } from './answerRequests.js';
 import { InferenceThread, type ThreadLog, type ThreadModelMeta } from './inferenceThread.js';
 import { loadFailureMessage } from './loadFailure.js';
 import { packageVersion } from '../run/versions.js';
@@ -131,6 +133,8 @@ export class ModelVersion {
     readonly info: ModelInfo,
     batching: BatchingOptions,
     observer: BatchObserver,
+    /** The input check of this version (the model's spec, ranges and empty-sample policy). */
+    private readonly validator: RequestValidator,
     /** The inference thread (null when the model runs on the server's thread). */
     readonly thread: InferenceThread | null = null,
   ) {
@@ -147,12 +151,14 @@ export class ModelVersion {
   }
 
   /**
-   * Validate and predict one request's records (in a batch with other requests); rejects with the
-   * request's ApiError (422 names / record / no modality, 503 queue full / timeout / thread down).
-   * The caller holds the version: see `ModelRegistry.use`.
+   * Validate one request's records here (throws its 422 ApiError: names, record, no modality),
+   * then predict them in a batch with other requests; rejects with 503 (queue full, timeout,
+   * thread down). `single`: the body was one record object (error paths have no `[i]`). The
+   * caller holds the version: see `ModelRegistry.use`.
    */
-  predict(request: InferenceRequest, explain: boolean): Promise<Prediction[]> {
-    return this.batcher.submit(request, request.size, explain);
+  predict(records: unknown[], single: boolean, explain: boolean): Promise<Prediction[]> {
+    const samples = this.validator.samples(records, single);
+    return this.batcher.submit({ samples }, samples.length, explain);
   }
 
   acquire(): void {
@@ -237,15 +243,15 @@ export class ModelRegistry {
     if (this.opts.inferenceThread ?? true) {
       const thread = await InferenceThread.start({ name: src.name, dir: src.dir, backend: this.opts.backend, log: this.opts.log });
       const info = modelInfo(src, thread.ready.meta, policy, thread.ready.explain, (performance.now() - t0) / 1000, generation);
-      const engine = { answer: (r: InferenceRequest[], explain: boolean) => thread.answer(r, explain, ctx), close: () => thread.close(), get available() { return thread.available; } };
-      return new ModelVersion(engine, info, this.opts.batching ?? {}, observer, thread);
+      const engine = { answer: (r: InferenceRequest[], explain: boolean) => thread.answer(r, explain), close: () => thread.close(), get available() { return thread.available; } };
+      return new ModelVersion(engine, info, this.opts.batching ?? {}, observer, new RequestValidator(thread.ready.meta.spec, thread.ready.meta.ranges, ctx), thread);
     }
     const p = await Predictor.load(src.dir, { backend: this.opts.backend });
     try {
       const explains = warmUp(p);
       const info = modelInfo(src, p.meta, policy, explains, (performance.now() - t0) / 1000, generation);
-      const engine = { answer: async (r: InferenceRequest[], explain: boolean): Promise<RequestAnswer[]> => answerRequests(p, ctx, r, explain), close: async () => p.dispose(), available: true };
-      return new ModelVersion(engine, info, this.opts.batching ?? {}, observer);
+      const engine = { answer: async (r: InferenceRequest[], explain: boolean): Promise<RequestAnswer[]> => answerRequests(p.model, p.meta, r, explain), close: async () => p.dispose(), available: true };
+      return new ModelVersion(engine, info, this.opts.batching ?? {}, observer, new RequestValidator(p.meta.spec, p.meta.ranges, ctx));
     } catch (e) {
       p.dispose();
       throw e;

@@ -10,7 +10,8 @@
  *   GET  /healthz  /readyz  /metrics
  * Errors: `{ "error": { "code", "message", "path" } }` (src/serve/httpErrors.ts). docs/SERVE.md.
  */
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { DestinationStream } from 'pino';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import { ModelRegistry, type ModelSource, type ModelInfo, type LoadFailure } from './modelRegistry.js';
@@ -161,20 +162,10 @@ export const fleximodalServe: FastifyPluginAsync<ServeOptions> = async (app, opt
     await reg.close(); // every inference thread has exited when this resolves
   });
 
-  // content types: JSON (Fastify's parser, prototype poisoning refused) and NDJSON; anything else 415
+  // content types: JSON (Fastify's own parser, prototype poisoning refused) and NDJSON; anything else 415
   app.removeContentTypeParser(['text/plain']);
-  // JSON: Fastify's own parser; with inference threads the body text is kept too and sent to the
-  // thread, which parses it again — cheaper for this thread than a structured clone of the records
-  const threads = opts.inferenceThread ?? true;
-  const jsonParser = app.getDefaultJsonParser('error', 'error');
-  const jsonBodies = new WeakMap<FastifyRequest, string>();
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    jsonParser(req, body as string, (err, parsed) => {
-      if (!err && threads) jsonBodies.set(req, body as string);
-      done(err, parsed);
-    });
-  });
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   app.addContentTypeParser(NDJSON, { parseAs: 'string', bodyLimit }, (_req, body, done) => {
     const records: unknown[] = [];
     const lines = String(body).split('\n');
@@ -264,9 +255,8 @@ export const fleximodalServe: FastifyPluginAsync<ServeOptions> = async (app, opt
     if (records.length > maxRecords) throw new ApiError(413, 'too_many_records', `${records.length} records in one request; at most ${maxRecords}`);
     return reg.use(req.params.name, async (v) => {
       if (explain && !v.info.explain) throw new ApiError(400, 'explain_unsupported', `model type '${v.info.type}' has no explanations (as with \`predict --explain\`); drop ?explain=true`, 'query.explain');
-      // names check, record validation, empty-sample policy, forward pass: in the model's inference thread (src/serve/answerRequests.ts)
-      const text = ndjson ? undefined : jsonBodies.get(req);
-      const predictions = await v.predict(text !== undefined ? { body: text, size: records.length, single } : { records, size: records.length, single: single && !ndjson }, explain);
+      // names check, record validation, empty-sample policy here; the forward pass in the model's inference thread (src/serve/answerRequests.ts)
+      const predictions = await v.predict(records, single && !ndjson, explain);
       if (ndjson) return reply.type(NDJSON).send(predictions.map((p) => JSON.stringify(p)).join('\n') + '\n');
       return { model: req.params.name, generation: v.info.generation, predictions };
     });
@@ -293,8 +283,8 @@ export const fleximodalServe: FastifyPluginAsync<ServeOptions> = async (app, opt
 
 /** Options of `createServer`: the plugin's, plus the stand-alone app's logger and timeouts. */
 export interface CreateServerOptions extends ServeOptions {
-  /** pino logger options (Fastify's logger); false = no log. Requests are logged by method, route path and status only. */
-  logger?: false | { level?: string; stream?: NodeJS.WritableStream };
+  /** pino logger options (Fastify's logger); false = no log. One line per request ('request completed': method, path, status, milliseconds), nothing of the body. */
+  logger?: false | { level?: string; stream?: NodeJS.WritableStream | DestinationStream };
   /** Idle keep-alive connections are closed after this many ms (default 5000). */
   keepAliveTimeoutMs?: number;
   /** The request headers must arrive within this many ms (default 10000). */
@@ -303,8 +293,22 @@ export interface CreateServerOptions extends ServeOptions {
   requestTimeoutMs?: number;
 }
 
+/**
+ * Fastify's request log lines, one per request instead of two: no 'incoming request' line, and the
+ * 'request completed' line carries the request (method and path, by the serializer below). At the
+ * serving rates of docs/SERVE.md a log line costs about as much as a small model's prediction.
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
 /** pino options that keep keys, record values, paths and stack traces out of the log. */
-export function safeLoggerOptions(o: { level?: string; stream?: NodeJS.WritableStream }): FastifyServerOptions['logger'] {
+export function safeLoggerOptions(o: { level?: string; stream?: NodeJS.WritableStream | DestinationStream }): FastifyServerOptions['logger'] {
   return {
     level: o.level ?? 'info',
     ...(o.stream ? { stream: o.stream } : {}),
@@ -330,6 +334,7 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     requestTimeout: opts.requestTimeoutMs ?? 30_000,
     connectionTimeout: 0,
     return503OnClosing: true,
+    logController: new OneLinePerRequest(),
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     // errors raised before routing (a URL that does not decode, a bad Content-Type header) in the same shape
