@@ -72,7 +72,7 @@ export function registerServeCommand(program: Command): void {
     .option('--cors-origin <origin>', 'allow this browser origin (repeatable; none: CORS off)', collect, [])
     .option('--rate-limit <n>', 'requests per minute per key (0: off; default 600 with keys, off without)')
     .option('--no-batching', 'run every request alone (no micro-batching)')
-    .option('--no-inference-thread', "validate and predict on the server's thread (default: each model in its own inference thread)")
+    .option('--no-inference-thread', "run the forward passes on the server's thread (default: each model in its own inference thread)")
     .option('--max-batch-size <n>', 'most samples per forward pass', '64')
     .option('--max-wait-ms <n>', 'longest a request waits for others to batch with', '2')
     .option('--max-queue <n>', 'most samples waiting; past it requests get 503 + Retry-After', '1024')

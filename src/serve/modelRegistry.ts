@@ -111,7 +111,7 @@ function modelInfo(src: ModelSource, meta: ThreadModelMeta, emptySamples: 'flag'
   };
 }
 
-/** Where a model version validates and predicts: its inference thread, or (threads off) this thread. */
+/** Where a model version runs its forward passes: its inference thread, or (threads off) this thread. */
 interface InferenceEngine {
   answer(requests: InferenceRequest[], explain: boolean): Promise<RequestAnswer[]>;
   /** False while the inference thread is down (restarting). */
@@ -192,7 +192,7 @@ export interface RegistryOptions {
   batching?: BatchingOptions;
   /** Observer of each model's batches (metrics), by model name. */
   observerFor?: (name: string) => BatchObserver;
-  /** Each model in its own inference thread (default true); false: validation and forward passes on this thread. */
+  /** Each model in its own inference thread (default true); false: the forward passes on this thread too (validation is always on this thread). */
   inferenceThread?: boolean;
   /** Log sink of the inference threads' life events (died, restarted). */
   log?: ThreadLog;

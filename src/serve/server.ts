@@ -46,7 +46,7 @@ export interface ServeOptions {
   /** Largest request body in bytes (default 1 MiB; more: 413). */
   bodyLimit?: number;
   /**
-   * Each model validates and predicts in its own inference thread (default true), so the event
+   * Each model runs its forward passes in its own inference thread (default true), so the event
    * loop keeps serving sockets while a batch computes; false: on the server's thread (docs/SERVE.md).
    */
   inferenceThread?: boolean;
