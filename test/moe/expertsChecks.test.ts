@@ -205,3 +205,23 @@ test('gatherRows gradient: the scatter-add of dy (naive accumulation), twice in 
   assert.deepEqual(f(x).arraySync(), want); // [[2,20],[0,0],[8,80]]
   assert.deepEqual(f(x).arraySync(), want);
 });
+
+test('sparse computes each expert once, only on its routed rows; an expert with no rows is not run', () => {
+  const p = pool(2, 3, 4, 3);
+  const calls: Array<[number, number[][]]> = [];
+  const orig = p.expert.bind(p);
+  p.expert = (i: number, rows: tf.Tensor2D) => {
+    calls.push([i, rows.arraySync()]);
+    return orig(i, rows);
+  };
+  const x = [[1, 2], [3, 4], [5, 6]];
+  // K = 2: t0 → (3, 1), t1 → (3, −1), t2 → (1, 3); expert 0 and 2 get nothing
+  p.sparse(tf.tensor2d(x), new Int32Array([3, 1, 3, -1, 1, 3]), tf.tensor2d([[0.5, 0.5], [1, 0], [0.5, 0.5]]));
+  assert.deepEqual(calls, [
+    [1, [x[0], x[2]]],
+    [3, [x[0], x[1], x[2]]],
+  ]);
+  calls.length = 0;
+  p.sparse(tf.tensor2d(x), new Int32Array([-1, 2, -1, -1, 2, -1]), tf.tensor2d([[0, 1], [0, 0], [1, 0]]));
+  assert.deepEqual(calls, [[2, [x[0], x[2]]]], 'a single routed expert');
+});
