@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { uncertaintyOf, sampleUncertainty, softmaxRows, switchFires } from '../../src/moe/routerUncertainty.js';
+import { UNCERTAINTY_METRICS, uncertaintyOf, sampleUncertainty, softmaxRows, switchFires, type RouterUncertainty } from '../../src/moe/routerUncertainty.js';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -54,4 +54,79 @@ test('the switch: entropy above a fraction of ln S, or KL to uniform below a thr
   assert.equal(switchFires(peaked, 4, { metric: 'entropy', threshold: 0.8 }), false);
   assert.equal(switchFires(flat, 4, { metric: 'kl', threshold: 0.1 }), true);
   assert.equal(switchFires(peaked, 4, { metric: 'kl', threshold: 0.1 }), false);
+});
+
+/** Hand values of the 7 metrics of a distribution over 2 slots (module doc formulas). */
+function twoSlot(a: number): RouterUncertainty {
+  const p = [a, 1 - a];
+  const H = -p.reduce((acc, x) => acc + (x > 0 ? x * Math.log(x) : 0), 0);
+  return {
+    entropy: H,
+    normalizedCertainty: 1 - H / Math.log(2),
+    maxProb: Math.max(a, 1 - a),
+    margin: Math.abs(2 * a - 1),
+    gini: 1 - a * a - (1 - a) * (1 - a),
+    variance: (a - 0.5) ** 2 + (0.5 - a) ** 2,
+    klUniform: Math.log(2) - H,
+  };
+}
+
+test('UNCERTAINTY_METRICS lists the 7 metrics in Table 6 order', () => {
+  assert.deepEqual([...UNCERTAINTY_METRICS], ['entropy', 'normalizedCertainty', 'maxProb', 'margin', 'gini', 'variance', 'klUniform']);
+});
+
+test('sampleUncertainty: every metric is the mean over the valid tokens of each sample (B = 2, T = 2)', () => {
+  // sample 0: [.5,.5], [.75,.25] both valid; sample 1: [1,0] invalid, [.25,.75] valid
+  const probs = [0.5, 0.5, 0.75, 0.25, 1, 0, 0.25, 0.75];
+  const [s0, s1] = sampleUncertainty(probs, 2, 2, 2, [1, 1, 0, 1]);
+  const a = twoSlot(0.5);
+  const b = twoSlot(0.75);
+  // hand: row [.75,.25]: gini 1 − (.5625 + .0625) = .375, variance 2·.25² = .125, margin .5
+  close(b.gini, 0.375, 1e-15);
+  close(b.variance, 0.125, 1e-15);
+  for (const k of UNCERTAINTY_METRICS) {
+    close(s0![k], (a[k] + b[k]) / 2, 1e-12);
+    close(s1![k], twoSlot(0.25)[k], 1e-12);
+  }
+  // all tokens valid by default: sample 1 then also averages the one-hot row
+  const all = sampleUncertainty(probs, 2, 2, 2)[1]!;
+  for (const k of UNCERTAINTY_METRICS) close(all[k], (twoSlot(1)[k] + twoSlot(0.25)[k]) / 2, 1e-12);
+});
+
+test('S = 1: the single slot is certain — certainty 1, margin = max-prob = 1, everything else 0', () => {
+  const u = uncertaintyOf([1], 1);
+  assert.deepEqual(u, { entropy: 0, normalizedCertainty: 1, maxProb: 1, margin: 1, gini: 0, variance: 0, klUniform: 0 });
+  // at an offset too
+  assert.deepEqual(uncertaintyOf([0.3, 0.7, 1], 1, 2).margin, 1);
+});
+
+test('margin is top-1 − top-2 whatever the order of the slots', () => {
+  for (const p of [[0.5, 0.3, 0.2], [0.2, 0.3, 0.5], [0.3, 0.5, 0.2], [0.1, 0.1, 0.8]]) {
+    const sorted = [...p].sort((x, y) => y - x);
+    close(uncertaintyOf(p, 3).margin, sorted[0]! - sorted[1]!, 1e-15);
+    close(uncertaintyOf(p, 3).maxProb, sorted[0]!, 0);
+  }
+});
+
+test('softmaxRows is stable for large logits (shifted by the row max) and matches the naive softmax', () => {
+  const p = softmaxRows([1000, 1001, -1000, -1001, 0, Math.log(3)], 3, 2);
+  const e = Math.exp(1);
+  close(p[0]!, 1 / (1 + e), 1e-12);
+  close(p[1]!, e / (1 + e), 1e-12);
+  close(p[2]!, e / (1 + e), 1e-12);
+  close(p[3]!, 1 / (1 + e), 1e-12);
+  close(p[4]!, 0.25, 1e-12);
+  close(p[5]!, 0.75, 1e-12);
+});
+
+test('the switch thresholds are strict: H = threshold·ln S or KL = threshold does not fire', () => {
+  const S = 4;
+  const u = { ...uncertaintyOf([0.25, 0.25, 0.25, 0.25], S) };
+  u.entropy = 0.5 * Math.log(S);
+  assert.equal(switchFires(u, S, { metric: 'entropy', threshold: 0.5 }), false);
+  u.entropy = 0.5 * Math.log(S) + 1e-12;
+  assert.equal(switchFires(u, S, { metric: 'entropy', threshold: 0.5 }), true);
+  u.klUniform = 0.2;
+  assert.equal(switchFires(u, S, { metric: 'kl', threshold: 0.2 }), false);
+  assert.equal(switchFires(u, S, { metric: 'kl', threshold: 0.2 + 1e-12 }), true);
 });

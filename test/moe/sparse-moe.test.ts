@@ -166,3 +166,47 @@ test('no tensor leaks when run inside tidy', () => {
   step();
   assert.equal(tf.memory().numTensors, before);
 });
+
+test("without a seed, training noise comes from the layer's own seeded sequence: reproducible per construction seed, new per call", () => {
+  const x = randn2d([6, 6], 1, 12);
+  const a = makeMoE({ noisyGating: true, gateInitStd: 0.05 }, 21);
+  const b = makeMoE({ noisyGating: true, gateInitStd: 0.05 }, 21);
+  const [a1, a2] = [a.apply(x, { training: true }), a.apply(x, { training: true })];
+  const [b1, b2] = [b.apply(x, { training: true }), b.apply(x, { training: true })];
+  // the gate probabilities are the softmax of the noisy logits, so they show the noise draw itself
+  assert.deepEqual(a1.gateProbs.arraySync(), b1.gateProbs.arraySync());
+  assert.deepEqual(a2.gateProbs.arraySync(), b2.gateProbs.arraySync());
+  assert.notDeepEqual(a1.gateProbs.arraySync(), a2.gateProbs.arraySync());
+});
+
+test("dispatch: 'dense' runs every expert on all N tokens; the default runs each expert only on its routed rows", () => {
+  const N = 7;
+  const x = randn2d([N, 6], 1, 13);
+  const spy = (moe: SparseMoE) => {
+    const calls: Array<[number, number]> = [];
+    const orig = moe.experts.expert.bind(moe.experts);
+    moe.experts.expert = (i: number, rows: tf.Tensor2D) => {
+      calls.push([i, rows.shape[0]]);
+      return orig(i, rows);
+    };
+    return calls;
+  };
+  const moe = makeMoE({ numExperts: 5, topK: 2 });
+  const calls = spy(moe);
+  const sparse = moe.apply(x, { training: false });
+  const sparseCalls = calls.splice(0);
+  const explicit = moe.apply(x, { training: false, dispatch: 'sparse' });
+  const explicitCalls = calls.splice(0);
+  const dense = moe.apply(x, { training: false, dispatch: 'dense' });
+  assert.deepEqual(calls, [0, 1, 2, 3, 4].map((e) => [e, N]));
+  // naive count of the routed (token, expert) pairs per expert
+  const count = new Array(5).fill(0);
+  for (const e of sparse.topIdx) if (e >= 0) count[e]++;
+  const want = count.flatMap((c, e) => (c > 0 ? [[e, c]] : []));
+  assert.ok(want.length < 5 || want.some(([, c]) => c! < N), 'the example must route some expert to fewer than N rows');
+  assert.deepEqual(sparseCalls, want);
+  assert.deepEqual(explicitCalls, want);
+  const d = tf.max(tf.abs(tf.sub(sparse.y, dense.y))).dataSync()[0]!;
+  assert.ok(d < 1e-5, `sparse vs dense ${d}`);
+  assert.deepEqual(explicit.y.arraySync(), sparse.y.arraySync());
+});

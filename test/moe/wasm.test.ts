@@ -7,6 +7,7 @@ import { SparseMoE } from '../../src/moe/sparse-moe.js';
 import { createRouter, routerLosses } from '../../src/moe/routers.js';
 import { randn2d, sparseDenseMaxDiff } from './helpers.js';
 import { entropyLoss } from '../../src/moe/losses.js';
+import { ExpertPool } from '../../src/moe/experts.js';
 
 before(async () => {
   await initEngine({ backend: 'wasm' });
@@ -49,4 +50,26 @@ test('wasm: entropy loss of a batch with no counted token is exactly 0', () => {
   // the guard matters here: on wasm a mean over zero rows reads uninitialised memory (measured
   // −1.9e-39 with the guard removed), where tfjs-cpu happens to give 0
   assert.equal(entropyLoss(tf.tensor2d([[0, 0], [0, 0]]), [0, 0]).dataSync()[0], 0);
+});
+
+test('wasm: at inference an expert runs the fused GELU kernel (FlexiGeluSigmoid) and equals the naive FFN', async () => {
+  const pool = new ExpertPool('w.pool', { dim: 3, hidden: 4, numExperts: 1 }, new Rng(6));
+  const [w1, b1, w2, b2] = pool.variables().map((v) => v.arraySync()) as [number[][], number[], number[][], number[]];
+  const x = [[0.5, -1, 2], [0, 0.3, -0.7]];
+  // naive d → h → d FFN with GELU ≈ z·σ(1.702 z) (experts.ts doc)
+  const want = x.map((r) => {
+    const h = b1.map((b, j) => {
+      const z = b + r.reduce((acc, v, i) => acc + v * w1[i]![j]!, 0);
+      return z / (1 + Math.exp(-1.702 * z));
+    });
+    return b2.map((b, c) => b + h.reduce((acc, v, j) => acc + v * w2[j]![c]!, 0));
+  });
+  const got = pool.expert(0, tf.tensor2d(x)).arraySync();
+  got.forEach((row, n) => row.forEach((v, c) => assert.ok(Math.abs(v - want[n]![c]!) < 1e-5, `[${n}][${c}] ${v} vs ${want[n]![c]}`)));
+  const info = await tf.profile(() => {
+    tf.tidy(() => {
+      pool.expert(0, tf.tensor2d(x));
+    });
+  });
+  assert.ok(info.kernels.some((k) => k.name === 'FlexiGeluSigmoid'), info.kernels.map((k) => k.name).join(','));
 });
