@@ -67,3 +67,16 @@ test('totals() is a copy: writing to it does not change the accumulator', () => 
   assert.deepEqual([...acc.totals()], [2, 0]);
   assert.deepEqual(acc.shares(), [[1, 0]]);
 });
+
+test('an empty batch (N = 0 tokens, no assignments) gives all-zero usage; N = 0 with assignments is refused', () => {
+  const u = expertModalityUsage(new Int32Array(0), new Float32Array(0), new Float32Array(0), 2, 3);
+  assert.deepEqual([...u], [0, 0, 0, 0, 0, 0]);
+  const acc = new ExpertUsageAccumulator(2, 3);
+  acc.add(new Int32Array(0), new Float32Array(0), new Float32Array(0));
+  assert.deepEqual([...acc.totals()], [0, 0, 0, 0, 0, 0]);
+  throwsFm(
+    () => expertModalityUsage(new Int32Array([0]), new Float32Array([1]), new Float32Array(0), 2, 3),
+    /membership length 0 is not N·M for 1 assignments/,
+    /one row of M weights per token/,
+  );
+});
