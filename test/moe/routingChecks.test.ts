@@ -186,3 +186,14 @@ test('expertMask: a masked expert is never chosen and gets ~0 probability (logit
   assert.deepEqual(Array.from(all.topIdx), [0, 2]);
   close(all.logits.dataSync(), clean.flat(), 0, 'unmasked logits');
 });
+
+test('inference without noise or tape takes the gradient-free shortcut: only the returned tensors are allocated', () => {
+  // logits come from the gate unchanged (identity fake gate); the shortcut adds gateProbs, topGates,
+  // importance and load — the tensor path would leave ≥ 10 intermediates (reshape, gather, scatter…)
+  const x = tf.tensor2d(clean2);
+  const before = tf.memory().numTensors;
+  const r = routeTokens(fakeGate(3, null), x, { topK: 2, training: false }, () => 0);
+  assert.equal(tf.memory().numTensors - before, 4);
+  assert.deepEqual(Array.from(r.topIdx), [0, 1, 1, 0]);
+  close(r.load.dataSync(), [2, 2, 0], 0, 'load');
+});
