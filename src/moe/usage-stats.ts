@@ -25,7 +25,7 @@ export function expertModalityUsage(
     });
   }
   const N = membership.length / M;
-  if (!Number.isInteger(N) || topIdx.length % N !== 0) {
+  if (!Number.isInteger(N) || (N === 0 ? topIdx.length !== 0 : topIdx.length % N !== 0)) {
     throw new FlexiModalError(`membership length ${membership.length} is not N·M for ${topIdx.length} assignments`, {
       where: 'moe/usage-stats expertModalityUsage',
       hint: 'pass one row of M weights per token',
