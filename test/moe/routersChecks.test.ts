@@ -3,6 +3,15 @@
  * every input/config refusal (what, where, how to fix), the joint router's token masks and
  * membership, per-sample membership, a modality present in no sample, padding ids under the
  * disjoint expert offset, the per-modality noise seeds (seed + j) and the dispatch switch.
+ *
+ * Mutants left alive as equivalent (no observable change):
+ *   229:19, 353:23, 364:23, 351:25 `<` → `<=`: the extra pass reads present/mask past their end
+ *     (undefined → skipped or 0) and writes past the end of a typed array (ignored).
+ *   364:51 `j <= M`: writes present[(b+1)·M] ? 1 : 0 to membership[(b+1)·M], the value the next pass
+ *     writes there anyway (past the end for the last sample).
+ *   255:21 `j <= M`: counts[M] += undefined writes past the end of a Float64Array (ignored).
+ *   253:9, 253:31 pad with [0, 0] is the identity; 269:18 mapping topIdx with offset 0 copies it unchanged.
+ *   445:18, 452:18, 455:19: concat/split of a single tensor give that tensor's values.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
