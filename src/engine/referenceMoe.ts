@@ -14,6 +14,7 @@ import { tf } from './tf.js';
 import { param } from './params.js';
 import { noGrad } from './noGrad.js';
 import { seedFor } from './seed.js';
+import { tfSeed } from './rng.js';
 
 export interface MoeConfig {
   /** Number of tokens (default 32·4·48 = 6144). */
@@ -69,7 +70,7 @@ export class ReferenceMoe {
     const prefix = `moe${ReferenceMoe.instances++}`; // variable names must be unique per process
     this.cfg = c;
     const { tokens: N, dModel: D, dHidden: H, experts: E } = c;
-    const s = (name: string): number => seedFor(c.seed, `moe.${name}`);
+    const s = (name: string): number => tfSeed(seedFor(c.seed, `moe.${name}`));
     this.x0 = tf.randomNormal([N, D], 0, 1, 'float32', s('x0'));
     this.y = tf.randomNormal([N, D], 0, 1, 'float32', s('y'));
     const init = (shape: number[], fanIn: number, name: string): tf.Variable =>

@@ -72,3 +72,12 @@ export class Rng {
     return Math.floor(this.next() * 2147483647);
   }
 }
+
+/**
+ * A seed for a tfjs random op (tf.randomNormal …). tfjs treats any falsy seed — 0 included — as
+ * "no seed" and draws from Math.random, so seed 0 would not reproduce; it is mapped to
+ * 2147483647, which `Rng.seed()` never returns (it is below 2³¹ − 1).
+ */
+export function tfSeed(seed: number): number {
+  return seed === 0 ? 2147483647 : seed;
+}

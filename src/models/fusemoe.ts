@@ -6,7 +6,7 @@
  */
 import { tf } from '../engine/tf.js';
 import { param } from '../engine/params.js';
-import { Rng } from '../engine/rng.js';
+import { Rng, tfSeed } from '../engine/rng.js';
 import type { Batch } from '../data/batchTypes.js';
 import type { DatasetSpec } from '../data/schema.js';
 import type { FuseMoEModelConfig } from '../config/schema.js';
@@ -107,10 +107,10 @@ export class FuseMoEModel implements FusionModel {
     this.seqLens = this.encoders.map((e) => e.numTokens);
     this.missing = this.encoders.map((e, j) =>
       cfg.missing === 'learned'
-        ? tf.tidy(() => param(tf.randomNormal([e.numTokens, cfg.d], 0, 0.02, 'float32', rng.seed()), true, `missing.${spec.modalities[j]!.name}`))
+        ? tf.tidy(() => param(tf.randomNormal([e.numTokens, cfg.d], 0, 0.02, 'float32', tfSeed(rng.seed())), true, `missing.${spec.modalities[j]!.name}`))
         : null,
     );
-    this.modalityEmbedding = tf.tidy(() => param(tf.randomNormal([spec.modalities.length, cfg.d], 0, 0.02, 'float32', rng.seed()), true, 'fusion.modalityEmbedding'));
+    this.modalityEmbedding = tf.tidy(() => param(tf.randomNormal([spec.modalities.length, cfg.d], 0, 0.02, 'float32', tfSeed(rng.seed())), true, 'fusion.modalityEmbedding'));
     this.groupMissing = cfg.missing === 'learned-group' ? new GroupMissingEmbedding('missing', spec.modalities.length, cfg.d, rng) : null;
     this.blocks = Array.from({ length: cfg.blocks }, (_, i) => new FuseMoEBlock(`fusion.block${i}`, cfg, this.seqLens, rng));
     this.norm = new LayerNorm('fusion.norm', { dim: cfg.d });

@@ -16,7 +16,7 @@
  */
 import { tf } from '../engine/tf.js';
 import { param } from '../engine/params.js';
-import { Rng } from '../engine/rng.js';
+import { Rng, tfSeed } from '../engine/rng.js';
 import type { Batch } from '../data/batchTypes.js';
 import type { DatasetSpec, Sample } from '../data/schema.js';
 import { groupIdOf } from '../data/groups.js';
@@ -111,9 +111,9 @@ export class MoERetrieverModel implements FusionModel {
     const d = cfg.d;
     this.modalityNames = spec.modalities.map((m) => m.name);
     this.encoders = spec.modalities.map((m) => makeEncoder(`enc.${m.name}`, m, encoderConfigOf(cfg.encoder, d, cfg.dropout), rng));
-    this.modalityEmbedding = tf.tidy(() => param(tf.randomNormal([M, d], 0, 0.02, 'float32', rng.seed()), true, 'fusion.modalityEmbedding'));
+    this.modalityEmbedding = tf.tidy(() => param(tf.randomNormal([M, d], 0, 0.02, 'float32', tfSeed(rng.seed())), true, 'fusion.modalityEmbedding'));
     this.missingModality =
-      cfg.missing === 'learned-modality' ? this.modalityNames.map((n) => tf.tidy(() => param(tf.randomNormal([d], 0, 0.02, 'float32', rng.seed()), true, `missing.${n}`))) : [];
+      cfg.missing === 'learned-modality' ? this.modalityNames.map((n) => tf.tidy(() => param(tf.randomNormal([d], 0, 0.02, 'float32', tfSeed(rng.seed())), true, `missing.${n}`))) : [];
     this.missingGroup = cfg.missing === 'learned-group' ? new GroupMissingEmbedding('missing', M, d, rng) : null;
     const r = cfg.retrieval;
     this.retriever =
@@ -135,7 +135,7 @@ export class MoERetrieverModel implements FusionModel {
             rng,
           )
         : null;
-    this.roleEmbedding = this.retriever ? tf.tidy(() => param(tf.randomNormal([2, d], 0, 0.02, 'float32', rng.seed()), true, 'retriever.role')) : null;
+    this.roleEmbedding = this.retriever ? tf.tidy(() => param(tf.randomNormal([2, d], 0, 0.02, 'float32', tfSeed(rng.seed())), true, 'retriever.role')) : null;
     const f = cfg.fusion;
     this.transformer =
       f.type === 'transformer'

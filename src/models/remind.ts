@@ -15,7 +15,7 @@
  */
 import { tf } from '../engine/tf.js';
 import { param } from '../engine/params.js';
-import { Rng } from '../engine/rng.js';
+import { Rng, tfSeed } from '../engine/rng.js';
 import type { Batch } from '../data/batchTypes.js';
 import type { DatasetSpec } from '../data/schema.js';
 import type { RemindModelConfig } from '../config/schema.js';
@@ -127,8 +127,8 @@ export class RemindModel implements FusionModel {
     this.groupMissing = cfg.groupEmbeddings === false ? null : new GroupMissingEmbedding('missing', M, cfg.d, rng, { residual: cfg.groupEmbeddings === 'residual' });
     this.modalityMissing = cfg.groupEmbeddings === true
       ? []
-      : this.encoders.map((e, j) => tf.tidy(() => param(tf.randomNormal([e.numTokens, cfg.d], 0, 0.02, 'float32', rng.seed()), true, `missing.${spec.modalities[j]!.name}`)));
-    this.modalityEmbedding = tf.tidy(() => param(tf.randomNormal([M, cfg.d], 0, 0.02, 'float32', rng.seed()), true, 'fusion.modalityEmbedding'));
+      : this.encoders.map((e, j) => tf.tidy(() => param(tf.randomNormal([e.numTokens, cfg.d], 0, 0.02, 'float32', tfSeed(rng.seed())), true, `missing.${spec.modalities[j]!.name}`)));
+    this.modalityEmbedding = tf.tidy(() => param(tf.randomNormal([M, cfg.d], 0, 0.02, 'float32', tfSeed(rng.seed())), true, 'fusion.modalityEmbedding'));
     this.blocks = Array.from({ length: cfg.blocks }, (_, i) => new RemindBlock(`fusion.block${i}`, cfg, M, rng));
     this.norm = new LayerNorm('fusion.norm', { dim: cfg.d });
     this.head = new Linear('head', { inDim: cfg.d, outDim: outputUnits(spec.task) }, rng);

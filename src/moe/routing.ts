@@ -8,6 +8,7 @@
  */
 import { tf } from '../engine/tf.js';
 import { FlexiModalError } from '../errors.js';
+import { tfSeed } from '../engine/rng.js';
 import type { Gate } from './gating.js';
 import { gatherRows, scatterAddRows } from './row-ops.js';
 import { topKRows } from './topk.js';
@@ -129,7 +130,7 @@ export function routeTokens(gate: Gate, x: tf.Tensor2D, opts: RouteOptions, next
   let std: tf.Tensor2D | null = null;
   if (noisy) {
     std = gate.noiseStd(x); // [N, S]
-    const eps = tf.randomNormal([N, S], 0, 1, 'float32', opts.seed ?? nextSeed());
+    const eps = tf.randomNormal([N, S], 0, 1, 'float32', tfSeed(opts.seed ?? nextSeed()));
     logits = tf.add(clean, tf.mul(eps, std));
   }
   const gateProbs = tf.softmax(logits, -1); // [N, S]

@@ -11,6 +11,7 @@ import { tf } from '../../src/engine/tf.js';
 import { initEngine } from '../../src/engine/backend.js';
 import type { Gate } from '../../src/moe/gating.js';
 import { routeTokens } from '../../src/moe/routing.js';
+import { tfSeed } from '../../src/engine/rng.js';
 
 before(async () => {
   await initEngine({ backend: 'cpu' });
@@ -196,4 +197,15 @@ test('inference without noise or tape takes the gradient-free shortcut: only the
   assert.equal(tf.memory().numTensors - before, 4);
   assert.deepEqual(Array.from(r.topIdx), [0, 1, 1, 0]);
   close(r.load.dataSync(), [2, 2, 0], 0, 'load');
+});
+
+test('seed 0 reproduces: the gating noise of two calls with seed 0 is the same (tfjs alone would treat 0 as unseeded)', () => {
+  const run = () => {
+    const r = routeTokens(fakeGate(3, std2), tf.tensor2d(clean2), { topK: 1, training: true, seed: 0 }, () => 0);
+    return Array.from(r.gateProbs.dataSync());
+  };
+  const a = run();
+  assert.deepEqual(run(), a);
+  assert.equal(tfSeed(0), 2147483647);
+  assert.equal(tfSeed(17), 17);
 });
