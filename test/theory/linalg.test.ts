@@ -57,6 +57,15 @@ test('choleskyInto: L of a 2 × 2 by hand; false for a zero or infinite pivot', 
   // with λ = 5: [[9, 2], [2, 8]] → L00 = 3, L10 = 2/3, L11 = √(8 − 4/9)
   assert.equal(choleskyInto(f64(4, 2, 2, 3), 2, 5, L), true);
   close(L[3]!, Math.sqrt(8 - 4 / 9), 1e-15, 'L11 with λ');
+  // 3 × 3, so that every index of the factor and the two substitutions is used:
+  // [[4, 2, 0], [2, 5, 1], [0, 1, 3]] → L = [[2, 0, 0], [1, 2, 0], [0, 0.5, √2.75]]
+  const A3 = f64(4, 2, 0, 2, 5, 1, 0, 1, 3);
+  const L3 = new Float64Array(9);
+  assert.equal(choleskyInto(A3, 3, 0, L3), true);
+  [2, 0, 0, 1, 2, 0, 0, 0.5, Math.sqrt(2.75)].forEach((want, i) => close(L3[i]!, want, 1e-15, `L3[${i}]`));
+  // b = A3 · (1, −1, 2) = (2, −1, 5) → x = (1, −1, 2)
+  const x3 = solveSpd(A3, f64(2, -1, 5), 3);
+  [1, -1, 2].forEach((want, i) => close(x3[i]!, want, 1e-14, `x3[${i}]`));
   assert.equal(choleskyInto(f64(0), 1, 0, L), false);
   assert.equal(choleskyInto(f64(Infinity), 1, 0, L), false);
 });
