@@ -7,20 +7,16 @@ import {
   createRouter,
   routerLosses,
   ROUTER_DESIGNS,
-  type MoEFusionConfig,
   type RouterDesign,
   type RoutingUnit,
 } from '../../src/moe/routers.js';
+import { B, D, L, M, routerConfig } from './routerFixtures.js';
 import { ExpertUsageAccumulator } from '../../src/moe/usage-stats.js';
 
 before(async () => {
   await initEngine({ backend: 'cpu' });
 });
 
-const B = 4;
-const M = 3;
-const L = 3;
-const D = 4;
 let uid = 0;
 
 function makeInput(seed: number) {
@@ -30,22 +26,7 @@ function makeInput(seed: number) {
   return { tokens, present };
 }
 
-function cfgFor(design: RouterDesign, unit: RoutingUnit, extra: Partial<MoEFusionConfig> = {}): MoEFusionConfig {
-  return {
-    design,
-    numModalities: M,
-    dim: D,
-    hidden: 6,
-    numExperts: 4,
-    topK: 2,
-    gating: 'laplace',
-    noisyGating: true,
-    gateInitStd: 0.5,
-    routingUnit: unit,
-    seqLens: [L, L, L],
-    ...extra,
-  };
-}
+const cfgFor = routerConfig;
 
 test('every router design: output shapes, stats shapes, variable names', () => {
   for (const design of ROUTER_DESIGNS) {

@@ -32,15 +32,12 @@ import {
   type RouterDesign,
   type RoutingUnit,
 } from '../../src/moe/routers.js';
+import { B, D, L, M, routerConfig } from './routerFixtures.js';
 
 before(async () => {
   await initEngine({ backend: 'cpu' });
 });
 
-const B = 4;
-const M = 3;
-const L = 3;
-const D = 4;
 let uid = 0;
 
 const refuses = (fn: () => unknown, where: string, message: RegExp, hint: RegExp) =>
@@ -50,22 +47,7 @@ const refuses = (fn: () => unknown, where: string, message: RegExp, hint: RegExp
     `${String(message)} at ${where}`,
   );
 
-function cfgFor(design: RouterDesign, unit: RoutingUnit, extra: Partial<MoEFusionConfig> = {}): MoEFusionConfig {
-  return {
-    design,
-    numModalities: M,
-    dim: D,
-    hidden: 6,
-    numExperts: 4,
-    topK: 2,
-    gating: 'softmax',
-    noisyGating: true,
-    gateInitStd: 0.5,
-    routingUnit: unit,
-    seqLens: [L, L, L],
-    ...extra,
-  };
-}
+const cfgFor = (design: RouterDesign, unit: RoutingUnit, extra: Partial<MoEFusionConfig> = {}): MoEFusionConfig => routerConfig(design, unit, { gating: 'softmax', ...extra });
 
 const PRESENT = [1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1]; // sample 1 misses modality 2, sample 3 modality 0
 
