@@ -20,7 +20,7 @@ if (!target) throw new Error(`STRYKER_TARGET must be one of ${Object.keys(target
 // run of a large target, reported as reports/mutation/<target>--<file names>.json. Every run keeps
 // an incremental file, so an interrupted run of the same files continues where it stopped.
 const only = process.env.STRYKER_FILES?.split(',').map((f) => f.trim()).filter(Boolean);
-const report = only?.length ? `${name}--${only.map((f) => f.replace(/^.*\//, '').replace(/\.ts$/, '')).join('+')}` : name;
+const report = only?.length ? `${name}--${only.map((f) => f.replace(/^.*\//, '').replace(/\.ts(:|$)/, '$1').replace(':', '@')).join('+')}` : name;
 
 export default {
   mutate: only?.length ? only : target.mutate,
