@@ -91,15 +91,16 @@ test('log-likelihood (d = 2, n = 2) against Σₜ log Σᵢ gᵢ(xₜ) N(yₜ; a
 test('the sampler replayed draw by draw: x from the stream, expert i ~ gate(x), y = aᵢᵀx + bᵢ + √νᵢ·z', () => {
   const p = model('laplace');
   const dist = { kind: 'uniform' as const, lo: -1, hi: 1 };
-  const data = sampleGaussianMoe(p, 5, new Rng(21), dist);
+  const n = 60;
+  const data = sampleGaussianMoe(p, n, new Rng(21), dist);
   const rng = new Rng(21);
-  const X = sampleCovariates(5, 2, dist, rng);
+  const X = sampleCovariates(n, 2, dist, rng);
   assert.deepEqual(Array.from(data.X), Array.from(X));
   const experts = [
     { a: [0.5, -1], b: 0.2, nu: 0.25 },
     { a: [-1, 0.3], b: -0.4, nu: 0.64 },
   ];
-  for (let t = 0; t < 5; t++) {
+  for (let t = 0; t < n; t++) {
     const i = drawCategorical(gaussianGateProbs(p, X, 2 * t), 0, 2, rng);
     const e = experts[i]!;
     const y = e.b + e.a[0]! * X[2 * t]! + e.a[1]! * X[2 * t + 1]! + Math.sqrt(e.nu) * rng.normal();
@@ -136,4 +137,15 @@ test('gate Fisher-scoring gradient matches finite differences of Q_gate in d = 2
       assert.ok(Math.abs(fd - sys.grad[j]!) < 1e-4 * Math.max(1, Math.abs(fd)), `${gate} coordinate ${j}: ${sys.grad[j]} vs ${fd}`);
     });
   }
+});
+
+test('Laplace gate at a data point that sits exactly on Wᵢ: the gradient is finite (‖x − Wᵢ‖ = 0 contributes 0)', () => {
+  const q = model('laplace');
+  // x₀ = W₀ = (1, 2) exactly, x₁ elsewhere
+  const data = { n: 2, d: 2, X: Float64Array.from([1, 2, -0.3, 0.8]), Y: Float64Array.from([0.1, -0.2]) };
+  const r = new Float64Array(4);
+  gaussianGateInternals.eStep(q, data, r);
+  const sys = gaussianGateInternals.gateSystem(q, data, r);
+  assert.ok(Array.from(sys.grad).every(Number.isFinite), `gradient ${Array.from(sys.grad)}`);
+  assert.ok(Array.from(sys.fisher).every(Number.isFinite), 'Fisher matrix finite');
 });
