@@ -5,13 +5,14 @@
  * 'wasm' backend), runs `process.on('uncaughtException', ex => { throw ex })` and
  * `process.on('unhandledRejection', r => { throw r })`. Those rethrow every error the host's own
  * handlers meant to survive (exit code 7, stack traces through tf-backend-wasm.node.js). Its
- * module `_dispose` then removes EVERY listener of both events, the host's included (its filter
- * of "listeners added" is always true).
+ * module `_dispose` then removes EVERY listener of both events that existed when the module was
+ * instantiated, the host's included (its filter of "listeners added" is always true).
  *
  * `guardWasmFactory` wraps a 'wasm' backend factory so that:
  *   - the listeners the glue added while the module was instantiated are removed again (they are
  *     recognised by their source, so a listener the host adds meanwhile stays);
- *   - disposing the backend puts back any listener the glue's `_dispose` removed;
+ *   - disposing the backend calls the module's raw `dispose` export (`wasm.asm.dispose`, which the
+ *     glue's `_dispose` calls before removing listeners), so no listener is removed at all;
  *   - the globals the threaded glue defines (`Worker`, `performance` when absent) are removed
  *     again; its pthread pool gets them back only while it starts a worker.
  * Nothing else of the process (signals, exit hooks, globals) is touched by fleximodal; the test
@@ -51,16 +52,8 @@ function removeGlueHandlersSince(before: Snapshot): number {
   return removed;
 }
 
-/** Put back, in their order, the listeners of `before` that are no longer registered. */
-function restoreRemovedSince(before: Snapshot): void {
-  for (const [e, fns] of before) {
-    const now = new Set(process.rawListeners(e as string) as Listener[]);
-    for (const fn of fns) if (!now.has(fn)) process.on(e as string, fn);
-  }
-}
-
 interface WasmLike {
-  wasm?: { tfjs?: { dispose?: () => void }; PThread?: { allocateUnusedWorker?: (...a: unknown[]) => unknown } } | null;
+  wasm?: { tfjs?: { dispose?: () => void }; asm?: { dispose?: () => void }; PThread?: { allocateUnusedWorker?: (...a: unknown[]) => unknown } } | null;
 }
 
 /** Globals the glue may define (`global.Worker` for its pthread pool, `global.performance`). */
@@ -114,17 +107,13 @@ export function guardWasmFactory<B>(factory: () => B | Promise<B>): () => Promis
         return withGlobals(glueGlobals, () => allocate.apply(this, a));
       };
     }
-    const tfjs = (backend as WasmLike).wasm?.tfjs;
-    if (tfjs && typeof tfjs.dispose === 'function') {
-      const dispose = tfjs.dispose;
-      tfjs.dispose = () => {
-        const live = snapshot();
-        try {
-          dispose();
-        } finally {
-          restoreRemovedSince(live);
-        }
-      };
+    // the glue's `_dispose` = the raw export, then removeListener on every listener it saw at
+    // instantiation (the host's): call the raw export alone (test/engine/hostProcess.test.ts
+    // checks the host's listeners survive a dispose)
+    const wasm = (backend as WasmLike).wasm;
+    const rawDispose = wasm?.asm?.dispose;
+    if (wasm?.tfjs && typeof wasm.tfjs.dispose === 'function' && typeof rawDispose === 'function') {
+      wasm.tfjs.dispose = () => rawDispose();
     }
     return backend;
   };
