@@ -115,28 +115,27 @@ export class RequestValidator {
  * alone so the others still get answers.
  */
 export function answerRequests(model: FusionModel, meta: ModelMeta, requests: InferenceRequest[], explain: boolean): RequestAnswer[] {
-  const answers: RequestAnswer[] = new Array(requests.length);
-  const valid = requests.map((r, at) => ({ at, samples: r.samples }));
   const predict = (samples: Sample[]) => predictSamples(model, meta, samples, { explain, emptySamples: 'flag' });
-  try {
-    const out = predict(valid.flatMap((v) => v.samples)); // one row per sample, in request order
-    let row = 0;
-    for (const v of valid) {
-      answers[v.at] = { predictions: out.slice(row, row + v.samples.length) };
-      row += v.samples.length;
+  const alone = (r: InferenceRequest): RequestAnswer => {
+    try {
+      return { predictions: predict(r.samples) };
+    } catch (e) {
+      return { error: toPlainError(e) };
     }
-  } catch (e) {
-    if (valid.length === 1) answers[valid[0]!.at] = { error: toPlainError(e) };
-    else
-      for (const v of valid) {
-        try {
-          answers[v.at] = { predictions: predict(v.samples) };
-        } catch (e2) {
-          answers[v.at] = { error: toPlainError(e2) };
-        }
-      }
+  };
+  if (requests.length === 1) return [alone(requests[0]!)];
+  let out: Prediction[];
+  try {
+    out = predict(requests.flatMap((r) => r.samples)); // one row per sample, in request order
+  } catch {
+    return requests.map(alone);
   }
-  return answers;
+  let row = 0;
+  return requests.map((r) => {
+    const predictions = out.slice(row, row + r.samples.length);
+    row += r.samples.length;
+    return { predictions };
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   sampleGaussianMoe,
   type GaussianMoeParams,
 } from '../../src/theory/gaussianMoe.js';
+import { assertGateGradientMatchesFd, type GateSetter } from './gateGradientFd.js';
 import { gaussianInitFromTruth, gaussianTruth, runGaussianUnit } from '../../src/theory/gaussianStudy.js';
 
 /**
@@ -84,24 +85,15 @@ test('Laplace gate Fisher-scoring gradient matches finite differences of Q_gate'
   const p = gaussianInitFromTruth(truth, 3, rng, 0.5);
   const r = new Float64Array(data.n * 3);
   gaussianGateInternals.eStep(gaussianInitFromTruth(truth, 3, rng, 0.5), data, r);
-  const sys = gaussianGateInternals.gateSystem(p, data, r);
   // layout: β₀, β₁ (k−1 = 2), then W₀, W₁, W₂ (d = 1)
-  const h = 1e-6;
-  const setters: ((q: GaussianMoeParams, v: number) => void)[] = [
+  const setters: GateSetter[] = [
     (q, v) => (q.beta[0] = q.beta[0]! + v),
     (q, v) => (q.beta[1] = q.beta[1]! + v),
     (q, v) => (q.W[0] = q.W[0]! + v),
     (q, v) => (q.W[1] = q.W[1]! + v),
     (q, v) => (q.W[2] = q.W[2]! + v),
   ];
-  setters.forEach((set, j) => {
-    const plus = { ...p, beta: p.beta.slice(), W: p.W.slice() };
-    const minus = { ...p, beta: p.beta.slice(), W: p.W.slice() };
-    set(plus, h);
-    set(minus, -h);
-    const fd = (gaussianGateInternals.gateQ(plus, data, r) - gaussianGateInternals.gateQ(minus, data, r)) / (2 * h);
-    assert.ok(Math.abs(fd - sys.grad[j]!) < 1e-4 * Math.max(1, Math.abs(fd)), `coordinate ${j}: ${sys.grad[j]} vs ${fd}`);
-  });
+  assertGateGradientMatchesFd(p, data, r, setters, 'laplace');
 });
 
 test('Gaussian Voronoi losses: 0 at the truth and for a mass-preserving split; positive away', () => {

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/rng.js';
 import { drawCategorical, sampleCovariates } from '../../src/theory/mlogitMoe.js';
+import { assertGateGradientMatchesFd, type GateSetter } from './gateGradientFd.js';
 import { gaussianGateInternals, gaussianGateProbs, gaussianLogLik, gaussianParamsFromAtoms, sampleGaussianMoe, type GaussianMoeParams } from '../../src/theory/gaussianMoe.js';
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
@@ -121,21 +122,11 @@ test('gate Fisher-scoring gradient matches finite differences of Q_gate in d = 2
       gate,
     );
     gaussianGateInternals.eStep(q, data, r);
-    const sys = gaussianGateInternals.gateSystem(q, data, r);
     // layout: β₀ (k − 1 = 1), then the free Wᵢ (softmax: W₀ only; Laplace: W₀ and W₁), d = 2 each
-    const setters: ((m: GaussianMoeParams, v: number) => void)[] = [(m, v) => (m.beta[0] = m.beta[0]! + v)];
+    const setters: GateSetter[] = [(m, v) => (m.beta[0] = m.beta[0]! + v)];
     const nW = gate === 'softmax' ? 1 : 2;
     for (let w = 0; w < nW * 2; w++) setters.push((m, v) => (m.W[w] = m.W[w]! + v));
-    assert.equal(sys.grad.length, setters.length, `${gate}: gradient length`);
-    const h = 1e-6;
-    setters.forEach((set, j) => {
-      const plus = { ...q, beta: q.beta.slice(), W: q.W.slice() };
-      const minus = { ...q, beta: q.beta.slice(), W: q.W.slice() };
-      set(plus, h);
-      set(minus, -h);
-      const fd = (gaussianGateInternals.gateQ(plus, data, r) - gaussianGateInternals.gateQ(minus, data, r)) / (2 * h);
-      assert.ok(Math.abs(fd - sys.grad[j]!) < 1e-4 * Math.max(1, Math.abs(fd)), `${gate} coordinate ${j}: ${sys.grad[j]} vs ${fd}`);
-    });
+    assertGateGradientMatchesFd(q, data, r, setters, gate);
   }
 });
 
