@@ -95,7 +95,9 @@ export class RangePolicy {
 
   /** True when x lies in the variable's range (inclusive). */
   inRange(variable: string, x: number): boolean {
-    const [lo, hi] = this.rangeOf(variable);
+    const range = this.rangeOf(variable); // no destructuring: this runs once per value read
+    const lo = range[0];
+    const hi = range[1];
     return (lo === null || x >= lo) && (hi === null || x <= hi);
   }
 

@@ -208,22 +208,30 @@ export function sampleFromJson(
       const values = numArray(obj['values'], where, `${p}.values`);
       const vr = obj['variables'];
       if (!Array.isArray(vr)) fail(where, `${p}.variables`, 'must be an array');
-      const vars = (vr as unknown[]).map((x, i) => {
+      const names = vr as unknown[];
+      const vars = new Int32Array(names.length); // [n] indices into m.variables
+      for (let i = 0; i < names.length; i++) {
+        const x = names[i];
         if (typeof x === 'string') {
           const j = m.variables.indexOf(x);
           if (j < 0) fail(where, `${p}.variables[${i}]`, `unknown variable "${x}"`);
-          return j;
-        }
-        if (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < m.variables.length) return x;
-        return fail(where, `${p}.variables[${i}]`, `must be a variable name or an index in [0, ${m.variables.length})`);
-      });
+          vars[i] = j;
+        } else if (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < m.variables.length) vars[i] = x;
+        else fail(where, `${p}.variables[${i}]`, `must be a variable name or an index in [0, ${m.variables.length})`);
+      }
       if (times.length !== values.length || vars.length !== values.length) {
         fail(where, p, `times, variables and values must have the same length (${times.length}, ${vars.length}, ${values.length})`);
       }
-      times.forEach((t, i) => t < 0 && fail(where, `${p}.times[${i}]`, 'is negative'));
-      const keep = values.map((x, i) => ranges.keep(m.variables[vars[i]!]!, x, report));
-      const kept = <T,>(a: T[]) => (keep.every(Boolean) ? a : a.filter((_, i) => keep[i]));
-      data = buildTimeSeries(kept(times), kept(vars), kept(values), m.variables, report);
+      for (let i = 0; i < times.length; i++) if (times[i]! < 0) fail(where, `${p}.times[${i}]`, 'is negative');
+      // out-of-range values are dropped (and counted); the rows are copied only when one is
+      let dropped: Uint8Array | null = null; // [n] 1 = dropped
+      for (let i = 0; i < values.length; i++) {
+        if (!ranges.keep(m.variables[vars[i]!]!, values[i]!, report)) (dropped ??= new Uint8Array(values.length))[i] = 1;
+      }
+      if (dropped) {
+        const keep = (_: unknown, i: number) => dropped![i] === 0;
+        data = buildTimeSeries(times.filter(keep), vars.filter(keep), values.filter(keep), m.variables, report);
+      } else data = buildTimeSeries(times, vars, values, m.variables, report);
     } else if (m.kind === 'embedding') {
       const times = numArray(obj['times'], where, `${p}.times`);
       const vecs = obj['vectors'];
