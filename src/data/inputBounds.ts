@@ -85,6 +85,21 @@ export function fitInputBounds(spec: DatasetSpec, train: Sample[]): InputBounds 
 
 const outside = (b: [number, number] | undefined, x: number) => b !== undefined && (x < b[0] || x > b[1]);
 
+/** Bounds of a time-series modality's variables, by variable index (undefined: never observed in training). */
+type VariableBounds = ([number, number] | undefined)[];
+const variableBoundsCache = new WeakMap<InputBounds, Map<string, { names: string[]; bounds: VariableBounds }>>();
+
+/** The bounds of `ms`'s variables by index, looked up once per model (not once per observation). */
+function variableBoundsOf(bounds: InputBounds, ms: { name: string; variables: string[] }): VariableBounds {
+  let byModality = variableBoundsCache.get(bounds);
+  if (!byModality) variableBoundsCache.set(bounds, (byModality = new Map()));
+  const hit = byModality.get(ms.name);
+  if (hit && hit.names === ms.variables) return hit.bounds;
+  const vb = ms.variables.map((v) => bounds.variables[`${ms.name}/${v}`]);
+  byModality.set(ms.name, { names: ms.variables, bounds: vb });
+  return vb;
+}
+
 /**
  * Check one sample against the bounds: returns the sample (with the values outside removed when
  * the policy is 'drop') and its mark (null when nothing is outside).
@@ -102,19 +117,21 @@ export function applyInputBounds(spec: DatasetSpec, bounds: InputBounds | undefi
     if (!d) continue;
     const tb = bounds.time[ms.name];
     if (d.kind === 'timeseries' && ms.kind === 'timeseries') {
-      const keep: number[] = [];
-      for (let i = 0; i < d.values.length; i++) {
-        const key = `${ms.name}/${ms.variables[d.variables[i]!]}`;
+      const vb = variableBoundsOf(bounds, ms);
+      const n = d.values.length;
+      let outsideRows: Uint8Array | null = null; // [n] 1 = outside (allocated at the first one)
+      for (let i = 0; i < n; i++) {
+        const v = d.variables[i]!;
         const badTime = outside(tb, d.times[i]!);
-        const badValue = outside(bounds.variables[key], d.values[i]!);
+        const badValue = outside(vb[v], d.values[i]!);
         if (badTime) note(`${ms.name}/time`);
-        if (badValue) note(key);
-        if (!(badTime || badValue)) keep.push(i);
+        if (badValue) note(`${ms.name}/${ms.variables[v]}`);
+        if (badTime || badValue) (outsideRows ??= new Uint8Array(n))[i] = 1;
       }
-      if (policy === 'drop' && keep.length < d.values.length) {
-        modalities[ms.name] = keep.length
-          ? { kind: 'timeseries', times: Float64Array.from(keep, (i) => d.times[i]!), variables: Int32Array.from(keep, (i) => d.variables[i]!), values: Float64Array.from(keep, (i) => d.values[i]!) }
-          : undefined;
+      if (policy === 'drop' && outsideRows) {
+        const keep = (_: number, i: number) => outsideRows![i] === 0;
+        const values = d.values.filter(keep);
+        modalities[ms.name] = values.length ? { kind: 'timeseries', times: d.times.filter(keep), variables: d.variables.filter(keep), values } : undefined;
       }
     } else if (d.kind === 'embedding') {
       const keep = [...d.times.keys()].filter((i) => !outside(tb, d.times[i]!));

@@ -60,3 +60,28 @@ test('fit on training samples; drop removes (and flag keeps) values and times fa
   // a model saved before the bounds (no inputBounds): nothing is flagged
   assert.equal(applyInputBounds(spec, undefined, wild, 'drop').mark, null);
 });
+
+test('drop removes only the rows outside, keeping times, variables and values aligned; the same bounds serve two specs', () => {
+  const train = Array.from({ length: 101 }, (_, i) => sample(`s${i}`, 60 + i * 0.5, (i * 48) / 100, 20 + i * 0.6));
+  const b = fitInputBounds(spec, train);
+  const s: Sample = {
+    id: 'p',
+    label: 0,
+    modalities: {
+      // rows: (1 h, HR 80) kept, (2 h, Temp 37) kept, (3 h, HR 5e8) out, (1e12 h, Temp 37) out (time), (4 h, Temp 37) kept
+      vitals: { kind: 'timeseries', times: Float64Array.from([1, 2, 3, 1e12, 4]), variables: Int32Array.from([0, 1, 0, 1, 1]), values: Float64Array.from([80, 37, 5e8, 37, 37]) },
+    },
+  };
+  const r = applyInputBounds(spec, b, s, 'drop');
+  assert.deepEqual(r.mark, { count: 2, variables: { 'vitals/HR': 1, 'vitals/time': 1 } });
+  const v = r.sample.modalities.vitals as { times: Float64Array; variables: Int32Array; values: Float64Array };
+  assert.deepEqual([...v.times], [1, 2, 4]);
+  assert.deepEqual([...v.variables], [0, 1, 1]);
+  assert.deepEqual([...v.values], [80, 37, 37]);
+  assert.deepEqual([...(s.modalities.vitals as { values: Float64Array }).values], [80, 37, 5e8, 37, 37], 'the input sample is not changed');
+  // the per-variable bounds are looked up by name: a spec listing the variables in another order gets the right ones
+  const swapped = { ...spec, modalities: [{ name: 'vitals', kind: 'timeseries', variables: ['Temp', 'HR'] }, spec.modalities[1]!] } as DatasetSpec;
+  const r2 = applyInputBounds(swapped, b, s, 'flag');
+  // under `swapped`, index 0 is Temp (trained on 37 only: 37 ± 1e-4): 80 and 5e8 are outside; index 1 is HR ([−86.5, 256.5]): 37 is inside
+  assert.deepEqual(r2.mark, { count: 3, variables: { 'vitals/Temp': 2, 'vitals/time': 1 } });
+});
