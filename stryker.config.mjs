@@ -7,7 +7,7 @@ const targets = {
   moe: { mutate: ['src/moe/**/*.ts', '!src/moe/index.ts'], tests: ['dist/test/moe/', 'dist/test/models/fusemoe.test.js', 'dist/test/models/moeRetriever.test.js'] },
   theory: {
     mutate: ['src/theory/gateTransform.ts', 'src/theory/mlogitMoe.ts', 'src/theory/gaussianMoe.ts', 'src/theory/voronoi.ts', 'src/theory/mlogitEm.ts', 'src/theory/linalg.ts'],
-    tests: ['dist/test/theory/handValues.test.js', 'dist/test/theory/paramsAndGauge.test.js', 'dist/test/theory/voronoi.test.js', 'dist/test/theory/voronoiCells.test.js', 'dist/test/theory/mlogitChecks.test.js', 'dist/test/theory/linalg.test.js', 'dist/test/theory/gaussianMoeChecks.test.js', 'dist/test/theory/gaussianEmInternals.test.js', 'dist/test/theory/mlogitEmInternals.test.js', 'dist/test/theory/sampler.test.js', 'dist/test/theory/gaussianMoe.test.js', 'dist/test/theory/em.test.js'],
+    tests: ['dist/test/theory/handValues.test.js', 'dist/test/theory/paramsAndGauge.test.js', 'dist/test/theory/voronoi.test.js', 'dist/test/theory/voronoiCells.test.js', 'dist/test/theory/mlogitChecks.test.js', 'dist/test/theory/linalg.test.js', 'dist/test/theory/gaussianMoeChecks.test.js', 'dist/test/theory/gaussianEmInternals.test.js', 'dist/test/theory/gaussianEmFit.test.js', 'dist/test/theory/mlogitEmInternals.test.js', 'dist/test/theory/sampler.test.js', 'dist/test/theory/gaussianMoe.test.js', 'dist/test/theory/em.test.js'],
   },
   metrics: { mutate: ['src/eval/metrics/**/*.ts'], tests: ['dist/test/eval/metrics.test.js', 'dist/test/eval/metricsChecks.test.js'] },
   groupWeighting: { mutate: ['src/train/groupWeighting.ts'], tests: ['dist/test/train/groupWeighting.test.js'] },
