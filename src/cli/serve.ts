@@ -50,6 +50,7 @@ interface ServeCliOptions {
   maxWaitMs: string;
   maxQueue: string;
   requestTimeoutMs: string;
+  inferenceTimeoutMs: string;
   bodyLimit: string;
   maxRecords: string;
   emptySamples?: string;
@@ -77,6 +78,7 @@ export function registerServeCommand(program: Command): void {
     .option('--max-wait-ms <n>', 'longest a request waits for others to batch with', '2')
     .option('--max-queue <n>', 'most samples waiting; past it requests get 503 + Retry-After', '1024')
     .option('--request-timeout-ms <n>', 'a request waiting longer for a forward pass gets 503', '10000')
+    .option('--inference-timeout-ms <n>', "a model's inference thread that does not answer a batch in this time is restarted (its requests get 503; 0: never)", '60000')
     .option('--body-limit <bytes>', 'largest request body', String(1024 * 1024))
     .option('--max-records <n>', 'most records in one request', '1024')
     .option('--empty-samples <policy>', "records with no modality: flag or refuse (default: the run config's emptySamples)")
@@ -110,6 +112,7 @@ export function registerServeCommand(program: Command): void {
           timeoutMs: int(o.requestTimeoutMs, '--request-timeout-ms', 1),
         },
         inferenceThread: o.inferenceThread,
+        inferenceTimeoutMs: int(o.inferenceTimeoutMs, '--inference-timeout-ms'),
         bodyLimit: int(o.bodyLimit, '--body-limit', 1),
         maxRecords: int(o.maxRecords, '--max-records', 1),
         // log lines to stdout, written asynchronously (lines written while a write is in flight go out

@@ -7,8 +7,10 @@
  * Requests and answers are matched by id. A thread that ends without being asked to (a crash,
  * out of memory, killed) fails its pending batches with 503 `inference_unavailable`, says so in
  * one warn line, and is started again — at most once per `restartIntervalMs` (default 5 s) — from
- * the same directory; while it is down the model is not ready. `close()` ends the thread and
- * waits for it. The worker holds the process open only while a batch is pending.
+ * the same directory; while it is down the model is not ready. A thread that does not answer a
+ * batch within `batchTimeoutMs` (default 60 s: stuck, not dead) is ended the same way, so a wedged
+ * forward pass cannot hold the model's requests forever. `close()` ends the thread and waits for
+ * it. The worker holds the process open only while a batch is pending.
  */
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../engine/backend.js';
@@ -58,9 +60,15 @@ export interface InferenceThreadOptions extends ThreadOptions {
   log?: ThreadLog;
   /** Least time between two starts of the thread (restart rate limit), ms; default 5000. */
   restartIntervalMs?: number;
+  /** A batch not answered within this many ms ends (and restarts) the thread; its requests get 503. Default 60000; 0 = never. */
+  batchTimeoutMs?: number;
+  /** The worker script (default: inferenceThreadEntry.js); tests substitute one that never answers. */
+  entry?: URL;
 }
 
 const ENTRY = new URL('./inferenceThreadEntry.js', import.meta.url);
+/** Default of InferenceThreadOptions.batchTimeoutMs. */
+export const DEFAULT_BATCH_TIMEOUT_MS = 60_000;
 
 /** 503 for the requests of a model whose inference thread is down. */
 export function inferenceUnavailable(name: string): ApiError {
@@ -70,12 +78,14 @@ export function inferenceUnavailable(name: string): ApiError {
 interface PendingBatch {
   resolve: (a: RequestAnswer[]) => void;
   reject: (e: unknown) => void;
+  /** The stuck-thread watchdog of this batch (null: none). */
+  watchdog: NodeJS.Timeout | null;
 }
 
 /** Start one worker on `opts` and wait for it to be ready (rejects with LoadRefused when it does not load). */
-function spawn(opts: ThreadOptions): Promise<{ worker: Worker; ready: ThreadReady }> {
+function spawn(opts: ThreadOptions & { entry?: URL }): Promise<{ worker: Worker; ready: ThreadReady }> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(ENTRY, { workerData: { dir: opts.dir, backend: opts.backend } satisfies ThreadOptions });
+    const worker = new Worker(opts.entry ?? ENTRY, { workerData: { dir: opts.dir, backend: opts.backend } satisfies ThreadOptions });
     let settled = false;
     const fail = (message: string, error?: SerializedError) => {
       if (settled) return;
@@ -106,6 +116,8 @@ export class InferenceThread {
   private restartTimer: NodeJS.Timeout | null = null;
   private restarting: Promise<void> | null = null;
   private readonly fingerprint: string;
+  /** Set while a thread the watchdog ended is exiting (its exit is then expected, not a crash). */
+  private stuck = false;
 
   private constructor(
     private readonly opts: InferenceThreadOptions,
@@ -136,6 +148,7 @@ export class InferenceThread {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
+      if (p.watchdog) clearTimeout(p.watchdog);
       if (!this.pending.size) worker.unref();
       if (m.kind === 'answers') p.resolve(m.answers);
       else p.reject(deserializeError(m.error));
@@ -144,10 +157,14 @@ export class InferenceThread {
     worker.on('exit', (code) => {
       if (this.worker !== worker) return;
       this.worker = null;
-      for (const p of this.pending.values()) p.reject(inferenceUnavailable(this.opts.name));
+      for (const p of this.pending.values()) {
+        if (p.watchdog) clearTimeout(p.watchdog);
+        p.reject(inferenceUnavailable(this.opts.name));
+      }
       this.pending.clear();
       if (this.closing) return;
-      this.opts.log?.('warn', { model: this.opts.name, exitCode: code }, 'inference thread stopped unexpectedly; its requests got 503; restarting it');
+      if (!this.stuck) this.opts.log?.('warn', { model: this.opts.name, exitCode: code }, 'inference thread stopped unexpectedly; its requests got 503; restarting it');
+      this.stuck = false;
       this.scheduleRestart();
     });
   }
@@ -190,11 +207,22 @@ export class InferenceThread {
     const worker = this.worker;
     if (!worker) return Promise.reject(inferenceUnavailable(this.opts.name));
     const id = this.nextId++;
+    const limit = this.opts.batchTimeoutMs ?? DEFAULT_BATCH_TIMEOUT_MS;
     return new Promise<RequestAnswer[]>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const watchdog = limit > 0 ? setTimeout(() => this.endStuck(worker, id, limit), limit) : null;
+      watchdog?.unref();
+      this.pending.set(id, { resolve, reject, watchdog });
       worker.ref();
       worker.postMessage({ id, requests, explain } satisfies HostMessage);
     });
+  }
+
+  /** The watchdog: batch `id` got no answer within `limit` ms — end the thread (its batches get 503) and restart it. */
+  private endStuck(worker: Worker, id: number, limit: number): void {
+    if (this.worker !== worker || !this.pending.has(id) || this.closing) return;
+    this.stuck = true;
+    this.opts.log?.('warn', { model: this.opts.name, batchTimeoutMs: limit }, 'inference thread did not answer a batch in time; ending it (its requests get 503) and restarting it');
+    void worker.terminate();
   }
 
   /** End the thread abruptly, as a crash would (pending batches get 503, then it restarts): for tests and drills. */

@@ -196,6 +196,8 @@ export interface RegistryOptions {
   inferenceThread?: boolean;
   /** Log sink of the inference threads' life events (died, restarted). */
   log?: ThreadLog;
+  /** An inference thread that does not answer a batch within this many ms is ended and restarted (default 60000; 0 = never). */
+  inferenceTimeoutMs?: number;
 }
 
 /** A load or reload that failed: the message (no file path), for the log and the admin route. */
@@ -241,7 +243,7 @@ export class ModelRegistry {
     const ctx = { name: src.name, emptySamples: policy };
     const observer = this.opts.observerFor?.(src.name) ?? {};
     if (this.opts.inferenceThread ?? true) {
-      const thread = await InferenceThread.start({ name: src.name, dir: src.dir, backend: this.opts.backend, log: this.opts.log });
+      const thread = await InferenceThread.start({ name: src.name, dir: src.dir, backend: this.opts.backend, log: this.opts.log, batchTimeoutMs: this.opts.inferenceTimeoutMs });
       const info = modelInfo(src, thread.ready.meta, policy, thread.ready.explain, (performance.now() - t0) / 1000, generation);
       const engine = { answer: (r: InferenceRequest[], explain: boolean) => thread.answer(r, explain), close: () => thread.close(), get available() { return thread.available; } };
       return new ModelVersion(engine, info, this.opts.batching ?? {}, observer, new RequestValidator(thread.ready.meta.spec, thread.ready.meta.ranges, ctx), thread);

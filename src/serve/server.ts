@@ -50,6 +50,12 @@ export interface ServeOptions {
    * loop keeps serving sockets while a batch computes; false: on the server's thread (docs/SERVE.md).
    */
   inferenceThread?: boolean;
+  /**
+   * An inference thread that does not answer a batch within this many ms (stuck, not dead) is ended
+   * and restarted; the batch's requests get 503 inference_unavailable. Default 60000; 0 = never.
+   * Without inference threads a forward pass cannot be interrupted.
+   */
+  inferenceTimeoutMs?: number;
   /** Receives the server's handle (reload, readiness, metrics) once the models are loaded. */
   onHandle?: (h: ServeHandle) => void;
 }
@@ -123,6 +129,7 @@ export const fleximodalServe: FastifyPluginAsync<ServeOptions> = async (app, opt
     batching: opts.batching,
     observerFor: (n) => metrics.batchObserver(n),
     inferenceThread: opts.inferenceThread ?? true,
+    inferenceTimeoutMs: opts.inferenceTimeoutMs,
     log: (level, fields, message) => app.log[level](fields, message),
   });
   const reg = registry;

@@ -88,4 +88,7 @@ test('a non-loopback --host without API keys is refused (exit 2) unless --insecu
   assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without API keys.*--insecure-no-auth/s);
   const bad = spawnSync(process.execPath, [cli, 'serve', '--model', join(models.root, 'nope')], { encoding: 'utf8' });
   assert.equal(bad.status, 2, 'a model directory that does not load stops the start');
+  const flag = spawnSync(process.execPath, [cli, 'serve', '--model', models.dirs['baseline']!, '--port', '0', '--inference-timeout-ms', 'soon'], { encoding: 'utf8' });
+  assert.equal(flag.status, 2, flag.stderr);
+  assert.match(flag.stderr, /--inference-timeout-ms must be an integer ≥ 0, got 'soon'/);
 });
