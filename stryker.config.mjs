@@ -36,7 +36,7 @@ export default {
   coverageAnalysis: 'perTest',
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
   timeoutMS: Number(process.env.STRYKER_TIMEOUT_MS ?? 60000),
-  timeoutFactor: 2,
+  timeoutFactor: Number(process.env.STRYKER_TIMEOUT_FACTOR ?? 2),
   reporters: ['clear-text', 'json', 'progress'],
   jsonReporter: { fileName: `reports/mutation/${report}.json` },
   tempDirName: `.stryker-tmp-${report}`,
