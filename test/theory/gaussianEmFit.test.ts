@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   canonicalizeGaussian,
+  cloneGaussianParams,
   fitGaussianEm,
   gaussianGateInternals,
   gaussianLogLik,
@@ -23,6 +24,7 @@ import {
   rBar,
   type GaussianAtom,
   type GaussianData,
+  type GaussianMoeParams,
 } from '../../src/theory/gaussianMoe.js';
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
@@ -93,35 +95,70 @@ test('one EM iteration without gate steps: each expert is the weighted least squ
   }
 });
 
-test('one Fisher-scoring step for the gate: θ + α·F⁻¹g, α halved from 1 until Q_gate does not fall (both gates)', () => {
-  for (const gate of ['softmax', 'laplace'] as const) {
-    const init = canonicalizeGaussian(gaussianParamsFromAtoms(ATOMS, gate));
-    const r = new Float64Array(data.n * 2);
-    gaussianGateInternals.eStep(init, data, r);
-    const { grad, fisher } = gaussianGateInternals.gateSystem(init, data, r);
+/**
+ * The gate after `steps` Fisher-scoring steps from `init` under fixed responsibilities r, written
+ * out: direction F⁻¹g, a first α of 1 (or 5/max|dir| when the largest coordinate exceeds 5), halved
+ * until Q_gate does not fall. Returns the gate and the α of each step.
+ */
+function fisherSteps(init: GaussianMoeParams, r: Float64Array, steps: number): { p: GaussianMoeParams; alphas: number[]; maxDir: number[] } {
+  let p = cloneGaussianParams(init);
+  const alphas: number[] = [];
+  const maxDir: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const { grad, fisher } = gaussianGateInternals.gateSystem(p, data, r);
     const P = grad.length;
-    const F = Array.from({ length: P }, (_, a) => Array.from({ length: P }, (_, b) => fisher[a * P + b]!));
-    const dir = solve(F, Array.from(grad));
-    assert.ok(Math.max(...dir.map(Math.abs)) <= 5, 'a full step here');
-    // layout: β₀, then W rows (softmax: W₀; Laplace: W₀, W₁); step halving from α = 1 until Q_gate does not fall
-    // (tolerance 1e-7: the module's solve adds a ridge of 1e-10·n)
+    const dir = solve(
+      Array.from({ length: P }, (_, a) => Array.from({ length: P }, (_, b) => fisher[a * P + b]!)),
+      Array.from(grad),
+    );
+    // layout: β₀, then W rows (softmax: W₀; Laplace: W₀, W₁)
     const at = (alpha: number) => {
-      const q = gaussianParamsFromAtoms(ATOMS, gate);
-      q.beta.set(init.beta);
-      q.W.set(init.W);
+      const q = cloneGaussianParams(p);
       q.beta[0] += alpha * dir[0]!;
       for (let j = 1; j < P; j++) q.W[j - 1] += alpha * dir[j]!;
       return q;
     };
-    const q0 = gaussianGateInternals.gateQ(init, data, r);
-    let alpha = 1;
+    const mx = Math.max(...dir.map(Math.abs));
+    const q0 = gaussianGateInternals.gateQ(p, data, r);
+    let alpha = mx > 5 ? 5 / mx : 1;
     while (gaussianGateInternals.gateQ(at(alpha), data, r) < q0) alpha /= 2;
-    if (gate === 'softmax') assert.equal(alpha, 1, 'softmax: the Newton step itself (Q_gate is concave)');
-    else assert.ok(alpha < 1, 'Laplace (Fisher, not the Hessian): this step is halved');
-    const want = { beta: Array.from(at(alpha).beta), W: Array.from(at(alpha).W) };
-    const res = fitGaussianEm(data, init, { maxIter: 1, gateSteps: 1, tol: 0 });
-    want.beta.forEach((v, i) => close(res.params.beta[i]!, v, 1e-7, `${gate} β[${i}]`));
-    want.W.forEach((v, i) => close(res.params.W[i]!, v, 1e-7, `${gate} W[${i}]`));
+    alphas.push(alpha);
+    maxDir.push(mx);
+    p = at(alpha);
+  }
+  return { p, alphas, maxDir };
+}
+
+/** The module's gate after one EM iteration with `gateSteps` steps equals the written-out steps (relative `tol`, 1e-7 by default: the module's solve adds a ridge of 1e-10·n). */
+function assertGateSteps(init: GaussianMoeParams, gateSteps: number, what: string, tol = 1e-7): { alphas: number[]; maxDir: number[] } {
+  const r = new Float64Array(data.n * 2);
+  gaussianGateInternals.eStep(init, data, r);
+  const want = fisherSteps(init, r, gateSteps);
+  const res = fitGaussianEm(data, init, { maxIter: 1, gateSteps, tol: 0 });
+  want.p.beta.forEach((v, i) => close(res.params.beta[i]!, v, tol, `${what} β[${i}]`));
+  want.p.W.forEach((v, i) => close(res.params.W[i]!, v, tol, `${what} W[${i}]`));
+  return want;
+}
+
+test('one Fisher-scoring step for the gate: θ + α·F⁻¹g, α halved from 1 until Q_gate does not fall (both gates)', () => {
+  for (const gate of ['softmax', 'laplace'] as const) {
+    const { alphas, maxDir } = assertGateSteps(canonicalizeGaussian(gaussianParamsFromAtoms(ATOMS, gate)), 1, gate);
+    assert.ok(maxDir[0]! <= 5, 'a direction under the cap');
+    if (gate === 'softmax') assert.equal(alphas[0], 1, 'softmax: the Newton step itself (Q_gate is concave)');
+    else assert.ok(alphas[0]! < 1, 'Laplace (Fisher, not the Hessian): this step is halved');
+  }
+});
+
+test('gate steps: a direction longer than 5 starts at α = 5/max|dir|; two steps per M-step are two steps', () => {
+  // β₀ = −9: π₀ ≈ e⁻⁹, the Fisher matrix is nearly singular there and the Newton direction's largest
+  // entry exceeds 5 (tolerance 1e-5: the ridge weighs more on a nearly singular matrix)
+  const far = canonicalizeGaussian(gaussianParamsFromAtoms([{ ...ATOMS[0]!, beta: -9 }, ATOMS[1]!], 'softmax'));
+  const capped = assertGateSteps(far, 1, 'capped', 1e-5);
+  assert.ok(capped.maxDir[0]! > 5, `the direction exceeds the cap: ${capped.maxDir[0]}`);
+  assert.ok(capped.alphas[0]! <= 5 / capped.maxDir[0]!, 'the step starts at the cap');
+  for (const gate of ['softmax', 'laplace'] as const) {
+    const two = assertGateSteps(canonicalizeGaussian(gaussianParamsFromAtoms(ATOMS, gate)), 2, `${gate}, two steps`);
+    assert.equal(two.alphas.length, 2);
   }
 });
 

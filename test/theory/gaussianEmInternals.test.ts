@@ -13,6 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/rng.js';
+import { FlexiModalError } from '../../src/errors.js';
 import { assertGateGradientMatchesFd, type GateSetter } from './gateGradientFd.js';
 import {
   canonicalizeGaussian,
@@ -69,7 +70,10 @@ test('parameter helpers: atoms round trip, zero parameters, a deep clone, and re
     c[key][0] = 99;
     assert.notEqual(p[key][0], 99, `${key} is copied`);
   }
-  assert.throws(() => gaussianParamsFromAtoms([ATOMS[0]!, { ...ATOMS[1]!, nu: 0 }], 'softmax'), /atom 1/);
+  assert.throws(
+    () => gaussianParamsFromAtoms([ATOMS[0]!, { ...ATOMS[1]!, nu: 0 }], 'softmax'),
+    (e: unknown) => e instanceof FlexiModalError && /atom 1: W and a need length 2 and ν must be > 0/.test(e.message) && e.where === 'gaussianParamsFromAtoms' && e.hint === 'fix the atom',
+  );
   assert.throws(() => gaussianParamsFromAtoms([ATOMS[0]!, { ...ATOMS[1]!, W: [1] }], 'softmax'), /atom 1/);
   assert.throws(() => gaussianParamsFromAtoms([ATOMS[0]!, { ...ATOMS[1]!, a: [1, 2, 3] }], 'softmax'), /atom 1/);
   assert.equal(gaussianParamsFromAtoms([], 'softmax').d, 0);
@@ -103,6 +107,15 @@ test('E-step: responsibilities and log-likelihood against the densities written 
     close(ll, want, 1e-12, `${gate} log-likelihood`);
     close(ll, gaussianLogLik(model(gate), data), 1e-12, `${gate} = gaussianLogLik`);
   }
+});
+
+test('Q_gate with a logit gap of 800 where the largest logit is not the last: finite, the hand value', () => {
+  // softmax gate, x = 0: h = (800, 0), log π = (0, −800) to double precision
+  const p = gaussianParamsFromAtoms([{ ...ATOMS[0]!, beta: 800, W: [0, 0] }, { ...ATOMS[1]!, beta: 0, W: [0, 0] }], 'softmax');
+  const one = { n: 1, d: 2, X: Float64Array.from([0, 0]), Y: Float64Array.from([0]) };
+  close(gaussianGateInternals.gateQ(p, one, Float64Array.from([0.25, 0.75])), 0.75 * -800, 1e-12, 'Q_gate');
+  const { grad } = gaussianGateInternals.gateSystem(p, one, Float64Array.from([0.25, 0.75]));
+  close(grad[0]!, 0.25 - 1, 1e-12, '∂Q/∂β₀ = r₀ − π₀');
 });
 
 test('Q_gate = Σₜ Σᵢ rₜᵢ log πᵢ(xₜ), by hand, for arbitrary weights r', () => {
