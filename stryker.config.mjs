@@ -37,6 +37,8 @@ export default {
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
   timeoutMS: Number(process.env.STRYKER_TIMEOUT_MS ?? 60000),
   timeoutFactor: Number(process.env.STRYKER_TIMEOUT_FACTOR ?? 2),
+  // the first (coverage) run of the theory target takes minutes on a busy 2-core machine
+  dryRunTimeoutMinutes: Number(process.env.STRYKER_DRY_RUN_MINUTES ?? 15),
   reporters: ['clear-text', 'json', 'progress'],
   jsonReporter: { fileName: `reports/mutation/${report}.json` },
   tempDirName: `.stryker-tmp-${report}`,

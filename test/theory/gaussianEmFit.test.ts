@@ -240,3 +240,26 @@ test('Voronoi losses in the gauge: a common shift of every softmax gate (β + c,
   close(l.gate, Math.exp(0.5) * 0.5 + Math.exp(0) * 0.5, 1e-12, 'Laplace gate loss');
   close(l.d2, Math.exp(0.5) * 0.5 + 0.5, 1e-12, 'Laplace D₂');
 });
+
+test('Voronoi cells are decided by every part of θ: a fit that is the truth relabelled (and, for softmax, shifted) matches atom by atom', () => {
+  // the true atoms differ only in W: the fit's atoms must be matched by W, after the gauge shift t₁
+  const byW: GaussianAtom[] = [
+    { beta: 0.5, W: [2, 0], a: [0.3, 0.3], b: 0.1, nu: 0.5 },
+    { beta: 0, W: [-2, 0], a: [0.3, 0.3], b: 0.1, nu: 0.5 },
+  ];
+  // fit = truth with the atoms swapped, every gate moved by (β + 0.7, W + (1, 0)): the same softmax model
+  const moved = [byW[1]!, byW[0]!].map((a) => ({ ...a, beta: a.beta + 0.7, W: [a.W[0]! + 1, a.W[1]!] }));
+  const s = gaussianVoronoiLosses(gaussianParamsFromAtoms(moved, 'softmax'), gaussianParamsFromAtoms(byW, 'softmax'));
+  assert.deepEqual(s.cells, [[1], [0]]);
+  close(s.d2, 0, 1e-12, 'softmax D₂');
+  // the true atoms differ only in a: matched by a
+  const byA: GaussianAtom[] = [
+    { beta: 0.5, W: [0.2, 0.1], a: [2, -1], b: 0.1, nu: 0.5 },
+    { beta: 0, W: [0.2, 0.1], a: [-2, 1], b: 0.1, nu: 0.5 },
+  ];
+  const swapped = [byA[1]!, { ...byA[0]!, beta: 0.5 }];
+  const l = gaussianVoronoiLosses(gaussianParamsFromAtoms(swapped, 'laplace'), gaussianParamsFromAtoms(byA, 'laplace'));
+  assert.deepEqual(l.cells, [[1], [0]]);
+  // masses: fitted atom 1 (β 0.5) in cell 0 (β* 0.5), fitted atom 0 (β 0) in cell 1 (β* 0): exact
+  close(l.d2, 0, 1e-12, 'Laplace D₂');
+});
