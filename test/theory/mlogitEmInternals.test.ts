@@ -133,7 +133,7 @@ test('EM stopping rules: relative |Δℓ| ≤ tol·|ℓ| and absolute |Δℓ| �
   const init = initRandom({ K: 3, d: 2, gate: parseGateTransform('standard') }, 3, new Rng(10), 0.5);
   for (const stopRule of ['relative', 'absolute'] as const) {
     const tol = stopRule === 'relative' ? 1e-4 : 1e-2;
-    const res = fitMlogitEm(d, init, { tol, stopRule, maxIter: 500, trace: true });
+    const res = fitMlogitEm(d, init, { tol, stopRule, maxIter: 300, trace: true });
     assert.ok(res.converged, stopRule);
     const tr = res.trace!;
     assert.equal(tr.length, res.iterations + 1);
@@ -144,8 +144,8 @@ test('EM stopping rules: relative |Δℓ| ≤ tol·|ℓ| and absolute |Δℓ| �
     for (let i = 1; i < last; i++) assert.ok(gap(i) > bound(i), `${stopRule}: did not stop at ${i}`);
   }
   // |ℓ| ≈ 300: a relative tol of 1e-4 is an absolute 0.03, so the two rules stop at different iterations here
-  const rel = fitMlogitEm(d, init, { tol: 1e-4, maxIter: 500 });
-  const abs = fitMlogitEm(d, init, { tol: 1e-4, stopRule: 'absolute', maxIter: 500 });
+  const rel = fitMlogitEm(d, init, { tol: 1e-4, maxIter: 300 });
+  const abs = fitMlogitEm(d, init, { tol: 1e-4, stopRule: 'absolute', maxIter: 300 });
   assert.ok(abs.iterations > rel.iterations, `absolute ${abs.iterations} vs relative ${rel.iterations}`);
   const capped = fitMlogitEm(d, init, { tol: 1e-14, maxIter: 2 });
   assert.equal(capped.converged, false);
