@@ -2,8 +2,8 @@
  * Leave the host process as we found it (issue 18 §2).
  *
  * tfjs-backend-wasm's Emscripten glue, when a wasm module is instantiated (the first use of the
- * 'wasm' backend), runs `process.on('uncaughtException', ex => { throw ex })` and
- * `process.on('unhandledRejection', r => { throw r })`. Those rethrow every error the host's own
+ * 'wasm' backend), adds a process listener for 'uncaughtException' (`ex => { throw ex }`) and
+ * one for 'unhandledRejection' (`r => { throw r }`). Those rethrow every error the host's own
  * handlers meant to survive (exit code 7, stack traces through tf-backend-wasm.node.js). Its
  * module `_dispose` then removes EVERY listener of both events that existed when the module was
  * instantiated, the host's included (its filter of "listeners added" is always true).

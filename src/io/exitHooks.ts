@@ -12,7 +12,7 @@ export function onProcessExit(fn: () => void): () => void {
   return () => void hooks.delete(fn);
 }
 
-/** Run every registered hook once (an entry point's `process.once('exit', runExitHooks)`). */
+/** Run every registered hook once (an entry point hooks this to its process's 'exit' event, in src/cli). */
 export function runExitHooks(): void {
   for (const fn of [...hooks]) {
     hooks.delete(fn);
