@@ -209,3 +209,42 @@ test('initFromTruth with sd = 0: k = k* gives the truth relabelled; an atom spli
   const noisy = initFromTruth(t, 3, new Rng(1), 0.1);
   assert.ok(Math.abs(mlogitLogLik(noisy, d) - mlogitLogLik(t, d)) > 1e-6);
 });
+
+test('initFromTruth with noise, replayed draw by draw: groups, then per atom β₀, β₁, and each free class (a, b) + sd·N(0, 1)', () => {
+  // seed 002 App. D: k = 5 fitted atoms over k* = 3 true ones; the draws are the groups (a shuffle,
+  // then a uniform true atom for each atom past the first k*), then the noise in parameter order
+  const t = truth(parseGateTransform('standard'));
+  const [k, ks, K, d, sd] = [5, 3, 3, 2, 0.3];
+  for (const groups of ['random', 'pin-last'] as const) {
+    for (const beta0 of ['split', 'truth'] as const) {
+      const rng = new Rng(17);
+      const assign = new Array<number>(k);
+      if (groups === 'pin-last') {
+        assign[k - 1] = ks - 1;
+        const order = rng.shuffle([0, 1, 2, 3]);
+        order.forEach((atom, j) => (assign[atom] = j < ks - 1 ? j : rng.int(ks)));
+      } else {
+        const order = rng.shuffle([0, 1, 2, 3, 4]);
+        order.forEach((atom, j) => (assign[atom] = j < ks ? j : rng.int(ks)));
+      }
+      const size = (j: number) => assign.filter((a) => a === j).length;
+      const want = { k, K, d, gate: t.gate, beta0: new Float64Array(k), beta1: new Float64Array(k * d), a: new Float64Array(k * K), b: new Float64Array(k * K * d) };
+      for (let i = 0; i < k; i++) {
+        const j = assign[i]!;
+        want.beta0[i] = t.beta0[j]! - (beta0 === 'split' ? Math.log(size(j)) : 0) + sd * rng.normal();
+        for (let c = 0; c < d; c++) want.beta1[i * d + c] = t.beta1[j * d + c]! + sd * rng.normal();
+        for (let s = 0; s < K - 1; s++) {
+          want.a[i * K + s] = t.a[j * K + s]! + sd * rng.normal();
+          for (let c = 0; c < d; c++) want.b[(i * K + s) * d + c] = t.b[(j * K + s) * d + c]! + sd * rng.normal();
+        }
+      }
+      if (groups === 'pin-last') assert.equal(assign[k - 1], ks - 1);
+      for (let j = 0; j < ks; j++) assert.ok(size(j) >= 1, `every true atom has a fitted one (${groups})`);
+      const got = initFromTruth(t, k, new Rng(17), sd, { groups, beta0 });
+      const expected = canonicalizeMlogit(want);
+      for (const key of ['beta0', 'beta1', 'a', 'b'] as const) {
+        Array.from(expected[key]).forEach((v, j) => close(got[key][j]!, v, 1e-12, `${groups}/${beta0} ${key}[${j}]`));
+      }
+    }
+  }
+});
