@@ -7,10 +7,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(metrics losses groupWeighting theory moe)
+[ ${#targets[@]} -gt 0 ] || targets=(metrics losses groupWeighting theory mlogitEm moe)
 for t in "${targets[@]}"; do
   echo "== mutation target: $t"
-  STRYKER_TARGET="$t" npx stryker run stryker.config.mjs || echo "stryker exited with $? for $t"
+  if [ "$t" = mlogitEm ]; then
+    # measured without Stryker's instrumentation (nativeTargets in stryker.config.mjs)
+    npm run build --silent && node scripts/mutation/native.mjs --target "$t" || echo "native mutation run exited with $? for $t"
+  else
+    STRYKER_TARGET="$t" npx stryker run stryker.config.mjs || echo "stryker exited with $? for $t"
+  fi
 done
-# every report there is (whole targets and partial runs)
-node scripts/mutation-table.mjs $(ls reports/mutation/*.json | grep -v '\.incremental\.json$' | xargs -n1 basename | sed 's/\.json$//')
+# every report there is (whole targets, partial runs and native runs)
+node scripts/mutation/table.mjs $(ls reports/mutation/*.json | grep -v '\.incremental\.json$' | xargs -n1 basename | sed 's/\.json$//')
