@@ -14,7 +14,7 @@ const targets = {
   losses: { mutate: ['src/moe/losses.ts', 'src/train/taskLoss.ts'], tests: ['dist/test/moe/losses.test.js', 'dist/test/train/taskLoss.test.js'] },
 };
 // Files measured without Stryker's instrumentation by scripts/mutation/native.mjs (same mutants):
-// under instrumentation EM's inner loops make these tests 30–60× slower (docs/CONTRIBUTING.md).
+// under instrumentation EM's inner loops make these tests 40× slower and more (docs/CONTRIBUTING.md).
 //   node scripts/mutation/native.mjs --target mlogitEm   (or bash scripts/mutation.sh mlogitEm)
 export const nativeTargets = {
   mlogitEm: { file: 'src/theory/mlogitEm.ts', tests: ['dist/test/theory/mlogitEmSteps.test.js', 'dist/test/theory/mlogitEmSquarem.test.js', 'dist/test/theory/mlogitEmInternals.test.js', 'dist/test/theory/sampler.test.js', 'dist/test/theory/em.test.js'] },

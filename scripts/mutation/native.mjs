@@ -3,7 +3,7 @@
  * Mutation testing at native speed, for files whose tests Stryker's instrumentation slows too much
  * (docs/CONTRIBUTING.md "Mutation testing"). Stryker compiles every mutant into one program and
  * switches between them at run time; in the theory lab's inner loops (EM over thousands of samples)
- * those switches and coverage counters make the tests 30–60× slower, so a run of one file takes
+ * those switches and coverage counters make the tests 40× slower and more, so a run of one file takes
  * hours. This script takes the same mutants from Stryker's own instrumenter, and for each one:
  * applies it to the TypeScript source, transpiles that one file (TypeScript's transpileModule, no
  * type check: as Stryker runs them), and runs the given compiled test files in order, each in its
