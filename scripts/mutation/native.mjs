@@ -19,8 +19,8 @@
  *   options: --lines 86-221 (mutants starting on those lines)  --concurrency 2  --factor 3
  *            --slack-ms 10000  --out reports/mutation/<name>.json (default native--<file>[@lines].json)
  *            --recheck <Stryker report.json> --status RuntimeError  (re-run a report's mutants of
- *            that status instead of generating them: errors from a watchdog, or survivors after
- *            new tests)
+ *            that status, or of a comma-separated list of statuses, instead of generating them:
+ *            errors from a watchdog, or survivors after new tests)
  *
  * Each finished mutant is appended to <out>.progress.jsonl, so a run that is stopped continues
  * where it was (the progress is discarded when the source file or a test file changed). The report follows
@@ -78,7 +78,7 @@ if (statSync(distFile).mtimeMs < statSync(srcFile).mtimeMs) fail(`${distFile} is
 const source = readFileSync(srcFile, 'utf8');
 // progress is kept per source file and test files: a change to either starts the run afresh
 const sourceHash = createHash('sha256').update([source, ...tests.map((t) => readFileSync(t, 'utf8'))].join('\0')).digest('hex');
-const name = basename(srcFile, '.ts') + (lines ? `@${lines[0]}-${lines[1]}` : '') + (opt.recheck ? `.recheck-${opt.status}` : '');
+const name = basename(srcFile, '.ts') + (lines ? `@${lines[0]}-${lines[1]}` : '') + (opt.recheck ? `.recheck-${opt.status.replaceAll(',', '+')}` : '');
 const out = opt.out ?? `reports/mutation/native--${name}.json`;
 const progressFile = `${out}.progress.jsonl`;
 mkdirSync(dirname(out), { recursive: true });
@@ -90,7 +90,8 @@ async function mutantsToRun() {
     const f = report.files[srcFile];
     if (!f) fail(`${opt.recheck} has no file ${srcFile}`);
     if (f.source !== source) fail(`${srcFile} changed since ${opt.recheck} was written: its mutant locations no longer apply`);
-    return f.mutants.filter((m) => m.status === opt.status).map((m) => ({ id: m.id, mutatorName: m.mutatorName, replacement: m.replacement, start: m.location.start, end: m.location.end }));
+    const statuses = opt.status.split(',');
+    return f.mutants.filter((m) => statuses.includes(m.status)).map((m) => ({ id: m.id, mutatorName: m.mutatorName, replacement: m.replacement, start: m.location.start, end: m.location.end }));
   }
   const quiet = () => false;
   const logger = { isTraceEnabled: quiet, isDebugEnabled: quiet, isInfoEnabled: quiet, isWarnEnabled: () => true, isErrorEnabled: () => true, isFatalEnabled: () => true, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, fatal: console.error };

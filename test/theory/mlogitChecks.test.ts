@@ -1,7 +1,7 @@
 /**
  * Contracts of src/theory/mlogitMoe.ts and gateTransform.ts that the hand-value tests leave open
  * (mutants Stryker left alive, docs/CONTRIBUTING.md "Mutation testing"): a one-atom mixture, the
- * shape refusals' messages, clones that do not alias their source, normal covariates drawn as
+ * shape refusals' messages and names, data that does not fit the model, clones that do not alias their source, normal covariates drawn as
  * mean + sd·z from the same stream, the categorical draw staying inside its segment when the
  * probabilities sum below 1, and the printed names of the gate transforms.
  */
@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { FlexiModalError } from '../../src/errors.js';
 import { Rng } from '../../src/engine/rng.js';
 import { gateTransformName, parseGateTransform } from '../../src/theory/gateTransform.js';
-import { cloneMlogitParams, drawCategorical, mlogitClassProbs, mlogitParamsFromAtoms, sampleCovariates, type MlogitAtom } from '../../src/theory/mlogitMoe.js';
+import { cloneMlogitParams, drawCategorical, mlogitClassProbs, mlogitLogLik, mlogitParamsFromAtoms, sampleCovariates, type MlogitAtom, type MlogitData } from '../../src/theory/mlogitMoe.js';
 
 const identity = parseGateTransform('identity');
 
@@ -28,8 +28,32 @@ test('one atom is a mixture (P(Y | x) is that expert alone); no atom or mismatch
   const bad: MlogitAtom = { beta0: 0, beta1: [0, 0], a: [1, 0], b: [[2], [0]] };
   assert.throws(
     () => mlogitParamsFromAtoms([one, bad], identity),
-    (e: unknown) => e instanceof FlexiModalError && /atom 1 has inconsistent shapes/.test(e.message) && /beta1 of length 1, a of length 2, b of 2×1/.test(e.hint ?? ''),
+    (e: unknown) => e instanceof FlexiModalError && /atom 1 has inconsistent shapes/.test(e.message) && e.where === 'mlogitParamsFromAtoms' && /beta1 of length 1, a of length 2, b of 2×1/.test(e.hint ?? ''),
   );
+});
+
+test('data that does not match the model is refused by name, whichever of d, K, |X| or |Y| is off', () => {
+  // the model: k = 1, K = 2, d = 1; the good data: n = 2 points
+  const p = mlogitParamsFromAtoms([{ beta0: 0, beta1: [0.7], a: [1, 0], b: [[2], [0]] }], identity);
+  const good: MlogitData = { n: 2, d: 1, K: 2, X: Float64Array.of(0.5, -1), Y: Int32Array.of(0, 1) };
+  assert.ok(Number.isFinite(mlogitLogLik(p, good)));
+  const bad: [string, MlogitData][] = [
+    ['d', { ...good, d: 2, X: Float64Array.of(0.5, -1, 0, 0) }],
+    ['K', { ...good, K: 3 }],
+    ['|X| ≠ n·d', { ...good, X: Float64Array.of(0.5) }],
+    ['|Y| ≠ n', { ...good, Y: Int32Array.of(0) }],
+  ];
+  for (const [what, data] of bad) {
+    assert.throws(
+      () => mlogitLogLik(p, data),
+      (e: unknown) =>
+        e instanceof FlexiModalError &&
+        e.message.includes(`data (n=2, d=${data.d}, K=${data.K}) does not match the model (d=1, K=2)`) &&
+        e.where === 'mlogit data' &&
+        e.hint === 'sample the data with the same d and K as the model',
+      what,
+    );
+  }
 });
 
 test('a clone shares no array with its source', () => {

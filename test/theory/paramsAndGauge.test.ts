@@ -210,9 +210,10 @@ test('Voronoi gauge: a fit that is the truth translated by (t₀, t₁) has loss
   // the same fit without the gauge is far from the truth
   assert.ok(voronoiLossDetailed(shifted, truth, 2, { gauge: 'none' }).loss > 0.5);
   // shapes must agree; r must be ≥ 1
-  assert.throws(() => voronoiLossDetailed(shifted, { ...truth, K: 4 }, 2), (e: unknown) => e instanceof FlexiModalError && e.where === 'voronoiLoss');
-  assert.throws(() => voronoiLossDetailed(shifted, { ...truth, d: 3 }, 2), (e: unknown) => e instanceof FlexiModalError && e.where === 'voronoiLoss');
-  assert.throws(() => voronoiLossDetailed(shifted, truth, 0.5), (e: unknown) => e instanceof FlexiModalError && e.where === 'voronoiLoss r' && /r = 0\.5 must be ≥ 1/.test(e.message));
+  const shapeRefusal = (e: unknown) => e instanceof FlexiModalError && e.where === 'voronoiLoss' && e.message.includes('fitted and true measures have different K or d') && e.hint === 'compare models of the same shape';
+  assert.throws(() => voronoiLossDetailed(shifted, { ...truth, K: 4 }, 2), shapeRefusal);
+  assert.throws(() => voronoiLossDetailed(shifted, { ...truth, d: 3 }, 2), shapeRefusal);
+  assert.throws(() => voronoiLossDetailed(shifted, truth, 0.5), (e: unknown) => e instanceof FlexiModalError && e.where === 'voronoiLoss r' && /r = 0\.5 must be ≥ 1/.test(e.message) && e.hint === 'use r = 1 or 2');
 });
 
 test('Voronoi gauge with an empty reference cell: no shift, a finite loss', () => {
