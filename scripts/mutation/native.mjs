@@ -66,9 +66,11 @@ if (!opt.file || !opt.tests) fail('--file <src/….ts> and --tests <dist/test/�
 if (opt.recheck && !opt.status) fail('--recheck needs --status (the status of the report\'s mutants to re-run, e.g. RuntimeError)');
 const srcFile = opt.file;
 const tests = opt.tests.split(',').map((t) => t.trim()).filter(Boolean);
-const concurrency = Math.max(1, Number(opt.concurrency));
+const concurrency = Number(opt.concurrency);
 const factor = Number(opt.factor);
 const slackMs = Number(opt['slack-ms']);
+if (!Number.isInteger(concurrency) || concurrency < 1) fail(`--concurrency must be a whole number ≥ 1, got ${opt.concurrency}`);
+if (!(factor > 0) || !(slackMs >= 0)) fail(`--factor must be > 0 and --slack-ms ≥ 0, got ${opt.factor} and ${opt['slack-ms']}`);
 const lines = opt.lines ? opt.lines.split('-').map(Number) : undefined;
 if (lines && (lines.length !== 2 || !lines.every(Number.isInteger) || lines[0] > lines[1])) fail(`--lines must be a-b with a ≤ b, got ${opt.lines}`);
 const distFile = join('dist', srcFile.replace(/\.ts$/, '.js'));
