@@ -143,15 +143,19 @@ function runTestFile(testFile, mutatedPath, limitMs) {
     // node:test prints TAP when its output is not a terminal; the first failing test (at any
     // nesting depth, a TODO aside) decides the file, so the process is ended there (Stryker's
     // forceBail) instead of running the file's slower tests on a broken module
-    let output = '';
+    let output = ''; // the first 200 000 characters, for the message of a file that fails without a `not ok`
+    let partial = ''; // stdout's last line while it is incomplete
     let failing;
-    const keep = (chunk) => {
+    child.stdout.on('data', (chunk) => {
       if (output.length < 200_000) output += chunk;
-      failing ??= /^\s*not ok \d+ - (.*)$/m.exec(output.split('\n').filter((l) => !l.includes('# TODO')).join('\n'))?.[1];
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop();
+      failing ??= lines.map((l) => /^\s*not ok \d+ - (.*)$/.exec(l)).find((m) => m && !m[0].includes('# TODO'))?.[1];
       if (failing !== undefined) end();
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
+    });
+    child.stderr.on('data', (chunk) => {
+      if (output.length < 200_000) output += chunk;
+    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

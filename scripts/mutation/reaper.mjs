@@ -15,7 +15,7 @@ const IDLE_EXIT_MS = 60_000;
 /** The command line of a process as one string, or undefined when it has exited. */
 function commandLine(pid) {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
   } catch {
     return undefined;
   }

@@ -47,10 +47,10 @@ test('log-sum-exp at a gap of 800 (gate, expert and joint terms; the largest nei
 });
 
 /** A k = 3, K = 3, d = 2 sample of a random truth (standard gate). */
-function sample(n: number, seed: number): { data: MlogitData; truth: MlogitMoeParams } {
+function sample(n: number, seed: number): MlogitData {
   const rng = new Rng(seed);
   const truth = initRandom({ K: 3, d: 2, gate: standard }, 3, rng, 1.5);
-  return { data: sampleMlogitMoe(truth, n, rng, { kind: 'normal', mean: 0, sd: 1 }), truth };
+  return sampleMlogitMoe(truth, n, rng, { kind: 'normal', mean: 0, sd: 1 });
 }
 
 /** The largest |∂Q_b/∂θ_b| over every block b, with the responsibilities fixed at `resp`. */
@@ -59,7 +59,7 @@ function largestGradient(data: MlogitData, at: MlogitMoeParams, resp: Float64Arr
 }
 
 test('one M-step (ten Newton steps) maximises Q(· | θ₀) in every block; one Newton step does not', () => {
-  const { data } = sample(400, 31);
+  const data = sample(400, 31);
   const init = canonicalizeMlogit(initRandom({ K: 3, d: 2, gate: standard }, 3, new Rng(32), 0.5));
   const r0 = responsibilities(data, init);
   const before = largestGradient(data, init, r0);
@@ -135,7 +135,7 @@ test('line search: from an overshooting start each block halves its own step unt
 });
 
 test('trust bound: the largest coordinate of a capped Newton step is exactly maxStep', () => {
-  const { data } = sample(300, 33);
+  const data = sample(300, 33);
   const init = canonicalizeMlogit(initRandom({ K: 3, d: 2, gate: standard }, 3, new Rng(34), 0.5));
   for (const maxStep of [1e-3, 0.05]) {
     const res = fitMlogitEm(data, init, { maxIter: 1, fixedIterations: true, newtonSteps: 1, maxStep });
